@@ -1,0 +1,231 @@
+"""Command line: parse arguments, build the objects, call the pipeline, report.
+
+Exit status: 0 success (an empty arXiv day included), 1 a run that failed,
+2 a usage or config error.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+from contextlib import AbstractContextManager, nullcontext
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any
+
+import httpx2
+import typer
+from rich.console import Console
+from rich.logging import RichHandler
+from rich.table import Table
+
+from arxiv_digest import __version__, pipeline
+from arxiv_digest.config import CONFIG_ENV, Settings, load_settings, parse_settings, with_paths_resolved
+from arxiv_digest.errors import ConfigError, DigestError
+from arxiv_digest.models import RunReport
+from arxiv_digest.sources import http
+from arxiv_digest.sources.rss import feed_url
+from arxiv_digest.store import Store
+
+log = logging.getLogger("arxiv_digest")
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="A daily, ranked digest of new arXiv papers: README, site and feeds.",
+)
+_state = {"quiet": False}
+
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--config",
+        "-c",
+        envvar=CONFIG_ENV,
+        help="Config file (default: ./config.json).",
+        show_default=False,
+    ),
+]
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"arxiv-digest {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log every step.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only warnings and errors.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+    ] = False,
+) -> None:
+    level = logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO
+    _state["quiet"] = quiet
+    handler = RichHandler(console=err, show_path=False, show_time=False, rich_tracebacks=verbose)
+    logging.basicConfig(level=level, handlers=[handler], format="%(message)s", force=True)
+    for noisy in ("httpx", "httpx2", "httpcore", "httpcore2"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def _fail(exc: DigestError) -> typer.Exit:
+    err.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False, soft_wrap=True)
+    return typer.Exit(exc.exit_code)
+
+
+def _spinner(message: str) -> AbstractContextManager[Any]:
+    if _state["quiet"] or not err.is_terminal:
+        return nullcontext()
+    return err.status(message)
+
+
+def _print_report(report: RunReport) -> None:
+    if _state["quiet"]:
+        return
+    if report.status == "empty":
+        out.print("No new announcements on arXiv: the previous digest is left as it is.")
+        return
+    changed = "written" if report.readme_written else "unchanged"
+    source = "not modified since the last poll" if report.not_modified else f"{report.fetched} listed"
+    out.print(
+        f"arXiv: {source}; {report.candidates} candidates; {report.ranked} papers in the digest; "
+        f"README {changed}: {', '.join(report.outputs)}"
+    )
+
+
+def _run(settings: Settings, client: httpx2.Client) -> RunReport:
+    with Store(settings.store.url) as store, _spinner("Building the digest..."):
+        return pipeline.run_daily(settings, store, client)
+
+
+@app.command()
+def run(config: ConfigOption = None) -> None:
+    """Fetch today's announcements, rank them and rewrite the README."""
+    try:
+        settings = load_settings(config)
+        with http.make_client(settings.http) as client:
+            report = _run(settings, client)
+    except DigestError as exc:
+        raise _fail(exc) from None
+    _print_report(report)
+
+
+def _demo_settings(output: Path) -> Settings:
+    raw = resources.files("arxiv_digest").joinpath("data/demo-config.json").read_text("utf-8")
+    settings = parse_settings(json.loads(raw), source="demo config")
+    return with_paths_resolved(settings, output.resolve())
+
+
+def _demo_transport() -> httpx2.MockTransport:
+    sample = resources.files("arxiv_digest").joinpath("data/sample-rss-stat-2024-03-26.xml")
+    body = sample.read_bytes()
+
+    def answer(request: httpx2.Request) -> httpx2.Response:
+        headers = {"Content-Type": "application/rss+xml; charset=utf-8", "ETag": '"demo"'}
+        return httpx2.Response(200, content=body, headers=headers)
+
+    return httpx2.MockTransport(answer)
+
+
+@app.command()
+def demo(
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="Where the demo writes its files.")
+    ] = Path("demo-output"),
+) -> None:
+    """Run the whole pipeline offline on a real arXiv day shipped with the package."""
+    try:
+        output.mkdir(parents=True, exist_ok=True)
+        settings = _demo_settings(output)
+        with http.make_client(settings.http, transport=_demo_transport()) as client:
+            report = _run(settings, client)
+    except DigestError as exc:
+        raise _fail(exc) from None
+    _print_report(report)
+    if not _state["quiet"]:
+        out.print(f"Open {settings.output.readme} to see the digest.")
+
+
+@app.command()
+def backfill(
+    days: Annotated[int, typer.Option("--days", "-d", min=1, max=366, help="Days to fetch.")] = 7,
+    config: ConfigOption = None,
+) -> None:
+    """Fill the store with the last N days from the arXiv API (one request per 3 s)."""
+    try:
+        settings = load_settings(config)
+        with http.make_client(settings.http) as client, Store(settings.store.url) as store:
+            with _spinner(f"Fetching {days} day(s) from the arXiv API...") as status:
+
+                def progress(total: int) -> None:
+                    if status is not None:
+                        status.update(f"Fetching from the arXiv API: {total} papers stored")
+
+                count = pipeline.backfill(settings, store, client, days, on_page=progress)
+    except DigestError as exc:
+        raise _fail(exc) from None
+    if not _state["quiet"]:
+        out.print(f"Stored {count} papers announced in the last {days} day(s).")
+
+
+def _check_arxiv(settings: Settings) -> tuple[bool, str]:
+    quick = settings.http.model_copy(update={"retries": 0, "timeout": 15.0})
+    try:
+        with http.make_client(quick) as client:
+            response = http.get(client, feed_url(settings), quick)
+    except DigestError as exc:
+        return False, str(exc)
+    return True, f"{feed_url(settings)} answered HTTP {response.status}"
+
+
+def _check_store(settings: Settings) -> tuple[bool, str]:
+    try:
+        with Store(settings.store.url) as store:
+            runs = store.runs(limit=1)
+            last = f", last run {runs[0]['status']}" if runs else ", no run yet"
+            return True, f"{store.safe_url}: {store.count_papers()} papers{last}"
+    except DigestError as exc:
+        return False, str(exc)
+
+
+def _check_llm_key(settings: Settings) -> tuple[bool, str]:
+    summary = settings.ai_summary
+    if not summary.enabled:
+        return True, "AI summaries disabled"
+    present = bool(os.environ.get(summary.api_key_env))
+    state = "is set" if present else "is NOT set: the digest will have no AI summaries"
+    return present, f"{summary.api_key_env} {state}"
+
+
+@app.command()
+def doctor(config: ConfigOption = None) -> None:
+    """Check the config, the store, arXiv and the LLM key (never printed)."""
+    try:
+        settings = load_settings(config)
+    except ConfigError as exc:
+        raise _fail(exc) from None
+    checks = {
+        "config": (True, f"{len(settings.categories)} categories, {len(settings.keywords)} keywords"),
+        "store": _check_store(settings),
+        "arXiv": _check_arxiv(settings),
+        "LLM key": _check_llm_key(settings),
+    }
+    table = Table(show_header=False, box=None)
+    for name, (ok, detail) in checks.items():
+        table.add_row("[green]ok[/]" if ok else "[red]FAIL[/]", name, detail)
+    out.print(table)
+    if not all(ok for ok, _ in checks.values()):
+        raise typer.Exit(1)
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        sys.exit(130)

@@ -1,0 +1,37 @@
+"""Every failure the tool reports on purpose.
+
+    DigestError            exit status 1 unless stated
+    ├── ConfigError        exit status 2: the config file is missing or invalid
+    ├── FetchError         arXiv could not be reached or kept failing after retries
+    │   └── FeedError      arXiv answered, but not with a feed we can read
+    ├── StoreError         the database could not be opened or written
+    └── PublishError       an output file could not be written
+
+The CLI is the only place that turns these into messages and exit statuses.
+"""
+
+from __future__ import annotations
+
+
+class DigestError(Exception):
+    exit_code = 1
+
+
+class ConfigError(DigestError):
+    exit_code = 2
+
+
+class FetchError(DigestError):
+    pass
+
+
+class FeedError(FetchError):
+    pass
+
+
+class StoreError(DigestError):
+    pass
+
+
+class PublishError(DigestError):
+    pass

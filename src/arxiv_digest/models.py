@@ -1,0 +1,92 @@
+"""Typed records passed between the pipeline stages. No I/O here."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+ANNOUNCE_TYPES = ("new", "cross", "replace", "replace-cross")
+
+
+@dataclass(frozen=True, slots=True)
+class Paper:
+    """One version of one arXiv paper, as announced on one day."""
+
+    arxiv_id: str  # without version, e.g. "2512.14082"
+    version: int  # 0 when the source does not say (OAI-PMH arXiv format)
+    title: str
+    authors: tuple[str, ...]
+    abstract: str
+    primary_category: str
+    categories: tuple[str, ...]
+    announce_type: str
+    announced: dt.date
+
+    @property
+    def versioned_id(self) -> str:
+        return f"{self.arxiv_id}v{self.version}" if self.version else self.arxiv_id
+
+    @property
+    def abs_url(self) -> str:
+        return f"https://arxiv.org/abs/{self.arxiv_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class RankedPaper:
+    paper: Paper
+    score: float
+    matched: tuple[str, ...]  # keyword terms as written in the config, in config order
+    category: str  # the monitored category the paper is shown under
+    followed_authors: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    arxiv_id: str
+    version: int
+    model: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class DigestEntry:
+    ranked: RankedPaper
+    summary: Summary | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Digest:
+    """What the publishers render: the ranked papers of one run."""
+
+    updated_at: dt.datetime  # UTC; the first time this exact content was published
+    entries: tuple[DigestEntry, ...]
+    window: tuple[dt.date, dt.date] | None  # first and last announcement day considered
+
+
+@dataclass(frozen=True, slots=True)
+class Validators:
+    """What a server told us last time, to ask "has it changed?" next time."""
+
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FetchOutcome:
+    """What one poll of arXiv brought back."""
+
+    papers: tuple[Paper, ...]
+    not_modified: bool = False
+    feed_date: dt.date | None = None
+
+
+@dataclass(slots=True)
+class RunReport:
+    status: str = "running"  # running | ok | empty | failed
+    fetched: int = 0
+    not_modified: bool = False
+    candidates: int = 0
+    ranked: int = 0
+    readme_written: bool = False
+    outputs: list[str] = field(default_factory=list)
+    message: str = ""

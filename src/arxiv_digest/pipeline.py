@@ -1,0 +1,124 @@
+"""The daily run, stage by stage: fetch -> store -> rank -> publish. The only module that
+knows the order; every stage is called with typed values and returns typed values."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+
+import httpx2
+
+from arxiv_digest.config import Settings
+from arxiv_digest.errors import DigestError
+from arxiv_digest.models import Digest, DigestEntry, RunReport
+from arxiv_digest.publish.readme import content_fingerprint, write_readme
+from arxiv_digest.rank import Ranker, select_candidates
+from arxiv_digest.sources import http
+from arxiv_digest.sources.arxiv_api import ApiClient
+from arxiv_digest.sources.rss import feed_url, fetch_rss, merge_listings
+from arxiv_digest.store import Store
+
+log = logging.getLogger(__name__)
+Clock = Callable[[], dt.datetime]
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _ingest(
+    settings: Settings, store: Store, client: httpx2.Client, report: RunReport, sleep: http.Sleep | None
+) -> bool:
+    """Poll the feed and store what it lists; False when arXiv announced nothing."""
+    url = feed_url(settings)
+    response, feed = fetch_rss(client, settings, store.validators(url), sleep=sleep)
+    if feed is None:
+        report.not_modified = True
+        log.info("feed not modified since the last poll: nothing downloaded")
+        return store.latest_announcement() is not None
+    report.fetched = len(feed.papers)
+    if not feed.papers:
+        return False
+    store.upsert_papers(merge_listings(feed.papers))
+    store.save_validators(url, response.validators)
+    log.info("fetched %d announcements for %s", len(feed.papers), feed.date)
+    return True
+
+
+def build_digest(settings: Settings, store: Store, report: RunReport, now: dt.datetime) -> Digest:
+    last = store.latest_announcement()
+    if last is None:
+        return Digest(updated_at=now, entries=(), window=None)
+    first = last - dt.timedelta(days=settings.days_back - 1)
+    candidates = select_candidates(store.announced_between(first, last), settings)
+    ranked = Ranker(settings).rank(candidates)
+    report.candidates, report.ranked = len(candidates), len(ranked)
+    entries = tuple(DigestEntry(r) for r in ranked)
+    return Digest(updated_at=now, entries=entries, window=(first, last))
+
+
+def run_daily(
+    settings: Settings,
+    store: Store,
+    client: httpx2.Client,
+    *,
+    clock: Clock = utc_now,
+    sleep: http.Sleep | None = None,
+) -> RunReport:
+    """One daily run. Outputs are replaced only after every earlier stage succeeded."""
+    report = RunReport()
+    started = clock()
+    run_id = store.start_run(started)
+    fingerprint: str | None = None
+    try:
+        if not _ingest(settings, store, client, report, sleep):
+            report.status = "empty"
+            report.message = "no new announcements"
+            return report
+        digest = build_digest(settings, store, report, started)
+        store.save_ranking(run_id, [e.ranked for e in digest.entries])
+        fingerprint = content_fingerprint(digest, settings)
+        first_seen = store.first_published(fingerprint)
+        if first_seen is not None:  # same content as before: same timestamp, same bytes
+            digest = Digest(updated_at=first_seen, entries=digest.entries, window=digest.window)
+        report.readme_written = write_readme(digest, settings)
+        report.outputs.append(str(settings.output.readme))
+        report.status = "ok"
+        return report
+    except DigestError as exc:
+        report.status, report.message = "failed", str(exc)
+        raise
+    except Exception as exc:
+        report.status, report.message = "failed", f"{type(exc).__name__}: {exc}"
+        raise
+    finally:
+        store.finish_run(run_id, report, clock(), fingerprint if report.status == "ok" else None)
+
+
+def backfill(
+    settings: Settings,
+    store: Store,
+    client: httpx2.Client,
+    days: int,
+    *,
+    today: dt.date | None = None,
+    sleep: http.Sleep | None = None,
+    on_page: Callable[[int], None] | None = None,
+) -> int:
+    """Fill the store with the last ``days`` days of the monitored categories."""
+    since = (today or utc_now().date()) - dt.timedelta(days=days - 1)
+    api = ApiClient(client, settings, **({"sleep": sleep} if sleep else {}))
+    batch = []
+    total = 0
+    for paper in api.recent(since):
+        batch.append(paper)
+        if len(batch) >= 500:
+            total += store.upsert_papers(batch)
+            batch.clear()
+            if on_page:
+                on_page(total)
+    total += store.upsert_papers(batch)
+    if on_page:
+        on_page(total)
+    return total

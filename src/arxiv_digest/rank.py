@@ -1,0 +1,147 @@
+"""Choosing and ordering the digest's papers. Pure functions: no database, no network.
+
+1. :func:`select_candidates` keeps the wanted announcement types in monitored categories
+   and drops repeats (``deduplication_methods``).
+2. :class:`Ranker` scores each candidate: per keyword found in title+abstract
+   ``scoring.keyword`` points, plus ``scoring.title`` if it is in the title (both times the
+   keyword's weight), plus ``scoring.author`` per followed author. A paper needs a keyword
+   or a followed author, no exclude keyword, and ``min_score``; a followed author's paper is
+   always kept. Ties are broken by newer announcement, then arXiv id.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from arxiv_digest.config import Settings
+from arxiv_digest.match import Matcher
+from arxiv_digest.models import Paper, RankedPaper
+
+
+def is_monitored(category: str, monitored: Iterable[str]) -> bool:
+    """``cs.AI`` is monitored by ``cs.AI`` and by the whole archive ``cs``."""
+    wanted = set(monitored)
+    return category in wanted or category.split(".", 1)[0] in wanted
+
+
+def display_category(paper: Paper, monitored: Sequence[str]) -> str | None:
+    """The primary category when monitored, else the first monitored one listed."""
+    if is_monitored(paper.primary_category, monitored):
+        return paper.primary_category
+    return next((c for c in paper.categories if is_monitored(c, monitored)), None)
+
+
+def _title_key(title: str) -> str:
+    return " ".join(title.casefold().split())
+
+
+def select_candidates(papers: Iterable[Paper], settings: Settings) -> list[Paper]:
+    """Papers of the wanted announce types in monitored categories, without repeats.
+
+    ``papers`` should come newest first: of two copies of a paper, the first is kept.
+    """
+    wanted_types = set(settings.announce_types)
+    methods = set(settings.deduplication_methods) if settings.enable_deduplication else set()
+    seen: set[tuple[str, str]] = set()
+    kept: list[Paper] = []
+    for paper in papers:
+        if paper.announce_type not in wanted_types:
+            continue
+        if display_category(paper, settings.categories) is None:
+            continue
+        keys = {
+            ("id", paper.arxiv_id),
+            ("title", _title_key(paper.title)),
+            ("link", paper.abs_url),
+        }
+        keys = {k for k in keys if k[0] in methods}
+        if keys & seen:
+            continue
+        seen |= keys
+        kept.append(paper)
+    return kept
+
+
+def _name_words(name: str) -> tuple[str, ...]:
+    plain = unicodedata.normalize("NFKD", name)
+    plain = "".join(c for c in plain if not unicodedata.combining(c))
+    return tuple(re.findall(r"\w+", plain.casefold()))
+
+
+@dataclass(frozen=True, slots=True)
+class _Author:
+    name: str
+    words: tuple[str, ...]
+
+    def matches(self, other: tuple[str, ...]) -> bool:
+        """Same name ignoring case, accents and punctuation; "First Last" skips middle names."""
+        if self.words == other:
+            return True
+        return len(self.words) == 2 and len(other) > 2 and (
+            self.words[0] == other[0] and self.words[-1] == other[-1]
+        )
+
+
+class Ranker:
+    """Scores papers against one config; build it once, use it for many papers."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        mode = settings.match
+        self.keywords = Matcher(settings.keyword_terms, mode)
+        self.weights = [k.weight for k in settings.keywords]
+        self.excludes = Matcher(settings.exclude_keywords, mode)
+        scope = settings.exclude_scope or ("all" if mode == "substring" else "title")
+        self.exclude_title_only = scope == "title"
+        self.authors = [_Author(a, _name_words(a)) for a in settings.authors]
+
+    def _followed(self, paper: Paper) -> tuple[str, ...]:
+        if not self.authors:
+            return ()
+        names = [_name_words(a) for a in paper.authors]
+        return tuple(a.name for a in self.authors if any(a.matches(n) for n in names))
+
+    def _excluded(self, paper: Paper, full_text: str) -> bool:
+        if not self.excludes.terms:
+            return False
+        text = paper.title if self.exclude_title_only else full_text
+        return bool(self.excludes.found(self.excludes.prepare(text)))
+
+    def score(self, paper: Paper) -> RankedPaper | None:
+        """The paper ranked, or None when it does not belong in the digest."""
+        category = display_category(paper, self.settings.categories)
+        if category is None:
+            return None
+        followed = self._followed(paper)
+        full_text = f"{paper.title} {paper.abstract}"
+        in_text = self.keywords.found(self.keywords.prepare(full_text))
+        if not in_text and not followed:
+            return None
+        if not followed and self._excluded(paper, full_text):
+            return None
+        in_title = set(self.keywords.found(self.keywords.prepare(paper.title))) if in_text else set()
+        scoring = self.settings.scoring
+        score = sum(self.weights[i] * scoring.keyword for i in in_text)
+        score += sum(self.weights[i] * scoring.title for i in in_title)
+        score += scoring.author * len(followed)
+        if not followed and score < self.settings.min_score:
+            return None
+        matched = tuple(self.keywords.terms[i] for i in in_text)
+        return RankedPaper(paper, round(score, 6), matched, category, followed)
+
+    def rank(self, papers: Iterable[Paper]) -> list[RankedPaper]:
+        """The digest: at most ``max_papers`` papers, plus any followed author's paper."""
+        scored = [r for r in (self.score(p) for p in papers) if r is not None]
+        scored.sort(key=_order)
+        followed = [r for r in scored if r.followed_authors]
+        room = max(self.settings.max_papers - len(followed), 0)
+        others = [r for r in scored if not r.followed_authors][:room]
+        return sorted(followed + others, key=_order)
+
+
+def _order(ranked: RankedPaper) -> tuple[float, int, str, int]:
+    paper = ranked.paper
+    return (-ranked.score, -paper.announced.toordinal(), paper.arxiv_id, paper.version)

@@ -1,0 +1,189 @@
+"""The arXiv API (``export.arxiv.org/api/query``): Atom pages, for backfilling the store.
+
+Both response formats are read: the current one and the one before Nov 2025 (opensearch
+namespaces declared inline, ``scheme`` on ``primary_category``). The API does not say when
+a paper was announced, so :func:`announcement_day` derives it from arXiv's schedule.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+import httpx2
+from lxml import etree
+
+from arxiv_digest.config import Settings
+from arxiv_digest.errors import FeedError, FetchError
+from arxiv_digest.models import Paper
+from arxiv_digest.sources import http
+from arxiv_digest.sources.text import clean_text, split_arxiv_id
+from arxiv_digest.sources.xml import parse_xml
+
+log = logging.getLogger(__name__)
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+ARXIV = "{http://arxiv.org/schemas/atom}"
+OPENSEARCH = "{http://a9.com/-/spec/opensearch/1.1/}"
+EASTERN = ZoneInfo("America/New_York")
+SUBMISSION_DEADLINE = dt.time(14, 0)
+PAGE_SIZE = 100
+
+
+@dataclass(frozen=True, slots=True)
+class ApiPage:
+    total: int
+    start: int
+    papers: tuple[Paper, ...]
+
+
+def _next_weekday(day: dt.date) -> dt.date:
+    day += dt.timedelta(days=1)
+    while day.weekday() >= 5:
+        day += dt.timedelta(days=1)
+    return day
+
+
+def announcement_day(submitted: dt.datetime) -> dt.date:
+    """The date of the daily feed that lists a version submitted at ``submitted``.
+
+    arXiv closes submissions at 14:00 US Eastern on weekdays and announces that evening;
+    the feed carrying it is dated the next weekday. Holidays are not modelled.
+    """
+    local = submitted.astimezone(EASTERN)
+    deadline_day = local.date()
+    if local.weekday() >= 5 or local.time() >= SUBMISSION_DEADLINE:
+        deadline_day = _next_weekday(deadline_day)
+    return _next_weekday(deadline_day)
+
+
+def _timestamp(entry: etree._Element, tag: str) -> dt.datetime | None:
+    text = entry.findtext(f"{ATOM}{tag}")
+    if not text:
+        return None
+    return dt.datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+
+
+def _entry_to_paper(entry: etree._Element) -> Paper:
+    arxiv_id, version = split_arxiv_id(entry.findtext(f"{ATOM}id") or "")
+    categories = tuple(
+        term for c in entry.findall(f"{ATOM}category") if (term := c.get("term"))
+    )
+    primary_el = entry.find(f"{ARXIV}primary_category")
+    primary = primary_el.get("term", "") if primary_el is not None else ""
+    primary = primary or (categories[0] if categories else "")
+    stamp = _timestamp(entry, "updated" if version > 1 else "published") or _timestamp(
+        entry, "published"
+    )
+    if stamp is None:
+        raise ValueError(f"entry {arxiv_id} has no date")
+    authors = tuple(
+        clean_text(a.findtext(f"{ATOM}name")) for a in entry.findall(f"{ATOM}author")
+    )
+    return Paper(
+        arxiv_id=arxiv_id,
+        version=version,
+        title=clean_text(entry.findtext(f"{ATOM}title")),
+        authors=tuple(a for a in authors if a),
+        abstract=clean_text(entry.findtext(f"{ATOM}summary")),
+        primary_category=primary,
+        categories=categories or ((primary,) if primary else ()),
+        announce_type="new" if version <= 1 else "replace",
+        announced=announcement_day(stamp),
+    )
+
+
+def _api_error(entry: etree._Element) -> str | None:
+    entry_id = entry.findtext(f"{ATOM}id") or ""
+    if "/api/errors" in entry_id:
+        return clean_text(entry.findtext(f"{ATOM}summary")) or "unknown error"
+    return None
+
+
+def parse_api(content: bytes, content_type: str = "") -> ApiPage:
+    root = parse_xml(content, content_type)
+    if root.tag != f"{ATOM}feed":
+        raise FeedError(f"expected an Atom feed from the arXiv API, got <{root.tag}>")
+    entries = root.findall(f"{ATOM}entry")
+    for entry in entries:
+        message = _api_error(entry)
+        if message:
+            raise FeedError(f"the arXiv API reported an error: {message}")
+    try:
+        papers = tuple(_entry_to_paper(e) for e in entries)
+        total = int(root.findtext(f"{OPENSEARCH}totalResults") or len(papers))
+        start = int(root.findtext(f"{OPENSEARCH}startIndex") or 0)
+    except ValueError as exc:
+        raise FeedError(f"unreadable API entry: {exc}") from None
+    return ApiPage(total=total, start=start, papers=papers)
+
+
+def category_query(categories: list[str]) -> str:
+    return " OR ".join(f"cat:{c}" for c in categories)
+
+
+class ApiClient:
+    """Pages through recent submissions, one request per ``api_delay`` seconds at most."""
+
+    def __init__(
+        self,
+        client: httpx2.Client,
+        settings: Settings,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.client = client
+        self.settings = settings
+        self.sleep = sleep
+        self.clock = clock
+        self._last_request: float | None = None
+
+    def _pace(self) -> None:
+        delay = self.settings.arxiv.api_delay
+        if self._last_request is not None:
+            remaining = self._last_request + delay - self.clock()
+            if remaining > 0:
+                self.sleep(remaining)
+        self._last_request = self.clock()
+
+    def page(self, start: int, size: int = PAGE_SIZE) -> ApiPage:
+        self._pace()
+        params = {
+            "search_query": category_query(self.settings.categories),
+            "sortBy": "submittedDate",
+            "sortOrder": "descending",
+            "start": str(start),
+            "max_results": str(size),
+        }
+        response = http.get(
+            self.client,
+            self.settings.arxiv.api_url,
+            self.settings.http,
+            params=params,
+            accept_status=frozenset({400}),
+            sleep=self.sleep,
+        )
+        page = parse_api(response.content, response.content_type)
+        if response.status == 400:
+            raise FetchError("the arXiv API rejected the query (HTTP 400)")
+        return page
+
+    def recent(self, since: dt.date) -> Iterator[Paper]:
+        """Papers announced on or after ``since``, newest first, page by page."""
+        start = 0
+        while True:
+            page = self.page(start)
+            log.info("API page at %d: %d of %d entries", start, len(page.papers), page.total)
+            for paper in page.papers:
+                if paper.announced >= since:
+                    yield paper
+            if not page.papers or page.papers[-1].announced < since:
+                return
+            start += len(page.papers)
+            if start >= page.total:
+                return

@@ -1,0 +1,131 @@
+"""arXiv's daily RSS feed: one request for every monitored category, parsed with lxml.
+
+Item description format: ``arXiv:2512.14082v1 Announce Type: new \\nAbstract: ...``.
+Items of the older format have no ``<pubDate>``: the channel's date applies.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import httpx2
+from lxml import etree
+
+from arxiv_digest.config import Settings
+from arxiv_digest.errors import FeedError
+from arxiv_digest.models import ANNOUNCE_TYPES, Paper, Validators
+from arxiv_digest.sources import http
+from arxiv_digest.sources.xml import parse_xml
+from arxiv_digest.sources.text import clean_text, split_arxiv_id, split_authors
+
+ARXIV_NS = "http://arxiv.org/schemas/atom"
+DC_NS = "http://purl.org/dc/elements/1.1/"
+_DESCRIPTION = re.compile(
+    r"^\s*arXiv:(?P<id>\S+)\s+Announce Type:\s*(?P<type>[\w-]+)\s*(?:Abstract:\s*)?(?P<abstract>.*)$",
+    re.S,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class RssFeed:
+    date: dt.date | None
+    papers: tuple[Paper, ...]
+
+
+def feed_url(settings: Settings) -> str:
+    return f"{settings.arxiv.rss_url}/{'+'.join(settings.categories)}"
+
+
+def _rfc822_date(value: str | None) -> dt.date | None:
+    if not value:
+        return None
+    try:
+        # The date as arXiv wrote it, in its own zone: "Mon, 27 Apr 2026 00:00:00 -0400".
+        return email.utils.parsedate_to_datetime(value.strip()).date()
+    except (TypeError, ValueError):
+        return None
+
+
+def _item_to_paper(item: etree._Element, channel_date: dt.date | None) -> Paper:
+    description = item.findtext("description") or ""
+    match = _DESCRIPTION.match(description)
+    link = item.findtext("link") or item.findtext("guid") or ""
+    raw_id = match.group("id") if match else (item.findtext("guid") or link)
+    arxiv_id, version = split_arxiv_id(raw_id)
+    announce = item.findtext(f"{{{ARXIV_NS}}}announce_type") or (
+        match.group("type") if match else "new"
+    )
+    announce = announce.strip()
+    if announce not in ANNOUNCE_TYPES:
+        raise FeedError(f"item {arxiv_id}: unknown announce type {announce!r}")
+    categories = tuple(
+        c for c in (clean_text(e.text) for e in item.findall("category")) if c
+    )
+    announced = _rfc822_date(item.findtext("pubDate")) or channel_date
+    if announced is None:
+        raise FeedError(f"item {arxiv_id}: neither the item nor the channel has a date")
+    return Paper(
+        arxiv_id=arxiv_id,
+        version=version,
+        title=clean_text(item.findtext("title")),
+        authors=split_authors(item.findtext(f"{{{DC_NS}}}creator") or ""),
+        abstract=clean_text(match.group("abstract") if match else description),
+        primary_category=categories[0] if categories else "",
+        categories=categories,
+        announce_type=announce,
+        announced=announced,
+    )
+
+
+def parse_rss(content: bytes, content_type: str = "") -> RssFeed:
+    """Parse one arXiv RSS response; raise FeedError on anything that is not such a feed."""
+    root = parse_xml(content, content_type)
+    channel = root.find("channel")
+    if root.tag != "rss" or channel is None:
+        raise FeedError(f"expected an RSS 2.0 document, got <{root.tag}>")
+    channel_date = _rfc822_date(channel.findtext("pubDate")) or _rfc822_date(
+        channel.findtext("lastBuildDate")
+    )
+    papers: list[Paper] = []
+    for item in channel.iterfind("item"):
+        try:
+            papers.append(_item_to_paper(item, channel_date))
+        except ValueError as exc:
+            raise FeedError(f"unreadable feed item: {exc}") from None
+    return RssFeed(date=channel_date, papers=tuple(papers))
+
+
+def merge_listings(papers: Sequence[Paper]) -> list[Paper]:
+    """One entry per paper version, keeping its strongest announcement.
+
+    A paper can be listed once per monitored category it belongs to (as ``new`` in its
+    primary category and ``cross`` in another); it must be kept as ``new``.
+    """
+    strength = {t: i for i, t in enumerate(ANNOUNCE_TYPES)}
+    kept: dict[tuple[str, int], Paper] = {}
+    for paper in papers:
+        key = (paper.arxiv_id, paper.version)
+        held = kept.get(key)
+        if held is None or strength[paper.announce_type] < strength[held.announce_type]:
+            kept[key] = paper
+    return list(kept.values())
+
+
+def fetch_rss(
+    client: httpx2.Client,
+    settings: Settings,
+    validators: Validators | None = None,
+    sleep: http.Sleep | None = None,
+) -> tuple[http.Response, RssFeed | None]:
+    """Poll the feed once (conditionally); the feed is None when arXiv says "not modified"."""
+    kwargs = {"sleep": sleep} if sleep is not None else {}
+    response = http.get(
+        client, feed_url(settings), settings.http, validators=validators, **kwargs
+    )
+    if response.not_modified:
+        return response, None
+    return response, parse_rss(response.content, response.content_type)

@@ -1,0 +1,261 @@
+"""Queries over one SQLAlchemy engine: SQLite file by default, PostgreSQL by URL.
+
+Every write is an idempotent upsert: ingesting the same feed twice leaves the same rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, Table, create_engine, event, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import SQLAlchemyError
+
+from arxiv_digest.errors import StoreError
+from arxiv_digest.models import Paper, RankedPaper, RunReport, Validators
+from arxiv_digest.store import schema
+
+log = logging.getLogger(__name__)
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cursor = dbapi_conn.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+def _upsert(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert rows, replacing the non-key columns of rows that already exist."""
+    if not rows:
+        return
+    dialect = conn.dialect.name
+    keys = [c.name for c in table.primary_key.columns]
+    if dialect == "sqlite":
+        stmt: Any = sqlite.insert(table)
+    elif dialect == "postgresql":
+        stmt = postgresql.insert(table)
+    else:
+        raise StoreError(f"unsupported database {dialect!r}: use SQLite or PostgreSQL")
+    others = {c.name: stmt.excluded[c.name] for c in table.columns if c.name not in keys}
+    stmt = (
+        stmt.on_conflict_do_update(index_elements=keys, set_=others)
+        if others
+        else stmt.on_conflict_do_nothing(index_elements=keys)
+    )
+    conn.execute(stmt, list(rows))
+
+
+def _paper_row(paper: Paper) -> dict[str, Any]:
+    return {
+        "arxiv_id": paper.arxiv_id,
+        "version": paper.version,
+        "title": paper.title,
+        "authors": json.dumps(list(paper.authors), ensure_ascii=False),
+        "abstract": paper.abstract,
+        "primary_category": paper.primary_category,
+        "categories": json.dumps(list(paper.categories)),
+    }
+
+
+class Store:
+    """The history of everything arxiv-digest has seen and published."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        try:
+            parsed = make_url(url)
+            if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+                Path(parsed.database or "").parent.mkdir(parents=True, exist_ok=True)
+            self.engine: Engine = create_engine(url, future=True)
+        except (SQLAlchemyError, OSError, ImportError) as exc:
+            raise StoreError(f"cannot open store {self.safe_url}: {exc}") from None
+        if self.engine.dialect.name == "sqlite":
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        self.migrate()
+
+    @property
+    def safe_url(self) -> str:
+        try:
+            return make_url(self.url).render_as_string(hide_password=True)
+        except SQLAlchemyError:
+            return "<invalid URL>"
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- schema ---------------------------------------------------------------------------
+
+    def schema_version(self) -> int:
+        with self.engine.connect() as conn:
+            if not self.engine.dialect.has_table(conn, "meta"):
+                return 0
+            value = conn.scalar(select(schema.meta.c.value).where(schema.meta.c.key == "schema_version"))
+        return int(value or 0)
+
+    def migrate(self) -> None:
+        try:
+            current = self.schema_version()
+            if current > schema.SCHEMA_VERSION:
+                raise StoreError(
+                    f"store {self.safe_url} has schema version {current}, newer than this "
+                    f"arxiv-digest ({schema.SCHEMA_VERSION}): upgrade arxiv-digest"
+                )
+            for number, (name, step) in enumerate(schema.MIGRATIONS, start=1):
+                if number <= current:
+                    continue
+                with self.engine.begin() as conn:
+                    step(conn)
+                    _upsert(conn, schema.meta, [{"key": "schema_version", "value": str(number)}])
+                log.info("store migrated to %s", name)
+        except SQLAlchemyError as exc:
+            raise StoreError(f"cannot prepare store {self.safe_url}: {exc}") from None
+
+    # -- papers -----------------------------------------------------------------------------
+
+    def upsert_papers(self, papers: Iterable[Paper]) -> int:
+        """Record papers and their announcements; returns how many were given."""
+        papers = list(papers)
+        paper_rows = list({(p.arxiv_id, p.version): _paper_row(p) for p in papers}.values())
+        announcement_rows = list(
+            {
+                (p.arxiv_id, p.version, p.announced): {
+                    "arxiv_id": p.arxiv_id,
+                    "version": p.version,
+                    "announced": p.announced,
+                    "announce_type": p.announce_type,
+                }
+                for p in papers
+            }.values()
+        )
+        try:
+            with self.engine.begin() as conn:
+                _upsert(conn, schema.papers, paper_rows)
+                _upsert(conn, schema.announcements, announcement_rows)
+        except SQLAlchemyError as exc:
+            raise StoreError(f"cannot save papers: {exc}") from None
+        return len(papers)
+
+    def latest_announcement(self) -> dt.date | None:
+        with self.engine.connect() as conn:
+            value: dt.date | None = conn.scalar(select(func.max(schema.announcements.c.announced)))
+        return value
+
+    def announced_between(self, first: dt.date, last: dt.date) -> list[Paper]:
+        """Every announcement in [first, last], newest day first, in a stable order."""
+        p, a = schema.papers, schema.announcements
+        query = (
+            select(p, a.c.announced, a.c.announce_type)
+            .join(a, (a.c.arxiv_id == p.c.arxiv_id) & (a.c.version == p.c.version))
+            .where(a.c.announced >= first, a.c.announced <= last)
+            .order_by(a.c.announced.desc(), p.c.arxiv_id, p.c.version)
+        )
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).mappings().all()
+        return [
+            Paper(
+                arxiv_id=row["arxiv_id"],
+                version=row["version"],
+                title=row["title"],
+                authors=tuple(json.loads(row["authors"])),
+                abstract=row["abstract"],
+                primary_category=row["primary_category"],
+                categories=tuple(json.loads(row["categories"])),
+                announce_type=row["announce_type"],
+                announced=row["announced"],
+            )
+            for row in rows
+        ]
+
+    def count_papers(self) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.scalar(select(func.count()).select_from(schema.papers)) or 0)
+
+    # -- conditional GET validators -----------------------------------------------------------
+
+    def validators(self, url: str) -> Validators | None:
+        c = schema.http_cache.c
+        with self.engine.connect() as conn:
+            row = conn.execute(select(c.etag, c.last_modified).where(c.url == url)).first()
+        return Validators(etag=row.etag, last_modified=row.last_modified) if row else None
+
+    def save_validators(self, url: str, validators: Validators) -> None:
+        row = {"url": url, "etag": validators.etag, "last_modified": validators.last_modified}
+        with self.engine.begin() as conn:
+            _upsert(conn, schema.http_cache, [row])
+
+    # -- runs -------------------------------------------------------------------------------
+
+    def start_run(self, started_at: dt.datetime) -> int:
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                insert(schema.runs).values(started_at=started_at, status="running", message="")
+            )
+            key = result.inserted_primary_key
+        assert key is not None
+        return int(key[0])
+
+    def save_ranking(self, run_id: int, ranked: Sequence[RankedPaper]) -> None:
+        rows = [
+            {
+                "run_id": run_id,
+                "rank": rank,
+                "arxiv_id": r.paper.arxiv_id,
+                "version": r.paper.version,
+                "score": r.score,
+                "matched": json.dumps(list(r.matched), ensure_ascii=False),
+                "category": r.category,
+            }
+            for rank, r in enumerate(ranked, start=1)
+        ]
+        with self.engine.begin() as conn:
+            _upsert(conn, schema.rankings, rows)
+
+    def finish_run(
+        self,
+        run_id: int,
+        report: RunReport,
+        finished_at: dt.datetime,
+        fingerprint: str | None = None,
+    ) -> None:
+        values = {
+            "finished_at": finished_at,
+            "status": report.status,
+            "fetched": report.fetched,
+            "candidates": report.candidates,
+            "ranked": report.ranked,
+            "fingerprint": fingerprint,
+            "message": report.message,
+        }
+        with self.engine.begin() as conn:
+            conn.execute(update(schema.runs).where(schema.runs.c.id == run_id).values(**values))
+
+    def first_published(self, fingerprint: str) -> dt.datetime | None:
+        """When a digest with exactly this content was first published, if ever."""
+        r = schema.runs.c
+        with self.engine.connect() as conn:
+            value: dt.datetime | None = conn.scalar(
+                select(func.min(r.started_at)).where(r.fingerprint == fingerprint, r.status == "ok")
+            )
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=dt.UTC)
+        return value
+
+    def runs(self, limit: int = 10) -> list[dict[str, Any]]:
+        r = schema.runs
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(r).order_by(r.c.id.desc()).limit(limit)).mappings().all()
+        return [dict(row) for row in rows]
