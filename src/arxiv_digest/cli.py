@@ -22,7 +22,13 @@ from rich.logging import RichHandler
 from rich.table import Table
 
 from arxiv_digest import __version__, pipeline
-from arxiv_digest.config import CONFIG_ENV, Settings, load_settings, parse_settings, with_paths_resolved
+from arxiv_digest.config import (
+    CONFIG_ENV,
+    Settings,
+    load_settings,
+    parse_settings,
+    with_paths_resolved,
+)
 from arxiv_digest.errors import ConfigError, DigestError
 from arxiv_digest.models import RunReport
 from arxiv_digest.sources import http
@@ -91,7 +97,9 @@ def _print_report(report: RunReport) -> None:
         out.print("No new announcements on arXiv: the previous digest is left as it is.")
         return
     changed = "written" if report.readme_written else "unchanged"
-    source = "not modified since the last poll" if report.not_modified else f"{report.fetched} listed"
+    source = (
+        "not modified since the last poll" if report.not_modified else f"{report.fetched} listed"
+    )
     out.print(
         f"arXiv: {source}; {report.candidates} candidates; {report.ranked} papers in the digest; "
         f"README {changed}: {', '.join(report.outputs)}"
@@ -159,14 +167,17 @@ def backfill(
     """Fill the store with the last N days from the arXiv API (one request per 3 s)."""
     try:
         settings = load_settings(config)
-        with http.make_client(settings.http) as client, Store(settings.store.url) as store:
-            with _spinner(f"Fetching {days} day(s) from the arXiv API...") as status:
+        with (
+            http.make_client(settings.http) as client,
+            Store(settings.store.url) as store,
+            _spinner(f"Fetching {days} day(s) from the arXiv API...") as status,
+        ):
 
-                def progress(total: int) -> None:
-                    if status is not None:
-                        status.update(f"Fetching from the arXiv API: {total} papers stored")
+            def progress(total: int) -> None:
+                if status is not None:
+                    status.update(f"Fetching from the arXiv API: {total} papers stored")
 
-                count = pipeline.backfill(settings, store, client, days, on_page=progress)
+            count = pipeline.backfill(settings, store, client, days, on_page=progress)
     except DigestError as exc:
         raise _fail(exc) from None
     if not _state["quiet"]:
@@ -210,7 +221,10 @@ def doctor(config: ConfigOption = None) -> None:
     except ConfigError as exc:
         raise _fail(exc) from None
     checks = {
-        "config": (True, f"{len(settings.categories)} categories, {len(settings.keywords)} keywords"),
+        "config": (
+            True,
+            f"{len(settings.categories)} categories, {len(settings.keywords)} keywords",
+        ),
         "store": _check_store(settings),
         "arXiv": _check_arxiv(settings),
         "LLM key": _check_llm_key(settings),

@@ -33,6 +33,9 @@ log = logging.getLogger(__name__)
 CONFIG_ENV = "ARXIV_DIGEST_CONFIG"
 CATEGORY_RE = re.compile(r"^[a-z-]+(\.[A-Za-z-]+)?$")
 AnnounceType = Literal["new", "cross", "replace", "replace-cross"]
+DedupMethod = Literal["id", "title", "link"]
+DEDUP_METHODS: tuple[DedupMethod, ...] = ("id", "title", "link")
+DEFAULT_ANNOUNCE_TYPES: tuple[AnnounceType, ...] = ("new",)
 # Keys of the original bot that we accept but that no longer do anything.
 IGNORED_LEGACY_KEYS = {
     "fetch_ratings": "ratings are not fetched; the key is ignored",
@@ -184,8 +187,8 @@ class Settings(_Section):
     )
     min_score: float = Field(0.0, ge=0, description="Papers scoring less are left out.")
     enable_deduplication: bool = Field(True, description="Drop repeated papers.")
-    deduplication_methods: list[Literal["id", "title", "link"]] = Field(
-        default_factory=lambda: ["id", "title", "link"],
+    deduplication_methods: list[DedupMethod] = Field(
+        default_factory=lambda: list(DEDUP_METHODS),
         description="What makes two entries the same paper.",
     )
     match: Literal["word", "substring"] = Field(
@@ -198,20 +201,22 @@ class Settings(_Section):
         '"substring".',
     )
     announce_types: list[AnnounceType] = Field(
-        default_factory=lambda: ["new"], min_length=1, description="Announcement types kept."
+        default_factory=lambda: list(DEFAULT_ANNOUNCE_TYPES),
+        min_length=1,
+        description="Announcement types kept.",
     )
     authors: list[str] = Field(
         default_factory=list, description="Authors to follow: their papers always make it."
     )
-    scoring: ScoringSettings = Field(default_factory=lambda: ScoringSettings())
-    arxiv: ArxivEndpoints = Field(default_factory=lambda: ArxivEndpoints())
-    http: HttpSettings = Field(default_factory=lambda: HttpSettings())
-    output: OutputSettings = Field(default_factory=lambda: OutputSettings())
-    store: StoreSettings = Field(default_factory=lambda: StoreSettings())
-    schedule: ScheduleSettings = Field(default_factory=lambda: ScheduleSettings())
+    scoring: ScoringSettings = Field(default_factory=ScoringSettings)
+    arxiv: ArxivEndpoints = Field(default_factory=ArxivEndpoints)
+    http: HttpSettings = Field(default_factory=HttpSettings)
+    output: OutputSettings = Field(default_factory=OutputSettings)
+    store: StoreSettings = Field(default_factory=StoreSettings)
+    schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
     site_url: str | None = Field(None, description="Link to your published site, in the README.")
     repo_url: str | None = Field(None, description="Link to your repository, in the README.")
-    ai_summary: AISummarySettings = Field(default_factory=lambda: AISummarySettings())
+    ai_summary: AISummarySettings = Field(default_factory=AISummarySettings)
     fetch_ratings: Any = Field(None, description="Legacy, ignored with a notice.")
     display_limit: Any = Field(None, description="Legacy, ignored with a notice.")
 

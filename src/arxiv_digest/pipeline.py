@@ -28,7 +28,11 @@ def utc_now() -> dt.datetime:
 
 
 def _ingest(
-    settings: Settings, store: Store, client: httpx2.Client, report: RunReport, sleep: http.Sleep | None
+    settings: Settings,
+    store: Store,
+    client: httpx2.Client,
+    report: RunReport,
+    sleep: http.Sleep | None,
 ) -> bool:
     """Poll the feed and store what it lists; False when arXiv announced nothing."""
     url = feed_url(settings)
@@ -108,7 +112,7 @@ def backfill(
 ) -> int:
     """Fill the store with the last ``days`` days of the monitored categories."""
     since = (today or utc_now().date()) - dt.timedelta(days=days - 1)
-    api = ApiClient(client, settings, **({"sleep": sleep} if sleep else {}))
+    api = ApiClient(client, settings, sleep=sleep)
     batch = []
     total = 0
     for paper in api.recent(since):

@@ -80,8 +80,10 @@ class _Author:
         """Same name ignoring case, accents and punctuation; "First Last" skips middle names."""
         if self.words == other:
             return True
-        return len(self.words) == 2 and len(other) > 2 and (
-            self.words[0] == other[0] and self.words[-1] == other[-1]
+        return (
+            len(self.words) == 2
+            and len(other) > 2
+            and (self.words[0] == other[0] and self.words[-1] == other[-1])
         )
 
 
@@ -122,7 +124,9 @@ class Ranker:
             return None
         if not followed and self._excluded(paper, full_text):
             return None
-        in_title = set(self.keywords.found(self.keywords.prepare(paper.title))) if in_text else set()
+        in_title = (
+            set(self.keywords.found(self.keywords.prepare(paper.title))) if in_text else set()
+        )
         scoring = self.settings.scoring
         score = sum(self.weights[i] * scoring.keyword for i in in_text)
         score += sum(self.weights[i] * scoring.title for i in in_title)

@@ -26,14 +26,12 @@ def write_atomic(path: Path, content: str | bytes) -> bool:
                 handle.write(data)
                 handle.flush()
                 os.fsync(handle.fileno())
-            if path.exists():
-                os.chmod(tmp_name, path.stat().st_mode & 0o777)
-            else:
-                os.chmod(tmp_name, 0o644)
-            os.replace(tmp_name, path)
+            tmp = Path(tmp_name)
+            tmp.chmod(path.stat().st_mode & 0o777 if path.exists() else 0o644)
+            tmp.replace(path)
         except BaseException:
             with contextlib.suppress(OSError):
-                os.unlink(tmp_name)
+                Path(tmp_name).unlink()
             raise
     except OSError as exc:
         raise PublishError(f"cannot write {path}: {exc}") from None

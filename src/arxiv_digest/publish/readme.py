@@ -145,4 +145,3 @@ def content_fingerprint(digest: Digest, settings: Settings) -> str:
 def write_readme(digest: Digest, settings: Settings) -> bool:
     """Render, then replace the README in one step; False when nothing changed."""
     return write_atomic(Path(settings.output.readme), render_readme(digest, settings))
-

@@ -70,9 +70,7 @@ def _timestamp(entry: etree._Element, tag: str) -> dt.datetime | None:
 
 def _entry_to_paper(entry: etree._Element) -> Paper:
     arxiv_id, version = split_arxiv_id(entry.findtext(f"{ATOM}id") or "")
-    categories = tuple(
-        term for c in entry.findall(f"{ATOM}category") if (term := c.get("term"))
-    )
+    categories = tuple(term for c in entry.findall(f"{ATOM}category") if (term := c.get("term")))
     primary_el = entry.find(f"{ARXIV}primary_category")
     primary = primary_el.get("term", "") if primary_el is not None else ""
     primary = primary or (categories[0] if categories else "")
@@ -81,9 +79,7 @@ def _entry_to_paper(entry: etree._Element) -> Paper:
     )
     if stamp is None:
         raise ValueError(f"entry {arxiv_id} has no date")
-    authors = tuple(
-        clean_text(a.findtext(f"{ATOM}name")) for a in entry.findall(f"{ATOM}author")
-    )
+    authors = tuple(clean_text(a.findtext(f"{ATOM}name")) for a in entry.findall(f"{ATOM}author"))
     return Paper(
         arxiv_id=arxiv_id,
         version=version,
@@ -134,12 +130,12 @@ class ApiClient:
         client: httpx2.Client,
         settings: Settings,
         *,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.client = client
         self.settings = settings
-        self.sleep = sleep
+        self.sleep = sleep if sleep is not None else time.sleep
         self.clock = clock
         self._last_request: float | None = None
 

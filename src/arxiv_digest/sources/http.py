@@ -52,8 +52,12 @@ class _RetryableStatus(Exception):
         self.response = response
 
 
-def make_client(settings: HttpSettings, transport: httpx2.BaseTransport | None = None) -> httpx2.Client:
-    user_agent = f"arxiv-digest/{__version__} (+https://github.com/arxiv-digest; {settings.contact})"
+def make_client(
+    settings: HttpSettings, transport: httpx2.BaseTransport | None = None
+) -> httpx2.Client:
+    user_agent = (
+        f"arxiv-digest/{__version__} (+https://github.com/arxiv-digest; {settings.contact})"
+    )
     return httpx2.Client(
         timeout=httpx2.Timeout(settings.timeout),
         headers={"User-Agent": user_agent},
@@ -82,7 +86,7 @@ class _Wait:
     def __init__(self, settings: HttpSettings) -> None:
         self.cap = settings.max_backoff
         self.backoff = wait_exponential_jitter(
-            initial=settings.backoff, max=settings.max_backoff, jitter=settings.backoff
+            multiplier=settings.backoff, max=settings.max_backoff, jitter=settings.backoff
         )
 
     def __call__(self, state: RetryCallState) -> float:
@@ -109,7 +113,7 @@ def get(
     params: dict[str, str] | None = None,
     validators: Validators | None = None,
     accept_status: frozenset[int] = frozenset(),
-    sleep: Sleep = time.sleep,
+    sleep: Sleep | None = None,
 ) -> Response:
     """GET with retries; statuses in ``accept_status`` are returned instead of raised."""
     headers: dict[str, str] = {}
@@ -129,7 +133,7 @@ def get(
         wait=_Wait(settings),
         retry=retry_if_exception_type((_RetryableStatus, httpx2.TransportError)),
         before_sleep=_log_retry,
-        sleep=sleep,
+        sleep=sleep if sleep is not None else time.sleep,
         reraise=True,
     )
     shown = url if not params else f"{url}?{httpx2.QueryParams(params)}"
@@ -141,7 +145,9 @@ def get(
     if response.status_code == 304:
         content = b""
     elif response.status_code >= 400 and response.status_code not in accept_status:
-        raise FetchError(f"GET {shown} failed: HTTP {response.status_code} {response.reason_phrase}")
+        raise FetchError(
+            f"GET {shown} failed: HTTP {response.status_code} {response.reason_phrase}"
+        )
     else:
         content = response.content
     return Response(

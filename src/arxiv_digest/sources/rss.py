@@ -19,13 +19,14 @@ from arxiv_digest.config import Settings
 from arxiv_digest.errors import FeedError
 from arxiv_digest.models import ANNOUNCE_TYPES, Paper, Validators
 from arxiv_digest.sources import http
-from arxiv_digest.sources.xml import parse_xml
 from arxiv_digest.sources.text import clean_text, split_arxiv_id, split_authors
+from arxiv_digest.sources.xml import parse_xml
 
 ARXIV_NS = "http://arxiv.org/schemas/atom"
 DC_NS = "http://purl.org/dc/elements/1.1/"
 _DESCRIPTION = re.compile(
-    r"^\s*arXiv:(?P<id>\S+)\s+Announce Type:\s*(?P<type>[\w-]+)\s*(?:Abstract:\s*)?(?P<abstract>.*)$",
+    r"^\s*arXiv:(?P<id>\S+)\s+Announce Type:\s*(?P<type>[\w-]+)\s*"
+    r"(?:Abstract:\s*)?(?P<abstract>.*)$",
     re.S,
 )
 
@@ -62,9 +63,7 @@ def _item_to_paper(item: etree._Element, channel_date: dt.date | None) -> Paper:
     announce = announce.strip()
     if announce not in ANNOUNCE_TYPES:
         raise FeedError(f"item {arxiv_id}: unknown announce type {announce!r}")
-    categories = tuple(
-        c for c in (clean_text(e.text) for e in item.findall("category")) if c
-    )
+    categories = tuple(c for c in (clean_text(e.text) for e in item.findall("category")) if c)
     announced = _rfc822_date(item.findtext("pubDate")) or channel_date
     if announced is None:
         raise FeedError(f"item {arxiv_id}: neither the item nor the channel has a date")
@@ -122,10 +121,8 @@ def fetch_rss(
     sleep: http.Sleep | None = None,
 ) -> tuple[http.Response, RssFeed | None]:
     """Poll the feed once (conditionally); the feed is None when arXiv says "not modified"."""
-    kwargs = {"sleep": sleep} if sleep is not None else {}
-    response = http.get(
-        client, feed_url(settings), settings.http, validators=validators, **kwargs
-    )
+    url = feed_url(settings)
+    response = http.get(client, url, settings.http, validators=validators, sleep=sleep)
     if response.not_modified:
         return response, None
     return response, parse_rss(response.content, response.content_type)

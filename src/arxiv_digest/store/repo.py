@@ -72,7 +72,11 @@ class Store:
         self.url = url
         try:
             parsed = make_url(url)
-            if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+            if parsed.get_backend_name() == "sqlite" and parsed.database not in (
+                None,
+                "",
+                ":memory:",
+            ):
                 Path(parsed.database or "").parent.mkdir(parents=True, exist_ok=True)
             self.engine: Engine = create_engine(url, future=True)
         except (SQLAlchemyError, OSError, ImportError) as exc:
@@ -103,7 +107,9 @@ class Store:
         with self.engine.connect() as conn:
             if not self.engine.dialect.has_table(conn, "meta"):
                 return 0
-            value = conn.scalar(select(schema.meta.c.value).where(schema.meta.c.key == "schema_version"))
+            value = conn.scalar(
+                select(schema.meta.c.value).where(schema.meta.c.key == "schema_version")
+            )
         return int(value or 0)
 
     def migrate(self) -> None:

@@ -1,0 +1,152 @@
+"""Shared fixtures: real arXiv responses served over local HTTP, settings, a paper factory.
+
+No test may reach the network: an autouse guard refuses connections to anything but
+the loopback interface.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import socket
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pytest_httpserver import HTTPServer
+
+from arxiv_digest.config import Settings, parse_settings, with_paths_resolved
+from arxiv_digest.models import Paper
+
+SHARED = Path(os.environ.get("ARXIV_DIGEST_SHARED", Path(__file__).resolve().parents[2] / "shared"))
+FIXTURES = SHARED / "fixtures" / "arxiv"
+REFERENCE = SHARED / "reference"
+REPO = Path(__file__).resolve().parents[1]
+RSS_TYPE = "application/rss+xml; charset=utf-8"
+
+
+def fixture_bytes(relative: str) -> bytes:
+    return (FIXTURES / relative).read_bytes()
+
+
+@pytest.fixture(autouse=True)
+def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    real_connect = socket.socket.connect
+
+    def guarded(self: socket.socket, address: Any) -> Any:
+        host = address[0] if isinstance(address, tuple) else address
+        if isinstance(host, str) and host not in ("127.0.0.1", "::1", "localhost") and not (
+            self.family == socket.AF_UNIX
+        ):
+            raise RuntimeError(f"test tried to reach the network: {address!r}")
+        return real_connect(self, address)
+
+    monkeypatch.setattr(socket.socket, "connect", guarded)
+
+
+def base_config(**overrides: Any) -> dict[str, Any]:
+    config: dict[str, Any] = {
+        "categories": ["cs.AI", "cs.CL", "cs.LG"],
+        "keywords": ["LLM", "RL", "reasoning", "benchmark", "agents", "Speculative Decoding"],
+        "exclude_keywords": ["survey", "review", "tutorial"],
+        "max_papers": 30,
+        "http": {"retries": 2, "backoff": 0, "max_backoff": 0},
+        "arxiv": {"api_delay": 3.0},
+    }
+    config.update(overrides)
+    return config
+
+
+MakeSettings = Callable[..., Settings]
+
+
+@pytest.fixture
+def make_settings(tmp_path: Path, httpserver: HTTPServer) -> MakeSettings:
+    """Settings whose arXiv URLs point at the local server and outputs at tmp_path."""
+
+    def make(**overrides: Any) -> Settings:
+        config = base_config(**overrides)
+        arxiv = {
+            "rss_url": httpserver.url_for("/rss"),
+            "api_url": httpserver.url_for("/api/query"),
+            **config.get("arxiv", {}),
+        }
+        config["arxiv"] = arxiv
+        return with_paths_resolved(parse_settings(config), tmp_path)
+
+    return make
+
+
+def write_config(tmp_path: Path, httpserver: HTTPServer, **overrides: Any) -> Path:
+    config = base_config(**overrides)
+    config["arxiv"] = {
+        "rss_url": httpserver.url_for("/rss"),
+        "api_url": httpserver.url_for("/api/query"),
+        **config.get("arxiv", {}),
+    }
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(config), encoding="utf-8")
+    return path
+
+
+def serve_feed(httpserver: HTTPServer, categories: str, body: bytes, **headers: str) -> None:
+    httpserver.expect_request(f"/rss/{categories}").respond_with_data(
+        body, content_type=RSS_TYPE, headers=headers or None
+    )
+
+
+@pytest.fixture
+def combined_feed() -> bytes:
+    """A cs.AI+cs.CL+cs.LG feed built from the three real single-category feeds of one day."""
+    from lxml import etree
+
+    roots = [
+        etree.fromstring(fixture_bytes(f"rss/{c}_2026-04-27_trimmed.xml"))
+        for c in ("cs.AI", "cs.CL", "cs.LG")
+    ]
+    channel = roots[0].find("channel")
+    assert channel is not None
+    for other in roots[1:]:
+        for item in other.iterfind("channel/item"):
+            channel.append(item)
+    return bytes(etree.tostring(roots[0], xml_declaration=True, encoding="UTF-8"))
+
+
+@pytest.fixture
+def make_paper() -> Callable[..., Paper]:
+    counter = iter(range(1, 10_000))
+
+    def make(**overrides: Any) -> Paper:
+        n = next(counter)
+        values: dict[str, Any] = {
+            "arxiv_id": f"2604.{n:05d}",
+            "version": 1,
+            "title": "A title",
+            "authors": ("Ada Lovelace",),
+            "abstract": "An abstract.",
+            "primary_category": "cs.AI",
+            "categories": ("cs.AI",),
+            "announce_type": "new",
+            "announced": dt.date(2026, 4, 27),
+        }
+        values.update(overrides)
+        return Paper(**values)
+
+    return make
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    url = os.environ.get("ARXIV_DIGEST_TEST_PG")
+    if not url:
+        pytest.skip("set ARXIV_DIGEST_TEST_PG to run against PostgreSQL")
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        for table in ("rankings", "runs", "announcements", "papers", "http_cache", "meta"):
+            conn.execute(text(f"DROP TABLE IF EXISTS {table} CASCADE"))
+    engine.dispose()
+    yield url

@@ -1,0 +1,151 @@
+"""The arXiv API and OAI-PMH: every real response parses; backfill pages politely."""
+
+from __future__ import annotations
+
+import datetime as dt
+from urllib.parse import parse_qs
+
+import pytest
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
+
+from arxiv_digest.errors import FeedError, FetchError
+from arxiv_digest.sources.arxiv_api import ApiClient, announcement_day, parse_api
+from arxiv_digest.sources.oai import parse_oai
+from arxiv_digest.store import Store
+from arxiv_digest import pipeline
+from arxiv_digest.sources import http
+from tests.conftest import MakeSettings, fixture_bytes
+
+ATOM = "application/atom+xml; charset=utf-8"
+
+
+def test_current_format_100_entries() -> None:
+    page = parse_api(fixture_bytes("api/query_all-testing_100entries.xml"))
+    assert len(page.papers) == 100
+    assert page.total == 214881 and page.start == 0
+    assert all(p.title and p.abstract and p.authors for p in page.papers)
+    assert any(any(ord(c) > 127 for c in a) for p in page.papers for a in p.authors)
+
+
+def test_current_format_10_entries() -> None:
+    page = parse_api(fixture_bytes("api/query_all-nicotine_10entries.xml"))
+    assert (len(page.papers), page.total) == (10, 58)
+    first = page.papers[0]
+    assert (first.arxiv_id, first.version) == ("1509.01687", 1)
+    assert first.primary_category == "cond-mat.mes-hall"
+    assert first.categories == ("cond-mat.mes-hall", "physics.comp-ph")
+    assert first.authors == ("S. J. Ray",)
+
+
+def test_legacy_format_entries() -> None:
+    page = parse_api(fixture_bytes("api/query_legacy-format_10entries.xml"))
+    assert (len(page.papers), page.total) == (10, 31)
+    first = page.papers[0]
+    assert first.arxiv_id == "1201.4869" and first.authors == ("Adrian Del Maestro",)
+    assert first.abstract.startswith("As helium-4 is cooled below 2.17 K")
+    assert "\n" not in first.abstract
+
+
+def test_zero_results() -> None:
+    page = parse_api(fixture_bytes("api/query_zero-results.xml"))
+    assert (page.total, page.papers) == (0, ())
+
+
+def test_error_body_is_reported_with_arxivs_message() -> None:
+    with pytest.raises(FeedError, match="incorrect id format for abc"):
+        parse_api(fixture_bytes("api/query_error-http400.xml"))
+
+
+def test_oai_page_of_538_records_ends_the_harvest() -> None:
+    page = parse_oai(fixture_bytes("oai/ListRecords_cs_lastpage_538records.xml"))
+    assert len(page.papers) == 538
+    assert page.resumption_token is None
+    first = page.papers[0]
+    assert first.arxiv_id == "math/0611918"
+    assert first.authors == ("Martin Hock", "Boaz Tsaban")
+    assert first.categories == ("math.GR", "cs.CR", "math.AG")
+
+
+@pytest.mark.parametrize(
+    ("submitted", "feed_day"),
+    [
+        ("2026-04-20T13:59:00-04:00", "2026-04-21"),  # Monday before the deadline
+        ("2026-04-20T14:01:00-04:00", "2026-04-22"),  # Monday after it
+        ("2026-04-24T10:00:00-04:00", "2026-04-27"),  # Friday: announced Sunday night
+        ("2026-04-25T10:00:00-04:00", "2026-04-28"),  # Saturday: waits for Monday
+        ("2026-04-20T17:30:00+00:00", "2026-04-21"),  # 13:30 in New York
+    ],
+)
+def test_announcement_day_follows_arxivs_schedule(submitted: str, feed_day: str) -> None:
+    assert announcement_day(dt.datetime.fromisoformat(submitted)) == dt.date.fromisoformat(feed_day)
+
+
+class FakeClock:
+    """Time that only moves when the code under test sleeps."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.sleeps: list[float] = []
+
+    def time(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def test_backfill_pages_one_request_per_three_seconds(
+    httpserver: HTTPServer, make_settings: MakeSettings, tmp_path: object
+) -> None:
+    pages = {
+        "0": fixture_bytes("api/query_all-nicotine_10entries.xml"),
+        "10": fixture_bytes("api/query_legacy-format_10entries.xml"),
+    }
+    queries: list[dict[str, list[str]]] = []
+
+    def handler(request: Request) -> Response:
+        query = parse_qs(request.query_string.decode())
+        queries.append(query)
+        return Response(pages.get(query["start"][0], pages["0"]), content_type=ATOM)
+
+    httpserver.expect_request("/api/query").respond_with_handler(handler)
+    settings = make_settings(categories=["cond-mat.mes-hall", "physics.comp-ph"])
+    clock = FakeClock()
+    with http.make_client(settings.http) as client:
+        api = ApiClient(client, settings, sleep=clock.sleep, clock=clock.time)
+        papers = list(api.recent(dt.date(2000, 1, 1)))
+    # 58 results in pages of 10 (this server repeats its first page after the second)
+    assert [q["start"][0] for q in queries] == ["0", "10", "20", "30", "40", "50"]
+    assert queries[0]["search_query"] == ["cat:cond-mat.mes-hall OR cat:physics.comp-ph"]
+    assert queries[0]["sortBy"] == ["submittedDate"]
+    assert clock.sleeps == [3.0] * 5
+    assert len(papers) == 60
+
+
+def test_backfill_stops_at_the_first_page_older_than_the_window(
+    httpserver: HTTPServer, make_settings: MakeSettings, tmp_path: object
+) -> None:
+    httpserver.expect_request("/api/query").respond_with_data(
+        fixture_bytes("api/query_all-nicotine_10entries.xml"), content_type=ATOM
+    )
+    settings = make_settings(store={"url": "sqlite:///store.sqlite"})
+    with http.make_client(settings.http) as client, Store(settings.store.url) as store:
+        count = pipeline.backfill(
+            settings, store, client, 7, today=dt.date(2026, 7, 17), sleep=FakeClock().sleep
+        )
+        assert count == 0
+        assert store.count_papers() == 0
+    assert len(httpserver.log) == 1
+
+
+def test_api_http_400_reports_arxivs_message(
+    httpserver: HTTPServer, make_settings: MakeSettings
+) -> None:
+    httpserver.expect_request("/api/query").respond_with_data(
+        fixture_bytes("api/query_error-http400.xml"), status=400, content_type=ATOM
+    )
+    settings = make_settings()
+    with http.make_client(settings.http) as client, pytest.raises(FetchError, match="incorrect id"):
+        ApiClient(client, settings, sleep=FakeClock().sleep).page(0)
