@@ -141,6 +141,8 @@ def make_paper() -> Callable[..., Paper]:
 def pg_url() -> Iterator[str]:
     url = os.environ.get("ARXIV_DIGEST_TEST_PG")
     if not url:
+        if os.environ.get("ARXIV_DIGEST_REQUIRE_PG"):
+            pytest.fail("ARXIV_DIGEST_REQUIRE_PG is set but ARXIV_DIGEST_TEST_PG is not")
         pytest.skip("set ARXIV_DIGEST_TEST_PG to run against PostgreSQL")
     from sqlalchemy import create_engine, text
 

@@ -86,10 +86,15 @@ def _config_details(settings: Settings) -> str:
         lines.append(f"- **Excluded** ({where}): {', '.join(settings.exclude_keywords)}")
     if settings.authors:
         lines.append(f"- **Followed authors** (always listed): {', '.join(settings.authors)}")
+    when = (
+        "on the latest announcement day"
+        if settings.days_back == 1
+        else f"in the {settings.days_back} days up to the latest announcement"
+    )
     lines.append(
         f"- **Selection**: up to {settings.max_papers} papers scoring at least "
         f"{format_score(settings.min_score)}, announced as {', '.join(settings.announce_types)} "
-        f"in the last {settings.days_back} announcement day(s)"
+        f"{when}"
     )
     return "\n".join(lines)
 

@@ -1,0 +1,95 @@
+"""The store, on SQLite always and on PostgreSQL when ARXIV_DIGEST_TEST_PG is set."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select, text
+
+from arxiv_digest.errors import StoreError
+from arxiv_digest.models import RankedPaper, RunReport, Validators
+from arxiv_digest.sources.rss import parse_rss
+from arxiv_digest.store import Store
+from arxiv_digest.store import schema
+from tests.conftest import fixture_bytes
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'digest.sqlite'}"
+    else:
+        url = request.getfixturevalue("pg_url")
+    with Store(url) as opened:
+        yield opened
+
+
+def row_counts(store: Store) -> dict[str, int]:
+    with store.engine.connect() as conn:
+        return {
+            t.name: int(conn.scalar(select(func.count()).select_from(t)) or 0)
+            for t in (schema.papers, schema.announcements)
+        }
+
+
+def test_ingesting_the_same_feed_twice_gives_the_same_rows(store: Store) -> None:
+    papers = parse_rss(fixture_bytes("rss/stat_2024-03-26.xml")).papers
+    store.upsert_papers(papers)
+    first = row_counts(store)
+    store.upsert_papers(papers)
+    assert row_counts(store) == first == {"papers": 123, "announcements": 123}
+
+
+def test_papers_come_back_as_they_went_in(store: Store) -> None:
+    papers = parse_rss(fixture_bytes("rss/stat_2024-03-26.xml")).papers
+    store.upsert_papers(papers)
+    day = dt.date(2024, 3, 26)
+    back = store.announced_between(day, day)
+    assert sorted(back, key=lambda p: p.arxiv_id) == sorted(papers, key=lambda p: p.arxiv_id)
+    assert store.latest_announcement() == day
+    assert store.announced_between(day + dt.timedelta(days=1), day + dt.timedelta(days=9)) == []
+
+
+def test_schema_is_versioned_and_reopening_does_not_migrate_again(store: Store) -> None:
+    assert store.schema_version() == schema.SCHEMA_VERSION
+    store.upsert_papers(parse_rss(fixture_bytes("rss/cs.AI_2026-04-27_trimmed.xml")).papers)
+    with Store(store.url) as again:
+        assert again.schema_version() == schema.SCHEMA_VERSION
+        assert again.count_papers() == 3
+
+
+def test_a_store_from_a_newer_version_is_refused(store: Store) -> None:
+    with store.engine.begin() as conn:
+        conn.execute(text("UPDATE meta SET value = '999' WHERE key = 'schema_version'"))
+    with pytest.raises(StoreError, match="newer than this arxiv-digest"):
+        Store(store.url)
+
+
+def test_runs_rankings_and_validators(store: Store) -> None:
+    papers = parse_rss(fixture_bytes("rss/cs.AI_2026-04-27_trimmed.xml")).papers
+    store.upsert_papers(papers)
+    started = dt.datetime(2026, 4, 27, 12, 0, tzinfo=dt.UTC)
+    run_id = store.start_run(started)
+    ranked = [RankedPaper(p, 1.5, ("LLM",), "cs.AI") for p in papers]
+    store.save_ranking(run_id, ranked)
+    store.save_ranking(run_id, ranked)  # idempotent
+    store.finish_run(run_id, RunReport(status="ok", ranked=3), started, fingerprint="abc")
+    assert store.first_published("abc") == started
+    assert store.first_published("other") is None
+    assert store.runs(1)[0]["status"] == "ok"
+    with store.engine.connect() as conn:
+        assert conn.scalar(select(func.count()).select_from(schema.rankings)) == 3
+    store.save_validators("http://x/rss", Validators(etag='"e"', last_modified=None))
+    store.save_validators("http://x/rss", Validators(etag='"f"', last_modified="Mon"))
+    assert store.validators("http://x/rss") == Validators(etag='"f"', last_modified="Mon")
+    assert store.validators("http://other") is None
+
+
+def test_an_unusable_store_url_is_a_store_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    with pytest.raises(StoreError, match="cannot"):
+        Store(f"sqlite:///{blocker}/sub/x.sqlite")
