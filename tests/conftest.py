@@ -37,8 +37,10 @@ def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
 
     def guarded(self: socket.socket, address: Any) -> Any:
         host = address[0] if isinstance(address, tuple) else address
-        if isinstance(host, str) and host not in ("127.0.0.1", "::1", "localhost") and not (
-            self.family == socket.AF_UNIX
+        if (
+            isinstance(host, str)
+            and host not in ("127.0.0.1", "::1", "localhost")
+            and not (self.family == socket.AF_UNIX)
         ):
             raise RuntimeError(f"test tried to reach the network: {address!r}")
         return real_connect(self, address)

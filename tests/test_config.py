@@ -106,26 +106,54 @@ BAD_CONFIGS: list[tuple[str, Any, str]] = [
     ("missing categories", {"categories": ...}, "categories: Field required"),
     ("empty categories", {"categories": []}, "categories: List should have at least 1 item"),
     ("category not a string", {"categories": [5]}, "categories[0]: Input should be a valid string"),
-    ("malformed category", {"categories": ["cs AI"]}, "categories: 'cs AI' is not an arXiv category"),
+    (
+        "malformed category",
+        {"categories": ["cs AI"]},
+        "categories: 'cs AI' is not an arXiv category",
+    ),
     ("category twice", {"categories": ["cs.AI", "cs.AI"]}, "categories: lists a category twice"),
     ("keywords not a list", {"keywords": "LLM"}, "keywords: Input should be a valid list"),
     ("empty keyword", {"keywords": ["LLM", ""]}, "keywords[1].term"),
     ("blank keyword", {"keywords": ["  "]}, "keywords[0].term: must not be blank"),
     ("keyword weight zero", {"keywords": [{"term": "x", "weight": 0}]}, "keywords[0].weight"),
-    ("keyword object without term", {"keywords": [{"weight": 2}]}, "keywords[0].term: Field required"),
+    (
+        "keyword object without term",
+        {"keywords": [{"weight": 2}]},
+        "keywords[0].term: Field required",
+    ),
     ("nothing to match", {"keywords": []}, "give at least one keyword or followed author"),
-    ("max_papers zero", {"max_papers": 0}, "max_papers: Input should be greater than or equal to 1"),
+    (
+        "max_papers zero",
+        {"max_papers": 0},
+        "max_papers: Input should be greater than or equal to 1",
+    ),
     ("max_papers text", {"max_papers": "many"}, "max_papers: Input should be a valid integer"),
-    ("days_back negative", {"days_back": -1}, "days_back: Input should be greater than or equal to 1"),
+    (
+        "days_back negative",
+        {"days_back": -1},
+        "days_back: Input should be greater than or equal to 1",
+    ),
     ("min_score text", {"min_score": "high"}, "min_score: Input should be a valid number"),
     ("dedup method", {"deduplication_methods": ["doi"]}, "deduplication_methods[0]"),
     ("dedup flag", {"enable_deduplication": "yes please"}, "enable_deduplication"),
     ("match mode", {"match": "fuzzy"}, "match: Input should be 'word' or 'substring'"),
     ("announce type", {"announce_types": ["new", "old"]}, "announce_types[1]"),
-    ("no announce type", {"announce_types": []}, "announce_types: List should have at least 1 item"),
-    ("unknown top key", {"catgories": ["cs.AI"]}, "catgories: unknown key (did you mean 'categories'?)"),
+    (
+        "no announce type",
+        {"announce_types": []},
+        "announce_types: List should have at least 1 item",
+    ),
+    (
+        "unknown top key",
+        {"catgories": ["cs.AI"]},
+        "catgories: unknown key (did you mean 'categories'?)",
+    ),
     ("workers zero", {"ai_summary": {"max_workers": 0}}, "ai_summary.max_workers"),
-    ("ai_summary not object", {"ai_summary": True}, "ai_summary: Input should be a valid dictionary"),
+    (
+        "ai_summary not object",
+        {"ai_summary": True},
+        "ai_summary: Input should be a valid dictionary",
+    ),
     ("rss url", {"arxiv": {"rss_url": "rss.arxiv.org"}}, "arxiv.rss_url: must be an http(s) URL"),
     ("store url", {"store": {"url": "not a url"}}, "store.url: not a database URL"),
     ("schedule time", {"schedule": {"time": "25:00"}}, "schedule.time: must be HH:MM"),
@@ -138,7 +166,9 @@ BAD_CONFIGS: list[tuple[str, Any, str]] = [
 ]
 
 
-@pytest.mark.parametrize(("problem", "override", "message"), BAD_CONFIGS, ids=[b[0] for b in BAD_CONFIGS])
+@pytest.mark.parametrize(
+    ("problem", "override", "message"), BAD_CONFIGS, ids=[b[0] for b in BAD_CONFIGS]
+)
 def test_bad_config_exits_2_naming_the_field_and_touches_nothing(
     tmp_path: Path, problem: str, override: Any, message: str
 ) -> None:

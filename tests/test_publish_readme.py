@@ -36,7 +36,9 @@ def make_digest(settings: Settings, combined_feed: bytes, summarize_first: bool 
     entries = [DigestEntry(r) for r in ranked]
     if summarize_first:
         first = entries[0].ranked.paper
-        summary = Summary(first.arxiv_id, first.version, "qwen-long", "## 1. 贡献\n\n- **MoE** routing")
+        summary = Summary(
+            first.arxiv_id, first.version, "qwen-long", "## 1. 贡献\n\n- **MoE** routing"
+        )
         entries[0] = DigestEntry(entries[0].ranked, summary)
     return Digest(updated_at=UPDATED, entries=tuple(entries), window=None)
 
@@ -91,9 +93,13 @@ def test_paper_block_layout(rendered: str) -> None:
     numbers = [int(re.match(r"### (\d+)\. ", b).group(1)) for b in blocks]  # type: ignore[union-attr]
     assert numbers == list(range(1, len(blocks) + 1))
     first = blocks[0]
-    assert re.match(r"### 1\. \[.+\]\(https://arxiv\.org/abs/\d{4}\.\d{5}\)\n\n\*\*Authors\*\*: ", first)
+    assert re.match(
+        r"### 1\. \[.+\]\(https://arxiv\.org/abs/\d{4}\.\d{5}\)\n\n\*\*Authors\*\*: ", first
+    )
     assert re.search(r"\*\*Score\*\*: \d+\.\d  \n", first)
-    assert re.search(r"\*\*ArXiv ID\*\*: \d{4}\.\d{5}v\d  \n\*\*Matched\*\*: [^\n]+  \n\n#### Abstract\n", first)
+    assert re.search(
+        r"\*\*ArXiv ID\*\*: \d{4}\.\d{5}v\d  \n\*\*Matched\*\*: [^\n]+  \n\n#### Abstract\n", first
+    )
     assert first.rstrip().endswith("---")
 
 
@@ -116,7 +122,10 @@ def test_summary_block_is_exactly_where_the_original_puts_it(rendered: str) -> N
     abstract = rendered[start:].split("\n")[1]
     assert rendered[start:].startswith(expected.format(abstract=abstract))
     reference = REFERENCES[0].read_text()
-    assert "<summary><strong>🤖 AI Summary (by qwen-long)</strong> - Click to expand</summary>\n\n" in reference
+    assert (
+        "<summary><strong>🤖 AI Summary (by qwen-long)</strong> - Click to expand</summary>\n\n"
+        in reference
+    )
     assert rendered.count("<details>") == 1
 
 
@@ -127,8 +136,12 @@ def test_matched_line_lists_config_terms_in_config_order(rendered: str) -> None:
         assert terms == sorted(terms, key=order.index)
 
 
-def test_configuration_and_schedule_state_the_actual_config(tmp_path: Path, combined_feed: bytes) -> None:
-    settings = make_settings(tmp_path, schedule={"time": "12:00", "timezone": "Asia/Shanghai"}, min_score=1.5)
+def test_configuration_and_schedule_state_the_actual_config(
+    tmp_path: Path, combined_feed: bytes
+) -> None:
+    settings = make_settings(
+        tmp_path, schedule={"time": "12:00", "timezone": "Asia/Shanghai"}, min_score=1.5
+    )
     text = render_readme(make_digest(settings, combined_feed), settings)
     assert "- LLM, reasoning, benchmark, agents, language models\n" in text
     assert "The bot runs daily at 12:00 Asia/Shanghai" in text
@@ -139,8 +152,14 @@ def test_configuration_and_schedule_state_the_actual_config(tmp_path: Path, comb
 def test_header_links_only_when_configured(tmp_path: Path, combined_feed: bytes) -> None:
     plain = make_settings(tmp_path)
     text = render_readme(make_digest(plain, combined_feed), plain)
-    assert "tachicoma" not in text and "maydomine" not in text.lower() and "](http" not in text.split("## 📊")[0]
-    linked = make_settings(tmp_path, site_url="https://me.github.io/digest", repo_url="https://github.com/me/digest")
+    assert (
+        "tachicoma" not in text
+        and "maydomine" not in text.lower()
+        and "](http" not in text.split("## 📊")[0]
+    )
+    linked = make_settings(
+        tmp_path, site_url="https://me.github.io/digest", repo_url="https://github.com/me/digest"
+    )
     text = render_readme(make_digest(linked, combined_feed), linked)
     head = text.split("## 📊")[0]
     assert "https://me.github.io/digest/rss.xml" in head and "https://github.com/me/digest" in head
@@ -165,9 +184,12 @@ def test_empty_digest_says_so(tmp_path: Path) -> None:
     assert "No papers matching the criteria were found" in text
 
 
-def test_the_originals_template_placeholders_are_honoured(tmp_path: Path, combined_feed: bytes) -> None:
+def test_the_originals_template_placeholders_are_honoured(
+    tmp_path: Path, combined_feed: bytes
+) -> None:
     (tmp_path / "README.template.md").write_text(
-        "# Mine\n\n{{LAST_UPDATED}} | {{PAPER_COUNT}} | {{CATEGORIES}}\n\n{{PAPERS_SECTION}}\n\n- {{KEYWORDS}}\n"
+        "# Mine\n\n{{LAST_UPDATED}} | {{PAPER_COUNT}} | {{CATEGORIES}}\n\n"
+        "{{PAPERS_SECTION}}\n\n- {{KEYWORDS}}\n"
     )
     settings = make_settings(tmp_path)
     assert settings.output.readme_template == tmp_path / "README.template.md"
@@ -182,10 +204,14 @@ def test_a_jinja_template_gets_the_digest(tmp_path: Path, combined_feed: bytes) 
     template.write_text("{% for e in digest.entries %}* {{ e.ranked.paper.title }}\n{% endfor %}")
     settings = make_settings(tmp_path, output={"readme_template": "digest.md.j2"})
     text = render_readme(make_digest(settings, combined_feed), settings)
-    assert text.startswith("* ") and text.count("\n") == len(make_digest(settings, combined_feed).entries)
+    assert text.startswith("* ") and text.count("\n") == len(
+        make_digest(settings, combined_feed).entries
+    )
 
 
-def test_a_broken_template_fails_before_touching_the_readme(tmp_path: Path, combined_feed: bytes) -> None:
+def test_a_broken_template_fails_before_touching_the_readme(
+    tmp_path: Path, combined_feed: bytes
+) -> None:
     (tmp_path / "README.template.md").write_text("{{ NO_SUCH_THING }}\n")
     (tmp_path / "README.md").write_text("previous\n")
     settings = make_settings(tmp_path)
@@ -194,7 +220,9 @@ def test_a_broken_template_fails_before_touching_the_readme(tmp_path: Path, comb
     assert (tmp_path / "README.md").read_text() == "previous\n"
 
 
-def test_readme_is_written_atomically(tmp_path: Path, combined_feed: bytes, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_readme_is_written_atomically(
+    tmp_path: Path, combined_feed: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
     settings = make_settings(tmp_path)
     readme = tmp_path / "README.md"
     readme.write_text("previous\n")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from dataclasses import replace
 
 import pytest
 
@@ -55,21 +56,19 @@ def original_score(title: str, abstract: str, keywords: list[str]) -> float:
 def test_substring_mode_reproduces_the_original_scores_on_every_fixture_paper() -> None:
     papers = every_fixture_paper()
     assert len(papers) > 700
-    ranker = Ranker(parse_settings({"categories": ["cs"], "keywords": ORIGINAL_KEYWORDS, "match": "substring"}))
+    ranker = Ranker(
+        parse_settings({"categories": ["cs"], "keywords": ORIGINAL_KEYWORDS, "match": "substring"})
+    )
     compared = 0
     for paper in papers:
         expected = original_score(paper.title, paper.abstract, ORIGINAL_KEYWORDS)
-        ranked = ranker.score(Paper(**{**_fields(paper), "categories": ("cs.AI",), "primary_category": "cs.AI"}))
+        ranked = ranker.score(replace(paper, categories=("cs.AI",), primary_category="cs.AI"))
         if expected == 0:
             assert ranked is None
         else:
             assert ranked is not None and ranked.score == expected, paper.arxiv_id
             compared += 1
     assert compared > 500
-
-
-def _fields(paper: Paper) -> dict[str, object]:
-    return {name: getattr(paper, name) for name in paper.__slots__}
 
 
 def test_score_counts_each_keyword_once_plus_a_title_bonus(make_paper: MakePaper) -> None:
@@ -103,7 +102,9 @@ def test_world_is_not_rl_and_coefficient_is_not_efficient(make_paper: MakePaper)
 
 def test_we_review_keeps_a_paper_but_a_review_title_drops_it(make_paper: MakePaper) -> None:
     ranker = Ranker(settings(exclude_keywords=["review"]))
-    kept = make_paper(title="Faster LLM serving", abstract="We review prior LLM systems and go faster.")
+    kept = make_paper(
+        title="Faster LLM serving", abstract="We review prior LLM systems and go faster."
+    )
     dropped = make_paper(title="LLM serving: a review", abstract="Everything about LLM serving.")
     assert ranker.score(kept) is not None
     assert ranker.score(dropped) is None
@@ -139,10 +140,14 @@ def test_max_papers_and_deterministic_ties(make_paper: MakePaper) -> None:
     assert ranker.rank([best, a, b, older]) == ranked
 
 
-def test_category_shown_is_primary_when_monitored_else_first_monitored(make_paper: MakePaper) -> None:
+def test_category_shown_is_primary_when_monitored_else_first_monitored(
+    make_paper: MakePaper,
+) -> None:
     monitored = ["cs.AI", "cs.LG"]
     lg = make_paper(primary_category="cs.LG", categories=("cs.LG", "cs.AI"))
-    math = make_paper(primary_category="math.OC", categories=("math.OC", "stat.ML", "cs.LG", "cs.AI"))
+    math = make_paper(
+        primary_category="math.OC", categories=("math.OC", "stat.ML", "cs.LG", "cs.AI")
+    )
     other = make_paper(primary_category="hep-th", categories=("hep-th",))
     assert display_category(lg, monitored) == "cs.LG"
     assert display_category(math, monitored) == "cs.LG"
@@ -152,8 +157,13 @@ def test_category_shown_is_primary_when_monitored_else_first_monitored(make_pape
 
 def test_cross_listed_paper_appears_once_and_is_never_dropped(make_paper: MakePaper) -> None:
     """The original's bug: cs.AI read first holds the cs.LG paper as ``cross``."""
-    as_new = make_paper(arxiv_id="2604.21952", abstract="LLM", primary_category="cs.LG", categories=("cs.LG", "cs.AI"))
-    as_cross = Paper(**{**_fields(as_new), "announce_type": "cross"})
+    as_new = make_paper(
+        arxiv_id="2604.21952",
+        abstract="LLM",
+        primary_category="cs.LG",
+        categories=("cs.LG", "cs.AI"),
+    )
+    as_cross = replace(as_new, announce_type="cross")
     chosen = select_candidates([as_new, as_cross], settings())
     ranked = Ranker(settings()).rank(chosen)
     assert [(r.paper.arxiv_id, r.category) for r in ranked] == [("2604.21952", "cs.LG")]
@@ -172,7 +182,9 @@ def test_announce_types_and_unmonitored_papers_are_filtered(make_paper: MakePape
     ("methods", "kept"),
     [(["id", "title", "link"], 2), (["id"], 3), ([], 4)],
 )
-def test_deduplication_methods_are_honoured(make_paper: MakePaper, methods: list[str], kept: int) -> None:
+def test_deduplication_methods_are_honoured(
+    make_paper: MakePaper, methods: list[str], kept: int
+) -> None:
     first = make_paper(arxiv_id="2604.11111", title="Same  Title")
     version2 = make_paper(arxiv_id="2604.11111", version=2, title="Renamed", announce_type="new")
     retitled = make_paper(arxiv_id="2604.22222", title="same title")
@@ -188,7 +200,9 @@ def test_deduplication_can_be_switched_off(make_paper: MakePaper) -> None:
 
 def test_ranking_from_the_real_stat_feed() -> None:
     feed = parse_rss((FIXTURES / "rss/stat_2024-03-26.xml").read_bytes())
-    config = parse_settings({"categories": ["stat"], "keywords": ["Bayesian", "conformal"], "max_papers": 50})
+    config = parse_settings(
+        {"categories": ["stat"], "keywords": ["Bayesian", "conformal"], "max_papers": 50}
+    )
     ranked = Ranker(config).rank(select_candidates(feed.papers, config))
     assert ranked, "some of the 35 new stat papers mention these words"
     assert all(r.paper.announce_type == "new" for r in ranked)

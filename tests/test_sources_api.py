@@ -9,12 +9,12 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
+from arxiv_digest import pipeline
 from arxiv_digest.errors import FeedError, FetchError
+from arxiv_digest.sources import http
 from arxiv_digest.sources.arxiv_api import ApiClient, announcement_day, parse_api
 from arxiv_digest.sources.oai import parse_oai
 from arxiv_digest.store import Store
-from arxiv_digest import pipeline
-from arxiv_digest.sources import http
 from tests.conftest import MakeSettings, fixture_bytes
 
 ATOM = "application/atom+xml; charset=utf-8"

@@ -36,7 +36,9 @@ def test_429_with_retry_after_is_waited_out_then_succeeds(httpserver: HTTPServer
 
 
 def test_retry_after_is_capped(httpserver: HTTPServer) -> None:
-    httpserver.expect_ordered_request("/x").respond_with_data("", status=503, headers={"Retry-After": "86400"})
+    httpserver.expect_ordered_request("/x").respond_with_data(
+        "", status=503, headers={"Retry-After": "86400"}
+    )
     httpserver.expect_ordered_request("/x").respond_with_data("ok")
     sleeps = Sleeps()
     with http.make_client(SETTINGS) as client:

@@ -12,8 +12,7 @@ from sqlalchemy import func, select, text
 from arxiv_digest.errors import StoreError
 from arxiv_digest.models import RankedPaper, RunReport, Validators
 from arxiv_digest.sources.rss import parse_rss
-from arxiv_digest.store import Store
-from arxiv_digest.store import schema
+from arxiv_digest.store import Store, schema
 from tests.conftest import fixture_bytes
 
 

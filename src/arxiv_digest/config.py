@@ -181,7 +181,7 @@ class Settings(_Section):
     days_back: int = Field(
         1,
         ge=1,
-        le=366,
+        le=3660,
         description="Calendar days, counted back from the latest announcement, that the "
         "digest draws papers from (1 = the latest announcement only).",
     )
