@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
-from arxiv_digest.match import Matcher
+from arxiv_digest.match import Matcher, TextWords
+from arxiv_digest.sources.rss import parse_rss
+from tests.conftest import FIXTURES
 
 WORD = Matcher(["LLM", "RL", "Efficient", "review", "Speculative Decoding", "C++", "FP8", "MOE"])
 
@@ -45,3 +49,23 @@ def test_substring_mode_is_the_original_behaviour() -> None:
     assert matcher.search("the world") == ["RL"]
     assert matcher.search("coefficient") == ["Efficient"]
     assert matcher.search("previewing") == ["review"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "LLM’s edge–cases: naïve Bayes, Schrödinger, 2-stage RL_agents (v2.0)!",
+        "plain ascii, with punctuation; and_underscores + digits 123abc",
+        "Ünïcödé only",
+        "",
+    ],
+)
+def test_fast_word_split_agrees_with_the_regex(text: str) -> None:
+    assert TextWords(text).words == set(re.findall(r"\w+", text.lower()))
+
+
+def test_fast_word_split_agrees_on_every_fixture_abstract() -> None:
+    for path in (FIXTURES / "rss").glob("*.xml"):
+        for paper in parse_rss(path.read_bytes()).papers:
+            text = f"{paper.title} {paper.abstract}"
+            assert TextWords(text).words == set(re.findall(r"\w+", text.lower()))

@@ -10,9 +10,9 @@ Two modes:
 ``substring``
     The original bot: ``term.lower() in text.lower()``.
 
-Word mode is fast because most terms are one word: the text is split into words once and
-each such term is a set lookup. Phrases and terms with punctuation are checked with their
-own regex, only when all their words occur in the text.
+Word mode is fast because most terms are one word: the text is split into its set of words
+once and each such term is a few set lookups (the word, its plurals). Phrases and terms
+with punctuation are checked with their own regex, only when all their words occur.
 """
 
 from __future__ import annotations
@@ -24,17 +24,10 @@ from typing import Literal
 
 MatchMode = Literal["word", "substring"]
 _WORD = re.compile(r"\w+")
+# ASCII characters that are not \w, mapped to spaces: on ASCII text, str.split() then gives
+# exactly the words _WORD finds, about twice as fast.
+_ASCII_NON_WORD = str.maketrans({c: " " for c in map(chr, range(128)) if not re.match(r"\w", c)})
 _JOINER = r"[\s\-\u2010\u2011\u2012\u2013]+"
-
-
-def _plural_forms(word: str) -> tuple[str, ...]:
-    """The singular forms a text word may stand for: ``models`` -> (models, model)."""
-    forms = [word]
-    if word.endswith("s") and len(word) > 1:
-        forms.append(word[:-1])
-        if word.endswith("es") and len(word) > 2:
-            forms.append(word[:-2])
-    return tuple(forms)
 
 
 def _term_regex(term: str) -> re.Pattern[str]:
@@ -50,22 +43,20 @@ class _WordTerm:
     index: int
     words: tuple[str, ...]  # lower-cased words of the term
     single: bool  # one plain word: a set lookup decides
-    pluralizable: bool  # ends with a letter, so "LLM" also matches "LLMs"
+    forms: tuple[str, ...]  # the text words that stand for it: llm, llms, llmes
     pattern: re.Pattern[str]
 
 
 class TextWords:
-    """A text split into lower-cased words once, with the singular of plurals added."""
+    """A text split once into its set of lower-cased words."""
 
-    __slots__ = ("exact", "text", "words")
+    __slots__ = ("text", "words")
 
     def __init__(self, text: str) -> None:
         self.text = text
-        self.exact = set(_WORD.findall(text.lower()))
-        words: set[str] = set()
-        for word in self.exact:
-            words.update(_plural_forms(word))
-        self.words = words
+        lowered = text.lower()
+        spaced = lowered.translate(_ASCII_NON_WORD)
+        self.words = set(spaced.split() if spaced.isascii() else _WORD.findall(lowered))
 
 
 class Matcher:
@@ -76,12 +67,19 @@ class Matcher:
         self.mode = mode
         self._lowered = tuple(t.lower() for t in self.terms)
         self._word_terms = tuple(self._compile(i, t) for i, t in enumerate(self.terms))
+        self._by_form: dict[str, list[int]] = {}
+        for term in self._word_terms:
+            for form in term.forms:
+                self._by_form.setdefault(form, []).append(term.index)
+        self._forms = frozenset(self._by_form)
 
     @staticmethod
     def _compile(index: int, term: str) -> _WordTerm:
         words = tuple(_WORD.findall(term.lower()))
         single = len(words) == 1 and words[0] == term.lower()
-        return _WordTerm(index, words, single, term[-1:].isalpha(), _term_regex(term))
+        last = words[-1] if words else ""
+        forms = (last, f"{last}s", f"{last}es") if term[-1:].isalpha() else (last,)
+        return _WordTerm(index, words, single, forms, _term_regex(term))
 
     def prepare(self, text: str) -> TextWords | str:
         """Pre-process a text once, for several calls of :meth:`found`."""
@@ -92,13 +90,14 @@ class Matcher:
         if isinstance(prepared, str):
             return [i for i, t in enumerate(self._lowered) if t in prepared]
         words = prepared.words
-        hits: list[int] = []
-        for term in self._word_terms:
-            if term.single:
-                if term.words[0] in (words if term.pluralizable else prepared.exact):
-                    hits.append(term.index)
-            elif all(w in words for w in term.words) and term.pattern.search(prepared.text):
-                hits.append(term.index)
+        candidates = {i for form in words & self._forms for i in self._by_form[form]}
+        hits = []
+        for index in sorted(candidates):
+            term = self._word_terms[index]
+            if term.single or (
+                all(w in words for w in term.words[:-1]) and term.pattern.search(prepared.text)
+            ):
+                hits.append(index)
         return hits
 
     def search(self, text: str) -> list[str]:

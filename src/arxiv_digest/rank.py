@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
 from arxiv_digest.config import Settings
@@ -21,13 +21,12 @@ from arxiv_digest.match import Matcher
 from arxiv_digest.models import Paper, RankedPaper
 
 
-def is_monitored(category: str, monitored: Iterable[str]) -> bool:
+def is_monitored(category: str, monitored: Collection[str]) -> bool:
     """``cs.AI`` is monitored by ``cs.AI`` and by the whole archive ``cs``."""
-    wanted = set(monitored)
-    return category in wanted or category.split(".", 1)[0] in wanted
+    return category in monitored or category.split(".", 1)[0] in monitored
 
 
-def display_category(paper: Paper, monitored: Sequence[str]) -> str | None:
+def display_category(paper: Paper, monitored: Collection[str]) -> str | None:
     """The primary category when monitored, else the first monitored one listed."""
     if is_monitored(paper.primary_category, monitored):
         return paper.primary_category
@@ -44,13 +43,17 @@ def select_candidates(papers: Iterable[Paper], settings: Settings) -> list[Paper
     ``papers`` should come newest first: of two copies of a paper, the first is kept.
     """
     wanted_types = set(settings.announce_types)
+    monitored = frozenset(settings.categories)
     methods = set(settings.deduplication_methods) if settings.enable_deduplication else set()
     seen: set[tuple[str, str]] = set()
     kept: list[Paper] = []
     for paper in papers:
         if paper.announce_type not in wanted_types:
             continue
-        if display_category(paper, settings.categories) is None:
+        if display_category(paper, monitored) is None:
+            continue
+        if not methods:
+            kept.append(paper)
             continue
         keys = {
             ("id", paper.arxiv_id),
@@ -92,6 +95,7 @@ class Ranker:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        self.monitored = frozenset(settings.categories)
         mode = settings.match
         self.keywords = Matcher(settings.keyword_terms, mode)
         self.weights = [k.weight for k in settings.keywords]
@@ -114,7 +118,7 @@ class Ranker:
 
     def score(self, paper: Paper) -> RankedPaper | None:
         """The paper ranked, or None when it does not belong in the digest."""
-        category = display_category(paper, self.settings.categories)
+        category = display_category(paper, self.monitored)
         if category is None:
             return None
         followed = self._followed(paper)

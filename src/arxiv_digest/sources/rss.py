@@ -11,6 +11,7 @@ import email.utils
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import httpx2
 from lxml import etree
@@ -24,6 +25,8 @@ from arxiv_digest.sources.xml import parse_xml
 
 ARXIV_NS = "http://arxiv.org/schemas/atom"
 DC_NS = "http://purl.org/dc/elements/1.1/"
+_ANNOUNCE_TAG = f"{{{ARXIV_NS}}}announce_type"
+_CREATOR_TAG = f"{{{DC_NS}}}creator"
 _DESCRIPTION = re.compile(
     r"^\s*arXiv:(?P<id>\S+)\s+Announce Type:\s*(?P<type>[\w-]+)\s*"
     r"(?:Abstract:\s*)?(?P<abstract>.*)$",
@@ -41,6 +44,7 @@ def feed_url(settings: Settings) -> str:
     return f"{settings.arxiv.rss_url}/{'+'.join(settings.categories)}"
 
 
+@lru_cache(maxsize=64)  # a feed repeats the same few dates on every item
 def _rfc822_date(value: str | None) -> dt.date | None:
     if not value:
         return None
@@ -51,30 +55,42 @@ def _rfc822_date(value: str | None) -> dt.date | None:
         return None
 
 
+def _children(item: etree._Element) -> tuple[dict[str, str], list[str]]:
+    """One pass over an item: text of each child by tag, and the categories in order."""
+    fields: dict[str, str] = {}
+    categories: list[str] = []
+    for child in item:
+        text = child.text or ""
+        if child.tag == "category":
+            category = text.strip()
+            if category:
+                categories.append(category)
+        else:
+            fields.setdefault(str(child.tag), text)
+    return fields, categories
+
+
 def _item_to_paper(item: etree._Element, channel_date: dt.date | None) -> Paper:
-    description = item.findtext("description") or ""
+    fields, categories = _children(item)
+    description = fields.get("description", "")
     match = _DESCRIPTION.match(description)
-    link = item.findtext("link") or item.findtext("guid") or ""
-    raw_id = match.group("id") if match else (item.findtext("guid") or link)
+    raw_id = match.group("id") if match else (fields.get("guid") or fields.get("link", ""))
     arxiv_id, version = split_arxiv_id(raw_id)
-    announce = item.findtext(f"{{{ARXIV_NS}}}announce_type") or (
-        match.group("type") if match else "new"
-    )
+    announce = fields.get(_ANNOUNCE_TAG) or (match.group("type") if match else "new")
     announce = announce.strip()
     if announce not in ANNOUNCE_TYPES:
         raise FeedError(f"item {arxiv_id}: unknown announce type {announce!r}")
-    categories = tuple(c for c in (clean_text(e.text) for e in item.findall("category")) if c)
-    announced = _rfc822_date(item.findtext("pubDate")) or channel_date
+    announced = _rfc822_date(fields.get("pubDate")) or channel_date
     if announced is None:
         raise FeedError(f"item {arxiv_id}: neither the item nor the channel has a date")
     return Paper(
         arxiv_id=arxiv_id,
         version=version,
-        title=clean_text(item.findtext("title")),
-        authors=split_authors(item.findtext(f"{{{DC_NS}}}creator") or ""),
+        title=clean_text(fields.get("title")),
+        authors=split_authors(fields.get(_CREATOR_TAG, "")),
         abstract=clean_text(match.group("abstract") if match else description),
         primary_category=categories[0] if categories else "",
-        categories=categories,
+        categories=tuple(categories),
         announce_type=announce,
         announced=announced,
     )

@@ -10,6 +10,7 @@ from functools import lru_cache
 from pylatexenc.latex2text import LatexNodes2Text
 
 _SPACES = re.compile(r"\s+")
+_NEEDS_CARE = re.compile(r"[(\[]|\sand\s")
 _TEX_MARKUP = re.compile(r"[\\{}]")
 _NEW_ID = re.compile(r"^(\d{4}\.\d{4,5})(?:v(\d+))?$")
 _OLD_ID = re.compile(r"^([a-z-]+(?:\.[A-Z]{2})?/\d{7})(?:v(\d+))?$")
@@ -22,7 +23,7 @@ def clean_text(text: str | None) -> str:
         return ""
     if "&" in text:
         text = html.unescape(text)
-    return _SPACES.sub(" ", text).strip()
+    return " ".join(text.split())
 
 
 @lru_cache(maxsize=4096)
@@ -36,6 +37,8 @@ def tex_to_unicode(name: str) -> str:
 
 def split_authors(creators: str) -> tuple[str, ...]:
     """Split an RSS author string on commas and " and ", never inside parentheses."""
+    if not _NEEDS_CARE.search(creators):
+        return tuple(n for n in (tex_to_unicode(clean_text(p)) for p in creators.split(",")) if n)
     names: list[str] = []
     depth = 0
     current: list[str] = []
