@@ -208,15 +208,25 @@ class Settings(_Section):
     authors: list[str] = Field(
         default_factory=list, description="Authors to follow: their papers always make it."
     )
-    scoring: ScoringSettings = Field(default_factory=ScoringSettings)
-    arxiv: ArxivEndpoints = Field(default_factory=ArxivEndpoints)
-    http: HttpSettings = Field(default_factory=HttpSettings)
-    output: OutputSettings = Field(default_factory=OutputSettings)
-    store: StoreSettings = Field(default_factory=StoreSettings)
-    schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
+    scoring: ScoringSettings = Field(
+        default_factory=ScoringSettings, description="How papers are scored."
+    )
+    arxiv: ArxivEndpoints = Field(default_factory=ArxivEndpoints, description="arXiv endpoints.")
+    http: HttpSettings = Field(
+        default_factory=HttpSettings, description="Network behaviour: timeouts, retries."
+    )
+    output: OutputSettings = Field(
+        default_factory=OutputSettings, description="Where files are written."
+    )
+    store: StoreSettings = Field(default_factory=StoreSettings, description="The database.")
+    schedule: ScheduleSettings = Field(
+        default_factory=ScheduleSettings, description="When the daily run happens."
+    )
     site_url: str | None = Field(None, description="Link to your published site, in the README.")
     repo_url: str | None = Field(None, description="Link to your repository, in the README.")
-    ai_summary: AISummarySettings = Field(default_factory=AISummarySettings)
+    ai_summary: AISummarySettings = Field(
+        default_factory=AISummarySettings, description="LLM summaries of the top papers."
+    )
     fetch_ratings: Any = Field(None, description="Legacy, ignored with a notice.")
     display_limit: Any = Field(None, description="Legacy, ignored with a notice.")
 

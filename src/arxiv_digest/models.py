@@ -71,15 +71,6 @@ class Validators:
     last_modified: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class FetchOutcome:
-    """What one poll of arXiv brought back."""
-
-    papers: tuple[Paper, ...]
-    not_modified: bool = False
-    feed_date: dt.date | None = None
-
-
 @dataclass(slots=True)
 class RunReport:
     status: str = "running"  # running | ok | empty | failed
