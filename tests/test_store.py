@@ -92,3 +92,19 @@ def test_an_unusable_store_url_is_a_store_error(tmp_path: Path) -> None:
     blocker.write_text("not a folder")
     with pytest.raises(StoreError, match="cannot"):
         Store(f"sqlite:///{blocker}/sub/x.sqlite")
+
+
+def test_first_published_is_the_start_of_the_current_streak(store: Store) -> None:
+    def publish(minute: int, fingerprint: str) -> dt.datetime:
+        at = dt.datetime(2026, 4, 27, 12, minute, tzinfo=dt.UTC)
+        run_id = store.start_run(at)
+        store.finish_run(run_id, RunReport(status="ok"), at, fingerprint=fingerprint)
+        return at
+
+    first_a = publish(0, "A")
+    publish(1, "A")
+    assert store.first_published("A") == first_a
+    publish(2, "B")
+    assert store.first_published("A") is None  # content changed since: A is new again
+    back_to_a = publish(3, "A")
+    assert store.first_published("A") == back_to_a

@@ -250,12 +250,20 @@ class Store:
             conn.execute(update(schema.runs).where(schema.runs.c.id == run_id).values(**values))
 
     def first_published(self, fingerprint: str) -> dt.datetime | None:
-        """When a digest with exactly this content was first published, if ever."""
+        """When the current unbroken streak of digests with exactly this content began.
+
+        None when the last published digest had other content (or there is none).
+        """
         r = schema.runs.c
+        published = (r.status == "ok") & r.fingerprint.is_not(None)
         with self.engine.connect() as conn:
-            value: dt.datetime | None = conn.scalar(
-                select(func.min(r.started_at)).where(r.fingerprint == fingerprint, r.status == "ok")
+            last_other = conn.scalar(
+                select(func.max(r.id)).where(published, r.fingerprint != fingerprint)
             )
+            streak = select(func.min(r.started_at)).where(published, r.fingerprint == fingerprint)
+            if last_other is not None:
+                streak = streak.where(r.id > last_other)
+            value: dt.datetime | None = conn.scalar(streak)
         if value is not None and value.tzinfo is None:
             value = value.replace(tzinfo=dt.UTC)
         return value
