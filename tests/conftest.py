@@ -69,27 +69,26 @@ def make_settings(tmp_path: Path, httpserver: HTTPServer) -> MakeSettings:
     """Settings whose arXiv URLs point at the local server and outputs at tmp_path."""
 
     def make(**overrides: Any) -> Settings:
-        config = base_config(**overrides)
-        arxiv = {
-            "rss_url": httpserver.url_for("/rss"),
-            "api_url": httpserver.url_for("/api/query"),
-            **config.get("arxiv", {}),
-        }
-        config["arxiv"] = arxiv
+        config = local_config(httpserver, **overrides)
         return with_paths_resolved(parse_settings(config), tmp_path)
 
     return make
 
 
-def write_config(tmp_path: Path, httpserver: HTTPServer, **overrides: Any) -> Path:
+def local_config(httpserver: HTTPServer, **overrides: Any) -> dict[str, Any]:
+    """A config whose arXiv endpoints are the local test server."""
     config = base_config(**overrides)
     config["arxiv"] = {
         "rss_url": httpserver.url_for("/rss"),
         "api_url": httpserver.url_for("/api/query"),
         **config.get("arxiv", {}),
     }
+    return config
+
+
+def write_config(tmp_path: Path, httpserver: HTTPServer, **overrides: Any) -> Path:
     path = tmp_path / "config.json"
-    path.write_text(json.dumps(config), encoding="utf-8")
+    path.write_text(json.dumps(local_config(httpserver, **overrides)), encoding="utf-8")
     return path
 
 
