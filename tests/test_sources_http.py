@@ -9,6 +9,7 @@ from werkzeug import Request, Response
 from arxiv_digest.config import HttpSettings
 from arxiv_digest.errors import FetchError
 from arxiv_digest.models import Validators
+from arxiv_digest.retry import retry_after_seconds
 from arxiv_digest.sources import http
 from arxiv_digest.sources.rss import fetch_rss, parse_rss
 from tests.conftest import RSS_TYPE, MakeSettings, fixture_bytes
@@ -106,4 +107,4 @@ def test_conditional_get_downloads_nothing_the_second_time(
     [("120", 120.0), ("Wed, 21 Oct 2015 07:28:00 GMT", 0.0), ("soon", None), (None, None)],
 )
 def test_retry_after_values(header: str | None, expected: float | None) -> None:
-    assert http.retry_after_seconds(header) == expected
+    assert retry_after_seconds(header) == expected

@@ -14,7 +14,7 @@ from arxiv_digest.errors import DigestError
 from arxiv_digest.models import Digest, DigestEntry, RunReport
 from arxiv_digest.publish.readme import content_fingerprint, write_readme
 from arxiv_digest.rank import Ranker, select_candidates
-from arxiv_digest.sources import http
+from arxiv_digest.retry import Sleep
 from arxiv_digest.sources.arxiv_api import ApiClient
 from arxiv_digest.sources.rss import feed_url, fetch_rss, merge_listings
 from arxiv_digest.store import Store
@@ -32,7 +32,7 @@ def _ingest(
     store: Store,
     client: httpx2.Client,
     report: RunReport,
-    sleep: http.Sleep | None,
+    sleep: Sleep | None,
 ) -> bool:
     """Poll the feed and store what it lists; False when arXiv announced nothing."""
     url = feed_url(settings)
@@ -68,7 +68,7 @@ def run_daily(
     client: httpx2.Client,
     *,
     clock: Clock = utc_now,
-    sleep: http.Sleep | None = None,
+    sleep: Sleep | None = None,
 ) -> RunReport:
     """One daily run. Outputs are replaced only after every earlier stage succeeded."""
     report = RunReport()
@@ -107,7 +107,7 @@ def backfill(
     days: int,
     *,
     today: dt.date | None = None,
-    sleep: http.Sleep | None = None,
+    sleep: Sleep | None = None,
     on_page: Callable[[int], None] | None = None,
 ) -> int:
     """Fill the store with the last ``days`` days of the monitored categories."""

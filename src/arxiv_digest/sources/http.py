@@ -7,30 +7,20 @@ conditional requests (ETag / Last-Modified). After the last try it raises FetchE
 
 from __future__ import annotations
 
-import email.utils
 import logging
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import httpx2
-from tenacity import (
-    RetryCallState,
-    Retrying,
-    retry_if_exception_type,
-    stop_after_attempt,
-    wait_exponential_jitter,
-)
 
 from arxiv_digest import __version__
 from arxiv_digest.config import HttpSettings
 from arxiv_digest.errors import FetchError
 from arxiv_digest.models import Validators
+from arxiv_digest.retry import RetryPolicy, Sleep, retry_after_seconds, retrying
 
 log = logging.getLogger(__name__)
 
 RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
-Sleep = Callable[[float], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,43 +56,10 @@ def make_client(
     )
 
 
-def retry_after_seconds(value: str | None, now: float | None = None) -> float | None:
-    """Seconds asked for by a Retry-After header (delta-seconds or HTTP date)."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - (time.time() if now is None else now))
-
-
-class _Wait:
-    """Retry-After when the server gives one (capped), else exponential backoff + jitter."""
-
-    def __init__(self, settings: HttpSettings) -> None:
-        self.cap = settings.max_backoff
-        self.backoff = wait_exponential_jitter(
-            multiplier=settings.backoff, max=settings.max_backoff, jitter=settings.backoff
-        )
-
-    def __call__(self, state: RetryCallState) -> float:
-        outcome = state.outcome
-        error = outcome.exception() if outcome is not None else None
-        if isinstance(error, _RetryableStatus):
-            asked = retry_after_seconds(error.response.headers.get("Retry-After"))
-            if asked is not None:
-                return min(asked, self.cap)
-        return float(self.backoff(state))
-
-
-def _log_retry(state: RetryCallState) -> None:
-    error = state.outcome.exception() if state.outcome is not None else None
-    wait = state.next_action.sleep if state.next_action is not None else 0.0
-    log.warning("request failed (%s); retry %d in %.1f s", error, state.attempt_number, wait)
+def _retry_after(error: BaseException) -> float | None:
+    if isinstance(error, _RetryableStatus):
+        return retry_after_seconds(error.response.headers.get("Retry-After"))
+    return None
 
 
 def get(
@@ -128,17 +85,17 @@ def get(
             raise _RetryableStatus(response)
         return response
 
-    retrying = Retrying(
-        stop=stop_after_attempt(settings.retries + 1),
-        wait=_Wait(settings),
-        retry=retry_if_exception_type((_RetryableStatus, httpx2.TransportError)),
-        before_sleep=_log_retry,
-        sleep=sleep if sleep is not None else time.sleep,
-        reraise=True,
-    )
+    policy = RetryPolicy(settings.retries, settings.backoff, settings.max_backoff)
     shown = url if not params else f"{url}?{httpx2.QueryParams(params)}"
+    attempts = retrying(
+        policy,
+        (_RetryableStatus, httpx2.TransportError),
+        retry_after=_retry_after,
+        sleep=sleep,
+        what=f"GET {shown}",
+    )
     try:
-        response = retrying(attempt)
+        response = attempts(attempt)
     except (_RetryableStatus, httpx2.TransportError) as exc:
         tries = settings.retries + 1
         raise FetchError(f"GET {shown} failed after {tries} attempt(s): {exc}") from exc

@@ -19,6 +19,7 @@ from lxml import etree
 from arxiv_digest.config import Settings
 from arxiv_digest.errors import FeedError
 from arxiv_digest.models import ANNOUNCE_TYPES, Paper, Validators
+from arxiv_digest.retry import Sleep
 from arxiv_digest.sources import http
 from arxiv_digest.sources.text import clean_text, split_arxiv_id, split_authors
 from arxiv_digest.sources.xml import parse_xml
@@ -134,7 +135,7 @@ def fetch_rss(
     client: httpx2.Client,
     settings: Settings,
     validators: Validators | None = None,
-    sleep: http.Sleep | None = None,
+    sleep: Sleep | None = None,
 ) -> tuple[http.Response, RssFeed | None]:
     """Poll the feed once (conditionally); the feed is None when arXiv says "not modified"."""
     url = feed_url(settings)
