@@ -10,7 +10,8 @@ import json
 import logging
 import os
 import sys
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any
@@ -19,6 +20,8 @@ import httpx2
 import typer
 from rich.console import Console
 from rich.logging import RichHandler
+from rich.progress import BarColumn, TextColumn, TimeElapsedColumn
+from rich.progress import Progress as RichProgress
 from rich.table import Table
 
 from arxiv_digest import __version__, pipeline
@@ -30,10 +33,14 @@ from arxiv_digest.config import (
     with_paths_resolved,
 )
 from arxiv_digest.errors import ConfigError, DigestError
-from arxiv_digest.models import RunReport
+from arxiv_digest.models import Paper, RunReport, SummaryStats
 from arxiv_digest.sources import http
+from arxiv_digest.sources.arxiv_api import ApiClient
 from arxiv_digest.sources.rss import feed_url
+from arxiv_digest.sources.text import split_arxiv_id
 from arxiv_digest.store import Store
+from arxiv_digest.summarize import build_summarizer
+from arxiv_digest.summarize.runner import Progress
 
 log = logging.getLogger("arxiv_digest")
 out = Console(highlight=False)
@@ -90,7 +97,19 @@ def _spinner(message: str) -> AbstractContextManager[Any]:
     return err.status(message)
 
 
-def _print_report(report: RunReport) -> None:
+def _print_summary_stats(stats: SummaryStats, currency: str) -> None:
+    if not (stats.made or stats.cached or stats.failed):
+        return
+    out.print(
+        f"AI summaries: {stats.made} made, {stats.cached} cached, {stats.failed} failed; "
+        f"tokens {stats.tokens_in:,} in / {stats.tokens_out:,} out; "
+        f"estimated cost {stats.cost:.4f} {currency}"
+    )
+    for failure in stats.failures:
+        err.print(f"  summary failed: {failure}", highlight=False, soft_wrap=True)
+
+
+def _print_report(report: RunReport, currency: str = "USD") -> None:
     if _state["quiet"]:
         return
     if report.status == "empty":
@@ -104,11 +123,42 @@ def _print_report(report: RunReport) -> None:
         f"arXiv: {source}; {report.candidates} candidates; {report.ranked} papers in the digest; "
         f"README {changed}: {', '.join(report.outputs)}"
     )
+    _print_summary_stats(report.summaries, currency)
+
+
+@contextmanager
+def _summary_progress() -> Iterator[Progress | None]:
+    """A progress bar with done/failed counts, on a terminal only."""
+    if _state["quiet"] or not err.is_terminal:
+        yield None
+        return
+    with RichProgress(
+        TextColumn("AI summaries"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total} {task.fields[failed]}"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("summaries", total=None, failed="")
+
+        def update(stats: SummaryStats, total: int) -> None:
+            failed = f"({stats.failed} failed)" if stats.failed else ""
+            bar.update(task, completed=stats.made + stats.failed, total=total, failed=failed)
+
+        yield update
 
 
 def _run(settings: Settings, client: httpx2.Client) -> RunReport:
-    with Store(settings.store.url) as store, _spinner("Building the digest..."):
-        return pipeline.run_daily(settings, store, client)
+    with Store(settings.store.url) as store, _summary_progress() as progress:
+        summarizer = build_summarizer(settings, store, client)
+        try:
+            return pipeline.run_daily(
+                settings, store, client, summarizer=summarizer, on_summary=progress
+            )
+        finally:
+            if summarizer is not None:
+                summarizer.close()
 
 
 @app.command()
@@ -120,7 +170,7 @@ def run(config: ConfigOption = None) -> None:
             report = _run(settings, client)
     except DigestError as exc:
         raise _fail(exc) from None
-    _print_report(report)
+    _print_report(report, settings.ai_summary.currency)
 
 
 def _demo_settings(output: Path) -> Settings:
@@ -182,6 +232,72 @@ def backfill(
         raise _fail(exc) from None
     if not _state["quiet"]:
         out.print(f"Stored {count} papers announced in the last {days} day(s).")
+
+
+def _papers_for(
+    ids: list[str], settings: Settings, store: Store, client: httpx2.Client
+) -> list[Paper]:
+    """Each paper from the store, else from the arXiv API (one request for all)."""
+    wanted: list[tuple[str, int]] = []
+    for raw in ids:
+        try:
+            wanted.append(split_arxiv_id(raw))
+        except ValueError:
+            raise ConfigError(f"not an arXiv identifier: {raw!r}") from None
+    papers: dict[str, Paper] = {}
+    for arxiv_id, version in wanted:
+        stored = store.paper(arxiv_id)
+        if stored is not None and version in (0, stored.version):
+            papers[arxiv_id] = stored
+    missing = [
+        raw for raw, (arxiv_id, _) in zip(ids, wanted, strict=True) if arxiv_id not in papers
+    ]
+    if missing:
+        for paper in ApiClient(client, settings).by_ids(missing):
+            papers[paper.arxiv_id] = paper
+            store.upsert_papers([paper])
+    unknown = [arxiv_id for arxiv_id, _ in wanted if arxiv_id not in papers]
+    if unknown:
+        raise DigestError(f"arXiv does not know {', '.join(unknown)}")
+    return [papers[arxiv_id] for arxiv_id, _ in wanted]
+
+
+@app.command()
+def summarize(
+    ids: Annotated[list[str], typer.Argument(help="arXiv ids, e.g. 2512.14082 or 2512.14082v2.")],
+    config: ConfigOption = None,
+) -> None:
+    """Summarize the given papers now and print the summaries as Markdown (cached too)."""
+    try:
+        settings = load_settings(config)
+        settings = settings.model_copy(
+            update={"ai_summary": settings.ai_summary.model_copy(update={"enabled": True})}
+        )
+        with http.make_client(settings.http) as client, Store(settings.store.url) as store:
+            papers = _papers_for(ids, settings, store, client)
+            summarizer = build_summarizer(settings, store, client)
+            assert summarizer is not None
+            try:
+                if not summarizer.can_call and len(summarizer.cached(papers)) < len(papers):
+                    raise ConfigError(
+                        f"set {settings.ai_summary.api_key_env} to summarize papers not yet cached"
+                    )
+                found, stats = summarizer.summarize(papers)
+            finally:
+                summarizer.close()
+    except DigestError as exc:
+        raise _fail(exc) from None
+    for paper in papers:
+        summary = found.get((paper.arxiv_id, paper.version))
+        if summary is None:
+            continue
+        out.print(f"# {paper.title} ({paper.versioned_id})\n", markup=False)
+        if summary.note:
+            out.print(f"*{summary.note}*\n", markup=False)
+        out.print(summary.text + "\n", markup=False)
+    _print_summary_stats(stats, settings.ai_summary.currency)
+    if stats.failed:
+        raise typer.Exit(1)
 
 
 def _check_arxiv(settings: Settings) -> tuple[bool, str]:

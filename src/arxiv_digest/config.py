@@ -154,6 +154,9 @@ class ScheduleSettings(_Section):
         return value
 
 
+SummaryInput = Literal["fulltext", "file", "abstract"]
+
+
 class AISummarySettings(_Section):
     enabled: bool = Field(False, description="Summarize the top papers with an LLM.")
     api_key_env: str = Field(
@@ -167,6 +170,38 @@ class AISummarySettings(_Section):
     prompt_file: Path | None = Field(None, description="File holding a custom prompt.")
     max_papers_to_summarize: int = Field(15, ge=0, description="Summaries per run.")
     max_workers: int = Field(3, ge=1, le=64, description="Summaries in flight at once.")
+    language: str = Field(
+        "zh", min_length=1, description='Language of the summaries: "zh", "en", or a name.'
+    )
+    input: SummaryInput = Field(
+        "fulltext",
+        description='"fulltext": the PDF\'s text; "file": upload the PDF (DashScope '
+        'file-extract); "abstract": no download.',
+    )
+    max_input_tokens: int = Field(
+        30000, ge=1000, description="Budget for the paper text sent (estimated tokens)."
+    )
+    temperature: float = Field(0.3, ge=0, le=2, description="Sampling temperature.")
+    max_output_tokens: int = Field(4096, ge=64, description="Longest summary, in tokens.")
+    timeout: float = Field(300.0, gt=0, description="Seconds before one LLM call gives up.")
+    retries: int = Field(4, ge=0, le=10, description="Extra attempts after a failed LLM call.")
+    pdf_delay: float = Field(1.0, ge=0, description="Seconds between two PDF downloads from arXiv.")
+    price_input_per_1k: float = Field(0.0, ge=0, description="Price of 1,000 input tokens.")
+    price_output_per_1k: float = Field(0.0, ge=0, description="Price of 1,000 output tokens.")
+    currency: str = Field("USD", description="Currency of the prices, for the cost report.")
+
+    @field_validator("base_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not re.match(r"^https?://[^\s/]+", value):
+            raise ValueError("must be an http(s) URL")
+        return value.rstrip("/")
+
+    @property
+    def is_local(self) -> bool:
+        """A server on this machine (Ollama, vLLM...) needs no API key."""
+        host = re.sub(r"^https?://", "", self.base_url).split("/", 1)[0].rsplit(":", 1)[0]
+        return host.strip("[]") in {"localhost", "127.0.0.1", "::1", "0.0.0.0"}
 
 
 class Settings(_Section):

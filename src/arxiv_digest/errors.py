@@ -5,6 +5,7 @@
     ├── FetchError         arXiv could not be reached or kept failing after retries
     │   └── FeedError      arXiv answered, but not with a feed we can read
     ├── StoreError         the database could not be opened or written
+    ├── SummarizeError     one paper could not be summarized (the run goes on without it)
     └── PublishError       an output file could not be written
 
 The CLI is the only place that turns these into messages and exit statuses.
@@ -30,6 +31,10 @@ class FeedError(FetchError):
 
 
 class StoreError(DigestError):
+    pass
+
+
+class SummarizeError(DigestError):
     pass
 
 

@@ -42,10 +42,27 @@ class RankedPaper:
 
 @dataclass(frozen=True, slots=True)
 class Summary:
+    """An LLM's summary of one paper version; cached under (paper, model, prompt, input)."""
+
     arxiv_id: str
     version: int
     model: str
     text: str
+    input_mode: str = "abstract"  # fulltext | file | abstract
+    note: str = ""  # e.g. why the abstract was used in place of the full text
+    tokens_in: int = 0
+    tokens_out: int = 0
+
+
+@dataclass(slots=True)
+class SummaryStats:
+    made: int = 0
+    cached: int = 0
+    failed: int = 0
+    tokens_in: int = 0
+    tokens_out: int = 0
+    cost: float = 0.0
+    failures: list[str] = field(default_factory=list)  # "2604.00001: why"
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,5 +96,6 @@ class RunReport:
     candidates: int = 0
     ranked: int = 0
     readme_written: bool = False
+    summaries: SummaryStats = field(default_factory=SummaryStats)
     outputs: list[str] = field(default_factory=list)
     message: str = ""

@@ -18,6 +18,7 @@ from arxiv_digest.retry import Sleep
 from arxiv_digest.sources.arxiv_api import ApiClient
 from arxiv_digest.sources.rss import feed_url, fetch_rss, merge_listings
 from arxiv_digest.store import Store
+from arxiv_digest.summarize.runner import Progress, Summarizer
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], dt.datetime]
@@ -62,11 +63,33 @@ def build_digest(settings: Settings, store: Store, report: RunReport, now: dt.da
     return Digest(updated_at=now, entries=entries, window=(first, last))
 
 
+def attach_summaries(
+    digest: Digest,
+    summarizer: Summarizer | None,
+    report: RunReport,
+    on_progress: Progress | None = None,
+) -> Digest:
+    """Summaries for the top papers (cached or new); cached ones for the rest too."""
+    if summarizer is None or not digest.entries:
+        return digest
+    limit = summarizer.config.max_papers_to_summarize
+    papers = [e.ranked.paper for e in digest.entries]
+    found, report.summaries = summarizer.summarize(papers[:limit], on_progress)
+    found.update(summarizer.cached(papers[limit:]))
+    entries = tuple(
+        DigestEntry(e.ranked, found.get((e.ranked.paper.arxiv_id, e.ranked.paper.version)))
+        for e in digest.entries
+    )
+    return Digest(updated_at=digest.updated_at, entries=entries, window=digest.window)
+
+
 def run_daily(
     settings: Settings,
     store: Store,
     client: httpx2.Client,
     *,
+    summarizer: Summarizer | None = None,
+    on_summary: Progress | None = None,
     clock: Clock = utc_now,
     sleep: Sleep | None = None,
 ) -> RunReport:
@@ -82,6 +105,7 @@ def run_daily(
             return report
         digest = build_digest(settings, store, report, started)
         store.save_ranking(run_id, [e.ranked for e in digest.entries])
+        digest = attach_summaries(digest, summarizer, report, on_summary)
         fingerprint = content_fingerprint(digest, settings)
         first_seen = store.first_published(fingerprint)
         if first_seen is not None:  # same content as before: same timestamp, same bytes

@@ -39,6 +39,11 @@ def _environment(loader: jinja2.BaseLoader) -> jinja2.Environment:
 _BUILTIN = _environment(jinja2.PackageLoader("arxiv_digest", "templates"))
 
 
+def neutralize_html(markdown: str) -> str:
+    """Model output is untrusted: no raw HTML tag may survive (``<`` becomes ``&lt;``)."""
+    return markdown.replace("<", "&lt;")
+
+
 def format_score(score: float) -> str:
     return f"{score:.1f}" if round(score, 1) == score else f"{score:g}"
 
@@ -64,7 +69,8 @@ def _paper_block(number: int, entry: DigestEntry, settings: Settings) -> str:
         matched=", ".join(ranked.matched),
         followed=", ".join(ranked.followed_authors),
         abstract=cut_abstract(paper.abstract).translate(_HTML_ESCAPES),
-        summary=summary.text if summary else None,
+        summary=neutralize_html(summary.text) if summary else None,
+        summary_note=summary.note if summary else "",
         summary_model=summary.model if summary else None,
     )
 

@@ -147,15 +147,8 @@ class ApiClient:
                 self.sleep(remaining)
         self._last_request = self.clock()
 
-    def page(self, start: int, size: int = PAGE_SIZE) -> ApiPage:
+    def _query(self, params: dict[str, str]) -> ApiPage:
         self._pace()
-        params = {
-            "search_query": category_query(self.settings.categories),
-            "sortBy": "submittedDate",
-            "sortOrder": "descending",
-            "start": str(start),
-            "max_results": str(size),
-        }
         response = http.get(
             self.client,
             self.settings.arxiv.api_url,
@@ -168,6 +161,22 @@ class ApiClient:
         if response.status == 400:
             raise FetchError("the arXiv API rejected the query (HTTP 400)")
         return page
+
+    def page(self, start: int, size: int = PAGE_SIZE) -> ApiPage:
+        """One page of the monitored categories' submissions, newest first."""
+        return self._query(
+            {
+                "search_query": category_query(self.settings.categories),
+                "sortBy": "submittedDate",
+                "sortOrder": "descending",
+                "start": str(start),
+                "max_results": str(size),
+            }
+        )
+
+    def by_ids(self, ids: list[str]) -> list[Paper]:
+        """The papers with these ids (a version suffix selects that version)."""
+        return list(self._query({"id_list": ",".join(ids), "max_results": str(len(ids))}).papers)
 
     def recent(self, since: dt.date) -> Iterator[Paper]:
         """Papers announced on or after ``since``, newest first, page by page."""

@@ -18,7 +18,7 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from arxiv_digest.errors import StoreError
-from arxiv_digest.models import Paper, RankedPaper, RunReport, Validators
+from arxiv_digest.models import Paper, RankedPaper, RunReport, Summary, Validators
 from arxiv_digest.store import schema
 
 log = logging.getLogger(__name__)
@@ -63,6 +63,20 @@ def _paper_row(paper: Paper) -> dict[str, Any]:
         "primary_category": paper.primary_category,
         "categories": json.dumps(list(paper.categories)),
     }
+
+
+def _paper_from_row(row: Any) -> Paper:
+    return Paper(
+        arxiv_id=row["arxiv_id"],
+        version=row["version"],
+        title=row["title"],
+        authors=tuple(json.loads(row["authors"])),
+        abstract=row["abstract"],
+        primary_category=row["primary_category"],
+        categories=tuple(json.loads(row["categories"])),
+        announce_type=row["announce_type"],
+        announced=row["announced"],
+    )
 
 
 class Store:
@@ -171,20 +185,7 @@ class Store:
         )
         with self.engine.connect() as conn:
             rows = conn.execute(query).mappings().all()
-        return [
-            Paper(
-                arxiv_id=row["arxiv_id"],
-                version=row["version"],
-                title=row["title"],
-                authors=tuple(json.loads(row["authors"])),
-                abstract=row["abstract"],
-                primary_category=row["primary_category"],
-                categories=tuple(json.loads(row["categories"])),
-                announce_type=row["announce_type"],
-                announced=row["announced"],
-            )
-            for row in rows
-        ]
+        return [_paper_from_row(row) for row in rows]
 
     def count_papers(self) -> int:
         with self.engine.connect() as conn:
@@ -237,7 +238,14 @@ class Store:
         finished_at: dt.datetime,
         fingerprint: str | None = None,
     ) -> None:
+        stats = report.summaries
         values = {
+            "summaries_made": stats.made,
+            "summaries_cached": stats.cached,
+            "summaries_failed": stats.failed,
+            "tokens_in": stats.tokens_in,
+            "tokens_out": stats.tokens_out,
+            "cost": stats.cost,
             "finished_at": finished_at,
             "status": report.status,
             "fetched": report.fetched,
@@ -267,6 +275,73 @@ class Store:
         if value is not None and value.tzinfo is None:
             value = value.replace(tzinfo=dt.UTC)
         return value
+
+    # -- summaries ------------------------------------------------------------------------------
+
+    def cached_summaries(
+        self, papers: Iterable[tuple[str, int]], model: str, prompt_hash: str, input_mode: str
+    ) -> dict[tuple[str, int], Summary]:
+        """Summaries already paid for, by (arXiv id, version)."""
+        wanted = set(papers)
+        if not wanted:
+            return {}
+        c = schema.summaries.c
+        query = select(schema.summaries).where(
+            c.model == model,
+            c.prompt_hash == prompt_hash,
+            c.input_mode == input_mode,
+            c.arxiv_id.in_(sorted({arxiv_id for arxiv_id, _ in wanted})),
+        )
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).mappings().all()
+        found = {}
+        for row in rows:
+            key = (row["arxiv_id"], row["version"])
+            if key in wanted:
+                found[key] = Summary(
+                    arxiv_id=row["arxiv_id"],
+                    version=row["version"],
+                    model=row["model"],
+                    text=row["text"],
+                    input_mode=row["input_mode"],
+                    note=row["note"],
+                    tokens_in=row["tokens_in"],
+                    tokens_out=row["tokens_out"],
+                )
+        return found
+
+    def save_summary(self, summary: Summary, prompt_hash: str, created_at: dt.datetime) -> None:
+        row = {
+            "arxiv_id": summary.arxiv_id,
+            "version": summary.version,
+            "model": summary.model,
+            "prompt_hash": prompt_hash,
+            "input_mode": summary.input_mode,
+            "text": summary.text,
+            "note": summary.note,
+            "tokens_in": summary.tokens_in,
+            "tokens_out": summary.tokens_out,
+            "created_at": created_at,
+        }
+        try:
+            with self.engine.begin() as conn:
+                _upsert(conn, schema.summaries, [row])
+        except SQLAlchemyError as exc:
+            raise StoreError(f"cannot save the summary of {summary.arxiv_id}: {exc}") from None
+
+    def paper(self, arxiv_id: str) -> Paper | None:
+        """The latest stored version of a paper, with its latest announcement."""
+        p, a = schema.papers, schema.announcements
+        query = (
+            select(p, a.c.announced, a.c.announce_type)
+            .join(a, (a.c.arxiv_id == p.c.arxiv_id) & (a.c.version == p.c.version))
+            .where(p.c.arxiv_id == arxiv_id)
+            .order_by(p.c.version.desc(), a.c.announced.desc())
+            .limit(1)
+        )
+        with self.engine.connect() as conn:
+            row = conn.execute(query).mappings().first()
+        return _paper_from_row(row) if row else None
 
     def runs(self, limit: int = 10) -> list[dict[str, Any]]:
         r = schema.runs

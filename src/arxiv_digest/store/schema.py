@@ -7,6 +7,7 @@ tool appends to :data:`MIGRATIONS` and never edits an existing step.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from sqlalchemy import (
     Column,
@@ -19,6 +20,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    text,
 )
 from sqlalchemy.engine import Connection
 
@@ -52,18 +54,39 @@ announcements = Table(
     Column("announce_type", String(16), nullable=False),
 )
 
+
+def _run_columns_v1() -> list[Column[Any]]:
+    return [
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("started_at", DateTime(timezone=True), nullable=False),
+        Column("finished_at", DateTime(timezone=True)),
+        Column("status", String(16), nullable=False),
+        Column("fetched", Integer, nullable=False, default=0),
+        Column("candidates", Integer, nullable=False, default=0),
+        Column("ranked", Integer, nullable=False, default=0),
+        Column("fingerprint", String(64)),  # hash of the published digest content
+        Column("message", Text, nullable=False, default=""),
+    ]
+
+
+# Added by 0002_summaries: the run's LLM accounting.
+RUN_SUMMARY_COLUMNS = (
+    ("summaries_made", "INTEGER"),
+    ("summaries_cached", "INTEGER"),
+    ("summaries_failed", "INTEGER"),
+    ("tokens_in", "INTEGER"),
+    ("tokens_out", "INTEGER"),
+    ("cost", "DOUBLE PRECISION"),
+)
+
 runs = Table(
     "runs",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("started_at", DateTime(timezone=True), nullable=False),
-    Column("finished_at", DateTime(timezone=True)),
-    Column("status", String(16), nullable=False),
-    Column("fetched", Integer, nullable=False, default=0),
-    Column("candidates", Integer, nullable=False, default=0),
-    Column("ranked", Integer, nullable=False, default=0),
-    Column("fingerprint", String(64)),  # hash of the published digest content
-    Column("message", Text, nullable=False, default=""),
+    *_run_columns_v1(),
+    *(
+        Column(name, Float if sql_type.startswith("DOUBLE") else Integer, nullable=False, default=0)
+        for name, sql_type in RUN_SUMMARY_COLUMNS
+    ),
 )
 
 rankings = Table(
@@ -87,13 +110,38 @@ http_cache = Table(
 )
 
 
+summaries = Table(
+    "summaries",
+    metadata,
+    Column("arxiv_id", String(64), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("model", String(200), primary_key=True),
+    Column("prompt_hash", String(64), primary_key=True),
+    Column("input_mode", String(16), primary_key=True),
+    Column("text", Text, nullable=False),
+    Column("note", Text, nullable=False, default=""),
+    Column("tokens_in", Integer, nullable=False, default=0),
+    Column("tokens_out", Integer, nullable=False, default=0),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+
 def _initial(conn: Connection) -> None:
-    for table in (meta, papers, announcements, runs, rankings, http_cache):
+    # The tables as they were in version 1: later columns are added by later steps.
+    version_1_runs = Table("runs", MetaData(), *_run_columns_v1())
+    for table in (meta, papers, announcements, version_1_runs, rankings, http_cache):
         table.create(conn, checkfirst=True)
+
+
+def _summaries(conn: Connection) -> None:
+    summaries.create(conn, checkfirst=True)
+    for name, sql_type in RUN_SUMMARY_COLUMNS:
+        conn.execute(text(f"ALTER TABLE runs ADD COLUMN {name} {sql_type} NOT NULL DEFAULT 0"))
 
 
 Migration = tuple[str, Callable[[Connection], None]]
 MIGRATIONS: list[Migration] = [
     ("0001_initial", _initial),
+    ("0002_summaries", _summaries),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,0 +1,223 @@
+"""Summarizing a list of papers: cache first, then PDFs downloaded ahead of the LLM calls.
+
+* A summary is stored under (arXiv id, version, model, prompt hash, input mode) the moment
+  it arrives, so a run killed half-way pays only for the missing papers next time.
+* One thread downloads PDFs in rank order, ``pdf_delay`` seconds apart (polite to arXiv);
+  ``max_workers`` threads call the LLM, each taking the next paper whose PDF is ready.
+* One paper failing never blocks the others; it is counted, reported and retried next run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+
+import httpx2
+
+from arxiv_digest.config import Settings
+from arxiv_digest.errors import DigestError, SummarizeError
+from arxiv_digest.models import Paper, Summary, SummaryStats
+from arxiv_digest.retry import Sleep
+from arxiv_digest.sources import http
+from arxiv_digest.store import Store
+from arxiv_digest.summarize import fulltext, prompt
+from arxiv_digest.summarize.llm import CredentialsRejected, LlmClient
+
+log = logging.getLogger(__name__)
+Progress = Callable[[SummaryStats, int], None]  # stats so far, papers to summarize
+Key = tuple[str, int]
+FALLBACK_NOTE = "Summary from the abstract: the full text could not be downloaded."
+
+
+def _key(paper: Paper) -> Key:
+    return (paper.arxiv_id, paper.version)
+
+
+class _PdfFetcher:
+    """Downloads PDFs one at a time, at least ``delay`` seconds apart."""
+
+    def __init__(self, client: httpx2.Client, settings: Settings, sleep: Sleep) -> None:
+        self.client = client
+        self.settings = settings
+        self.sleep = sleep
+        self.delay = settings.ai_summary.pdf_delay
+        self._last: float | None = None
+
+    def fetch(self, paper: Paper) -> bytes:
+        if self._last is not None:
+            wait = self._last + self.delay - time.monotonic()
+            if wait > 0:
+                self.sleep(wait)
+        self._last = time.monotonic()
+        url = f"{self.settings.arxiv.pdf_url}/{paper.versioned_id}"
+        response = http.get(self.client, url, self.settings.http, sleep=self.sleep)
+        return response.content
+
+
+class Summarizer:
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        llm: LlmClient | None,
+        pdf_client: httpx2.Client,
+        *,
+        sleep: Sleep = time.sleep,
+        clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+    ) -> None:
+        self.settings = settings
+        self.config = settings.ai_summary
+        self.store = store
+        self.llm = llm
+        self.pdfs = _PdfFetcher(pdf_client, settings, sleep)
+        self.clock = clock
+        self.instructions = prompt.instructions(self.config)
+        self.prompt_hash = prompt.prompt_hash(self.instructions)
+        self._rejected: str | None = None
+
+    @property
+    def can_call(self) -> bool:
+        return self.llm is not None
+
+    def cached(self, papers: Sequence[Paper]) -> dict[Key, Summary]:
+        return self.store.cached_summaries(
+            [_key(p) for p in papers], self.config.model, self.prompt_hash, self.config.input
+        )
+
+    # -- one paper ---------------------------------------------------------------------------
+
+    def _messages(
+        self, paper: Paper, pdf: Future[bytes] | None
+    ) -> tuple[list[dict[str, str]], str]:
+        system = {"role": "system", "content": self.instructions}
+        mode = self.config.input
+        if mode == "abstract" or pdf is None:
+            return [system, self._user(paper, "Abstract", paper.abstract)], ""
+        try:
+            data = pdf.result()
+            if mode == "file":
+                assert self.llm is not None
+                file_id = self.llm.upload_pdf(f"{paper.versioned_id}.pdf", data)
+                file_message = {"role": "system", "content": f"fileid://{file_id}"}
+                return [system, file_message, self._user(paper, "", "")], ""
+            body = fulltext.paper_text(data, self.config.max_input_tokens)
+            return [system, self._user(paper, "Full text", body)], ""
+        except (DigestError, OSError) as exc:
+            if isinstance(exc, CredentialsRejected):
+                raise
+            log.warning(
+                "%s: full text unavailable (%s); summarizing the abstract", paper.versioned_id, exc
+            )
+            return [system, self._user(paper, "Abstract", paper.abstract)], FALLBACK_NOTE
+
+    @staticmethod
+    def _user(paper: Paper, label: str, body: str) -> dict[str, str]:
+        return {"role": "user", "content": prompt.paper_message(paper, label, body)}
+
+    def _summarize_one(self, paper: Paper, pdf: Future[bytes] | None) -> Summary:
+        if self._rejected:
+            raise SummarizeError(self._rejected)
+        assert self.llm is not None
+        try:
+            messages, note = self._messages(paper, pdf)
+            completion = self.llm.complete(messages)
+        except CredentialsRejected as exc:
+            self._rejected = str(exc)
+            raise
+        summary = Summary(
+            arxiv_id=paper.arxiv_id,
+            version=paper.version,
+            model=self.config.model,
+            text=completion.text,
+            input_mode=self.config.input,
+            note=note,
+            tokens_in=completion.tokens_in,
+            tokens_out=completion.tokens_out,
+        )
+        # Saved here, before this worker takes another paper: a kill loses nothing paid for.
+        self.store.save_summary(summary, self.prompt_hash, self.clock())
+        return summary
+
+    # -- many papers ----------------------------------------------------------------------------
+
+    def _cost(self, tokens_in: int, tokens_out: int) -> float:
+        return (
+            tokens_in / 1000 * self.config.price_input_per_1k
+            + tokens_out / 1000 * self.config.price_output_per_1k
+        )
+
+    def summarize(
+        self, papers: Sequence[Paper], on_progress: Progress | None = None
+    ) -> tuple[dict[Key, Summary], SummaryStats]:
+        """Summaries for ``papers``: from the cache, else from the LLM when one is set."""
+        found = self.cached(papers)
+        stats = SummaryStats(cached=len(found))
+        missing = [p for p in dict.fromkeys(papers) if _key(p) not in found]
+        if not missing or self.llm is None:
+            return found, stats
+        needs_pdf = self.config.input != "abstract"
+        with (
+            ThreadPoolExecutor(1, thread_name_prefix="pdf") as downloads,
+            ThreadPoolExecutor(self.config.max_workers, thread_name_prefix="llm") as calls,
+        ):
+            pdfs = (
+                {_key(p): downloads.submit(self.pdfs.fetch, p) for p in missing}
+                if needs_pdf
+                else {}
+            )
+            jobs = {calls.submit(self._summarize_one, p, pdfs.get(_key(p))): p for p in missing}
+            for job in as_completed(jobs):
+                paper = jobs[job]
+                try:
+                    summary = job.result()
+                except DigestError as exc:
+                    stats.failed += 1
+                    stats.failures.append(f"{paper.versioned_id}: {exc}")
+                    log.warning("summary of %s failed: %s", paper.versioned_id, exc)
+                else:
+                    found[_key(paper)] = summary
+                    stats.made += 1
+                    stats.tokens_in += summary.tokens_in
+                    stats.tokens_out += summary.tokens_out
+                if on_progress:
+                    on_progress(stats, len(missing))
+        stats.cost = self._cost(stats.tokens_in, stats.tokens_out)
+        return found, stats
+
+    def close(self) -> None:
+        if self.llm is not None:
+            self.llm.close()
+
+
+def api_key_for(settings: Settings) -> str | None:
+    """The key from the environment; local servers (Ollama, vLLM) need none."""
+    key = os.environ.get(settings.ai_summary.api_key_env, "").strip()
+    if key:
+        return key
+    return "not-needed" if settings.ai_summary.is_local else None
+
+
+def build_summarizer(
+    settings: Settings,
+    store: Store,
+    pdf_client: httpx2.Client,
+    *,
+    sleep: Sleep = time.sleep,
+) -> Summarizer | None:
+    """The configured summarizer; without a key it still serves cached summaries."""
+    if not settings.ai_summary.enabled:
+        return None
+    key = api_key_for(settings)
+    llm = None
+    if key is None:
+        log.warning(
+            "AI summaries are enabled but %s is not set: the digest is built without new summaries",
+            settings.ai_summary.api_key_env,
+        )
+    else:
+        llm = LlmClient(settings.ai_summary, key, settings.http, sleep=sleep)
+    return Summarizer(settings, store, llm, pdf_client, sleep=sleep)
