@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 import socket
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -16,9 +17,11 @@ from typing import Any
 
 import pytest
 from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
 
 from arxiv_digest.config import Settings, parse_settings, with_paths_resolved
 from arxiv_digest.models import Paper
+from tests.fakes import FakeLLM, paper_pdf
 
 SHARED = Path(os.environ.get("ARXIV_DIGEST_SHARED", Path(__file__).resolve().parents[2] / "shared"))
 FIXTURES = SHARED / "fixtures" / "arxiv"
@@ -81,6 +84,7 @@ def local_config(httpserver: HTTPServer, **overrides: Any) -> dict[str, Any]:
     config["arxiv"] = {
         "rss_url": httpserver.url_for("/rss"),
         "api_url": httpserver.url_for("/api/query"),
+        "pdf_url": httpserver.url_for("/pdf"),
         **config.get("arxiv", {}),
     }
     return config
@@ -153,3 +157,20 @@ def pg_url() -> Iterator[str]:
             conn.execute(text(f"DROP TABLE IF EXISTS {table} CASCADE"))
     engine.dispose()
     yield url
+
+
+@pytest.fixture
+def llm() -> Iterator[FakeLLM]:
+    server = FakeLLM().start()
+    yield server
+    server.stop()
+
+
+def serve_pdfs(httpserver: HTTPServer) -> None:
+    """Every /pdf/<id> answers with a generated paper whose title is its id."""
+
+    def answer(request: Request) -> Response:
+        versioned_id = request.path.rsplit("/", 1)[-1]
+        return Response(paper_pdf(versioned_id), content_type="application/pdf")
+
+    httpserver.expect_request(re.compile(r"^/pdf/.+")).respond_with_handler(answer)

@@ -43,7 +43,7 @@ from arxiv_digest.summarize import build_summarizer
 from arxiv_digest.summarize.runner import Progress
 
 log = logging.getLogger("arxiv_digest")
-out = Console(highlight=False)
+out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False)
 app = typer.Typer(
     add_completion=False,

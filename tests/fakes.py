@@ -1,0 +1,169 @@
+"""Local stand-ins for remote services, reached over real HTTP.
+
+``FakeLLM`` is a small OpenAI-compatible server (``/v1/chat/completions``, ``/v1/files``)
+driven through the real ``openai`` SDK. Tests script its answers: slow, 429 with
+Retry-After, 500, empty content, refusals, or holding a request until released.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from fpdf import FPDF
+
+
+@dataclass
+class Reply:
+    status: int = 200
+    text: str | None = None  # None: a summary naming the paper's title
+    delay: float = 0.0  # seconds the server takes (a slow provider, not test synchronisation)
+    headers: dict[str, str] = field(default_factory=dict)
+    finish_reason: str = "stop"
+    hold: threading.Event | None = None  # answer only once this is set
+
+
+@dataclass
+class Call:
+    path: str
+    headers: dict[str, str]
+    body: Any
+
+
+def title_of(body: Any) -> str:
+    for message in body.get("messages", []):
+        match = re.search(r"^Title: (.*)$", str(message.get("content", "")), re.M)
+        if match:
+            return match.group(1)
+    return ""
+
+
+class FakeLLM:
+    def __init__(self) -> None:
+        self.calls: list[Call] = []
+        self.script: deque[Reply] = deque()  # consumed first, in order
+        self.reply_for: Callable[[Any], Reply] = lambda body: Reply()
+        self.received = threading.Condition()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}/v1"
+
+    @property
+    def completions(self) -> list[Call]:
+        return [c for c in self.calls if c.path.endswith("/chat/completions")]
+
+    def start(self) -> FakeLLM:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def wait_for_calls(self, count: int, timeout: float = 30) -> bool:
+        with self.received:
+            return self.received.wait_for(lambda: len(self.completions) >= count, timeout)
+
+    def _next_reply(self, body: Any) -> Reply:
+        return self.script.popleft() if self.script else self.reply_for(body)
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+            def _send(
+                self, status: int, payload: Any, headers: dict[str, str] | None = None
+            ) -> None:
+                data = json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                for name, value in (headers or {}).items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_POST(self) -> None:
+                raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                if self.path.endswith("/files"):
+                    with fake.received:
+                        fake.calls.append(Call(self.path, headers, raw))
+                        fake.received.notify_all()
+                    self._send(200, {
+                        "id": f"file-{len(fake.calls)}", "object": "file", "bytes": len(raw),
+                        "created_at": 0, "filename": "paper.pdf", "purpose": "file-extract",
+                        "status": "processed",
+                    })  # fmt: skip
+                    return
+                body = json.loads(raw)
+                with fake.received:
+                    fake.calls.append(Call(self.path, headers, body))
+                    reply = fake._next_reply(body)
+                    fake.received.notify_all()
+                if reply.hold is not None:
+                    reply.hold.wait(120)
+                if reply.delay:
+                    time.sleep(reply.delay)
+                if reply.status != 200:
+                    error = {"error": {"message": "scripted failure", "type": "server_error"}}
+                    self._send(reply.status, error, reply.headers)
+                    return
+                text = (
+                    reply.text
+                    if reply.text is not None
+                    else (f"## 1. Contributions\n\nA summary of *{title_of(body)}*.")
+                )
+                self._send(200, {
+                    "id": "chatcmpl-1", "object": "chat.completion", "created": 0,
+                    "model": body.get("model", ""),
+                    "choices": [{
+                        "index": 0, "finish_reason": reply.finish_reason,
+                        "message": {"role": "assistant", "content": text},
+                    }],
+                    "usage": {
+                        "prompt_tokens": 1000, "completion_tokens": 200, "total_tokens": 1200,
+                    },
+                }, reply.headers)  # fmt: skip
+
+        return Handler
+
+
+def make_pdf(title: str, sections: list[tuple[str, str]]) -> bytes:
+    """A PDF with known text: one page per section, headings on their own line."""
+    pdf = FPDF()
+    pdf.set_font("Helvetica", size=11)
+    pdf.add_page()
+    pdf.multi_cell(0, 6, title, new_x="LMARGIN", new_y="NEXT")
+    for heading, text in sections:
+        pdf.add_page()
+        pdf.multi_cell(0, 6, heading, new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, 6, text, new_x="LMARGIN", new_y="NEXT")
+    return bytes(pdf.output())
+
+
+def paper_pdf(title: str) -> bytes:
+    return make_pdf(
+        title,
+        [
+            ("Abstract", "We study things. " * 20),
+            ("1 Introduction", "The introduction explains the speculative decoding idea. " * 30),
+            ("2 Method", "The method section is long. " * 60),
+            ("3 Conclusion", "We conclude that it works well in the conclusion section. " * 10),
+            ("References", "[1] A. Author. An unrelated reference title. 2020. " * 20),
+        ],
+    )
