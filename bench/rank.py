@@ -14,21 +14,16 @@ Prints papers/s for each step, the machine, and the ratio (target: >= 5x).
 from __future__ import annotations
 
 import argparse
-import os
-import platform
-import re
 import time
 from collections.abc import Callable
-from importlib import resources
-from pathlib import Path
 from typing import Any
 
 import feedparser
-from lxml import etree
 
 from arxiv_digest.config import parse_settings
 from arxiv_digest.rank import Ranker, select_candidates
 from arxiv_digest.sources.rss import parse_rss
+from corpus import build_rss, machine
 
 KEYWORDS = [
     "LLM", "RL", "RLHF", "Inference", "Training", "Attention", "Pipeline", "MOE", "Sparse",
@@ -37,39 +32,6 @@ KEYWORDS = [
     "Hardware", "Cluster", "FP8", "FP4", "Optimization", "Scalable", "Communication",
 ]  # fmt: skip
 EXCLUDE = ["survey", "review", "tutorial"]
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "arxiv" / "rss"
-
-
-def source_feeds() -> list[bytes]:
-    feeds = sorted(SHARED.glob("*.xml")) if SHARED.is_dir() else []
-    if feeds:
-        return [f.read_bytes() for f in feeds]
-    sample = resources.files("arxiv_digest").joinpath("data/sample-rss-stat-2024-03-26.xml")
-    return [sample.read_bytes()]
-
-
-def build_corpus(n: int) -> bytes:
-    """One RSS channel of ``n`` real items, each copy renumbered to a distinct id."""
-    items: list[etree._Element] = []
-    channel: etree._Element | None = None
-    for body in source_feeds():
-        root = etree.fromstring(body)
-        found = root.find("channel")
-        if found is not None and channel is None:
-            channel = found
-        items.extend(root.iterfind("channel/item"))
-    assert channel is not None and items
-    for old in channel.findall("item"):
-        channel.remove(old)
-    template = etree.tostring(channel.getroottree().getroot(), encoding="unicode")
-    head, tail = template.rsplit("</channel>", 1)
-    texts = [etree.tostring(i, encoding="unicode") for i in items]
-    parts = [head]
-    for k in range(n):
-        text = texts[k % len(texts)]
-        parts.append(re.sub(r"(\d{4})\.(\d{5})", f"9{k // 100000:03d}.{k % 100000:05d}", text))
-    parts.append("</channel>" + tail)
-    return "".join(parts).encode("utf-8")
 
 
 def naive(corpus: bytes) -> tuple[float, float, int]:
@@ -124,24 +86,12 @@ def best_of(
     return min(r[0] for r in runs), min(r[1] for r in runs), runs[0][2]
 
 
-def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()}"
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--papers", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=1)
     args = parser.parse_args()
-    corpus = build_corpus(args.papers)
+    corpus = build_rss(args.papers)
     print(f"machine: {machine()}")
     print(f"corpus: {args.papers} RSS items, {len(corpus) / 1e6:.1f} MB, {len(KEYWORDS)} keywords")
     results = {"naive (feedparser + substring loop)": best_of(args.repeat, naive, corpus)}
