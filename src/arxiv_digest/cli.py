@@ -121,7 +121,7 @@ def _print_report(report: RunReport, currency: str = "USD") -> None:
     )
     out.print(
         f"arXiv: {source}; {report.candidates} candidates; {report.ranked} papers in the digest; "
-        f"README {changed}: {', '.join(report.outputs)}"
+        f"README {changed}; outputs: {', '.join(report.outputs)}"
     )
     _print_summary_stats(report.summaries, currency)
 

@@ -125,6 +125,12 @@ class StoreSettings(_Section):
         return value
 
 
+class FeedSettings(_Section):
+    keep_days: int = Field(30, ge=1, description="Days of digests the feeds keep.")
+    max_items: int = Field(100, ge=1, le=10000, description="Most items in one feed.")
+    title: str = Field("arXiv digest", min_length=1, description="Title of the site and feeds.")
+
+
 class ScoringSettings(_Section):
     keyword: float = Field(1.0, ge=0, description="Points per keyword found in title+abstract.")
     title: float = Field(0.5, ge=0, description="Extra points per keyword found in the title.")
@@ -254,6 +260,7 @@ class Settings(_Section):
         default_factory=OutputSettings, description="Where files are written."
     )
     store: StoreSettings = Field(default_factory=StoreSettings, description="The database.")
+    feeds: FeedSettings = Field(default_factory=FeedSettings, description="Site and feeds.")
     schedule: ScheduleSettings = Field(
         default_factory=ScheduleSettings, description="When the daily run happens."
     )

@@ -96,6 +96,16 @@ class RunReport:
     candidates: int = 0
     ranked: int = 0
     readme_written: bool = False
+    digest_date: dt.date | None = None
     summaries: SummaryStats = field(default_factory=SummaryStats)
     outputs: list[str] = field(default_factory=list)
     message: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PublishedDigest:
+    """A digest as published: what the site, the feeds and the service show."""
+
+    date: dt.date  # the latest announcement day it covers
+    updated_at: dt.datetime
+    entries: tuple[DigestEntry, ...]

@@ -6,13 +6,16 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable
+from pathlib import Path
 
 import httpx2
 
 from arxiv_digest.config import Settings
 from arxiv_digest.errors import DigestError
 from arxiv_digest.models import Digest, DigestEntry, RunReport
+from arxiv_digest.publish.content import load_content
 from arxiv_digest.publish.readme import content_fingerprint, write_readme
+from arxiv_digest.publish.site import render_site, write_site
 from arxiv_digest.rank import Ranker, select_candidates
 from arxiv_digest.retry import Sleep
 from arxiv_digest.sources.arxiv_api import ApiClient
@@ -93,7 +96,34 @@ def run_daily(
     clock: Clock = utc_now,
     sleep: Sleep | None = None,
 ) -> RunReport:
-    """One daily run. Outputs are replaced only after every earlier stage succeeded."""
+    """The daily run: the README, then (once the run is recorded) the site and feeds."""
+    report = _digest(
+        settings,
+        store,
+        client,
+        summarizer=summarizer,
+        on_summary=on_summary,
+        clock=clock,
+        sleep=sleep,
+    )
+    if report.status == "ok":
+        publish_site(settings, store)
+        report.outputs.append(str(settings.output.site_dir))
+    return report
+
+
+def _digest(
+    settings: Settings,
+    store: Store,
+    client: httpx2.Client,
+    *,
+    summarizer: Summarizer | None = None,
+    on_summary: Progress | None = None,
+    clock: Clock = utc_now,
+    sleep: Sleep | None = None,
+) -> RunReport:
+    """Fetch, store, rank, summarize, write the README: each output is replaced only after
+    every earlier stage succeeded."""
     report = RunReport()
     started = clock()
     run_id = store.start_run(started)
@@ -104,6 +134,7 @@ def run_daily(
             report.message = "no new announcements"
             return report
         digest = build_digest(settings, store, report, started)
+        report.digest_date = digest.window[1] if digest.window else None
         store.save_ranking(run_id, [e.ranked for e in digest.entries])
         digest = attach_summaries(digest, summarizer, report, on_summary)
         fingerprint = content_fingerprint(digest, settings)
@@ -122,6 +153,12 @@ def run_daily(
         raise
     finally:
         store.finish_run(run_id, report, clock(), fingerprint if report.status == "ok" else None)
+
+
+def publish_site(settings: Settings, store: Store) -> list[str]:
+    """Rewrite the static site and feeds from what the store says was published."""
+    files = render_site(load_content(store, settings), settings)
+    return write_site(files, Path(settings.output.site_dir))
 
 
 def backfill(

@@ -79,6 +79,23 @@ def _paper_from_row(row: Any) -> Paper:
     )
 
 
+def _summary_from_row(row: Any) -> Summary:
+    return Summary(
+        arxiv_id=row["arxiv_id"],
+        version=row["version"],
+        model=row["model"],
+        text=row["text"],
+        input_mode=row["input_mode"],
+        note=row["note"],
+        tokens_in=row["tokens_in"],
+        tokens_out=row["tokens_out"],
+    )
+
+
+def _utc(value: dt.datetime) -> dt.datetime:
+    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
 class Store:
     """The history of everything arxiv-digest has seen and published."""
 
@@ -246,6 +263,7 @@ class Store:
             "tokens_in": stats.tokens_in,
             "tokens_out": stats.tokens_out,
             "cost": stats.cost,
+            "digest_date": report.digest_date,
             "finished_at": finished_at,
             "status": report.status,
             "fetched": report.fetched,
@@ -272,9 +290,7 @@ class Store:
             if last_other is not None:
                 streak = streak.where(r.id > last_other)
             value: dt.datetime | None = conn.scalar(streak)
-        if value is not None and value.tzinfo is None:
-            value = value.replace(tzinfo=dt.UTC)
-        return value
+        return _utc(value) if value is not None else None
 
     # -- summaries ------------------------------------------------------------------------------
 
@@ -298,16 +314,7 @@ class Store:
         for row in rows:
             key = (row["arxiv_id"], row["version"])
             if key in wanted:
-                found[key] = Summary(
-                    arxiv_id=row["arxiv_id"],
-                    version=row["version"],
-                    model=row["model"],
-                    text=row["text"],
-                    input_mode=row["input_mode"],
-                    note=row["note"],
-                    tokens_in=row["tokens_in"],
-                    tokens_out=row["tokens_out"],
-                )
+                found[key] = _summary_from_row(row)
         return found
 
     def save_summary(self, summary: Summary, prompt_hash: str, created_at: dt.datetime) -> None:
@@ -342,6 +349,77 @@ class Store:
         with self.engine.connect() as conn:
             row = conn.execute(query).mappings().first()
         return _paper_from_row(row) if row else None
+
+    # -- what was published (site, feeds, service) ----------------------------------------------
+
+    def published_runs(
+        self, since: dt.date | None = None
+    ) -> list[tuple[dt.date, int, dt.datetime]]:
+        """Per digest day, newest first: (day, its last published run, when that content was
+        first published that day). Timestamps come from the data, so renders are repeatable."""
+        r = schema.runs.c
+        query = (
+            select(r.id, r.digest_date, r.fingerprint, r.started_at)
+            .where(r.status == "ok", r.fingerprint.is_not(None), r.digest_date.is_not(None))
+            .order_by(r.id)
+        )
+        if since is not None:
+            query = query.where(r.digest_date >= since)
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
+        last: dict[dt.date, tuple[int, str]] = {}
+        for run_id, day, fingerprint, _ in rows:
+            last[day] = (run_id, fingerprint)
+        first_seen: dict[dt.date, dt.datetime] = {}
+        for _, day, fingerprint, started in rows:
+            if fingerprint == last[day][1] and day not in first_seen:
+                first_seen[day] = _utc(started)
+        return [(day, last[day][0], first_seen[day]) for day in sorted(last, reverse=True)]
+
+    def ranking(self, run_id: int) -> list[RankedPaper]:
+        k, p, a = schema.rankings, schema.papers, schema.announcements
+        query = (
+            select(p, a.c.announced, a.c.announce_type, k.c.score, k.c.matched, k.c.category)
+            .join(p, (p.c.arxiv_id == k.c.arxiv_id) & (p.c.version == k.c.version))
+            .join(a, (a.c.arxiv_id == p.c.arxiv_id) & (a.c.version == p.c.version))
+            .where(k.c.run_id == run_id)
+            .order_by(k.c.rank, a.c.announced.desc())
+        )
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).mappings().all()
+        ranked: dict[tuple[str, int], RankedPaper] = {}
+        for row in rows:
+            key = (row["arxiv_id"], row["version"])
+            if key not in ranked:  # the latest announcement of that version
+                matched = tuple(json.loads(row["matched"]))
+                ranked[key] = RankedPaper(
+                    _paper_from_row(row), row["score"], matched, row["category"]
+                )
+        return list(ranked.values())
+
+    def latest_summaries(self, papers: Iterable[tuple[str, int]]) -> dict[tuple[str, int], Summary]:
+        """The most recent summary of each paper version, whatever model or prompt made it."""
+        wanted = set(papers)
+        if not wanted:
+            return {}
+        c = schema.summaries.c
+        query = (
+            select(schema.summaries)
+            .where(c.arxiv_id.in_(sorted({arxiv_id for arxiv_id, _ in wanted})))
+            .order_by(c.created_at)
+        )
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).mappings().all()
+        found = {}
+        for row in rows:  # oldest first: later rows replace earlier ones
+            key = (row["arxiv_id"], row["version"])
+            if key in wanted:
+                found[key] = _summary_from_row(row)
+        return found
+
+    def last_run(self) -> dict[str, Any] | None:
+        runs = self.runs(1)
+        return runs[0] if runs else None
 
     def runs(self, limit: int = 10) -> list[dict[str, Any]]:
         r = schema.runs

@@ -87,6 +87,7 @@ runs = Table(
         Column(name, Float if sql_type.startswith("DOUBLE") else Integer, nullable=False, default=0)
         for name, sql_type in RUN_SUMMARY_COLUMNS
     ),
+    Column("digest_date", Date),  # 0003: the latest announcement day the digest covers
 )
 
 rankings = Table(
@@ -140,8 +141,15 @@ def _summaries(conn: Connection) -> None:
 
 
 Migration = tuple[str, Callable[[Connection], None]]
+
+
+def _digest_date(conn: Connection) -> None:
+    conn.execute(text("ALTER TABLE runs ADD COLUMN digest_date DATE"))
+
+
 MIGRATIONS: list[Migration] = [
     ("0001_initial", _initial),
     ("0002_summaries", _summaries),
+    ("0003_digest_date", _digest_date),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,0 +1,98 @@
+"""The static site: today's digest, the archive, and every feed, as files.
+
+:func:`render_site` returns every file as bytes (the web service serves exactly these);
+:func:`write_site` writes them atomically, leaving unchanged files untouched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from importlib import resources
+from pathlib import Path
+
+import jinja2
+
+from arxiv_digest.config import Settings
+from arxiv_digest.models import PublishedDigest
+from arxiv_digest.publish import feeds
+from arxiv_digest.publish.content import SiteContent
+from arxiv_digest.publish.files import write_atomic
+from arxiv_digest.publish.html import markdown_to_html
+from arxiv_digest.publish.readme import format_score
+
+_PAGES = jinja2.Environment(
+    loader=jinja2.PackageLoader("arxiv_digest", "templates/site"),
+    autoescape=True,  # every title, author and abstract is untrusted text
+    undefined=jinja2.StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+FeedRenderer = Callable[..., bytes]
+FEED_FORMATS: dict[str, tuple[str, FeedRenderer]] = {
+    "rss": ("xml", feeds.rss),
+    "atom": ("xml", feeds.atom),
+    "feed": ("json", feeds.json_feed),
+}
+
+
+def feed_paths(category: str | None = None) -> dict[str, str]:
+    """Where each feed lives: rss.xml, atom.xml, feed.json; rss/cs.AI.xml, ... per category."""
+    if category is None:
+        return {"rss": "rss.xml", "atom": "atom.xml", "feed": "feed.json"}
+    return {name: f"{name}/{category}.{ext}" for name, (ext, _) in FEED_FORMATS.items()}
+
+
+def _page(template: str, settings: Settings, root: str, **values: object) -> bytes:
+    text = _PAGES.get_template(template).render(
+        root=root,
+        site_title=settings.feeds.title,
+        categories=settings.categories,
+        abs_url=settings.arxiv.abs_url,
+        pdf_url=settings.arxiv.pdf_url,
+        score=format_score,
+        summary_html=markdown_to_html,
+        **values,
+    )
+    return text.encode("utf-8")
+
+
+def digest_page(day: PublishedDigest | None, settings: Settings, root: str = "") -> bytes:
+    title = settings.feeds.title
+    heading = f"{title}: {day.date.isoformat()}" if day else title
+    return _page("digest.html.j2", settings, root, digest=day, heading=heading, page_title=heading)
+
+
+def archive_page(content: SiteContent, settings: Settings) -> bytes:
+    title = f"Archive · {settings.feeds.title}"
+    return _page("archive.html.j2", settings, "../", days=content.days, page_title=title)
+
+
+def render_feeds(content: SiteContent, settings: Settings) -> dict[str, bytes]:
+    files: dict[str, bytes] = {}
+    scopes: list[str | None] = [None, *settings.categories]
+    for category in scopes:
+        entries = content.feed if category is None else content.feed_for(category)
+        title = settings.feeds.title if category is None else f"{settings.feeds.title} · {category}"
+        for name, path in feed_paths(category).items():
+            render = FEED_FORMATS[name][1]
+            files[path] = render(entries, settings, title, path, content.built_at)
+    return files
+
+
+def render_site(content: SiteContent, settings: Settings) -> dict[str, bytes]:
+    files = {
+        "index.html": digest_page(content.latest, settings),
+        "archive/index.html": archive_page(content, settings),
+        "style.css": resources.files("arxiv_digest")
+        .joinpath("templates/site/style.css")
+        .read_bytes(),
+    }
+    for day in content.days:
+        files[f"archive/{day.date.isoformat()}.html"] = digest_page(day, settings, root="../")
+    files.update(render_feeds(content, settings))
+    return files
+
+
+def write_site(files: dict[str, bytes], site_dir: Path) -> list[str]:
+    """Write every file atomically; returns the paths that changed."""
+    return [path for path, data in sorted(files.items()) if write_atomic(site_dir / path, data)]
