@@ -1,0 +1,221 @@
+"""The static site and feeds: parsed back with feedparser, checked against schemas."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import email.utils
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import feedparser
+import jsonschema
+import pytest
+from lxml import etree
+from pytest_httpserver import HTTPServer
+
+from arxiv_digest import pipeline
+from arxiv_digest.config import Settings
+from arxiv_digest.models import DigestEntry, PublishedDigest, RankedPaper
+from arxiv_digest.publish.content import SiteContent, _retained, load_content
+from arxiv_digest.publish.site import render_site
+from arxiv_digest.sources import http
+from arxiv_digest.store import Store
+from arxiv_digest.summarize import build_summarizer
+from tests.conftest import MakeSettings, serve_feed, serve_pdfs
+from tests.fakes import FakeLLM, Reply
+
+SCHEMAS = Path(__file__).parent / "schemas"
+CATS = "cs.AI+cs.CL+cs.LG"
+
+
+def run_once(settings: Settings) -> None:
+    with http.make_client(settings.http) as client, Store(settings.store.url) as store:
+        summarizer = build_summarizer(settings, store, client, sleep=lambda s: None)
+        try:
+            pipeline.run_daily(settings, store, client, summarizer=summarizer, sleep=lambda s: None)
+        finally:
+            if summarizer:
+                summarizer.close()
+
+
+@pytest.fixture
+def site(
+    httpserver: HTTPServer,
+    combined_feed: bytes,
+    llm: FakeLLM,
+    make_settings: MakeSettings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Settings:
+    serve_feed(httpserver, CATS, combined_feed)
+    serve_pdfs(httpserver)
+    monkeypatch.setenv("TEST_LLM_KEY", "sk-test")
+    llm.reply_for = lambda body: Reply(
+        text="## 1. Contributions\n\n- **Faster** decoding, $O(n^2)$ and <b>bold</b>"
+    )
+    settings = make_settings(
+        keywords=["LLM", "reasoning", "benchmark", "agents", "models"],
+        site_url="https://me.example.org/digest",
+        ai_summary={
+            "enabled": True, "api_key_env": "TEST_LLM_KEY", "base_url": llm.base_url,
+            "model": "test-model", "max_papers_to_summarize": 2, "pdf_delay": 0,
+        },
+    )  # fmt: skip
+    run_once(settings)
+    return settings
+
+
+def site_file(settings: Settings, path: str) -> bytes:
+    return (Path(settings.output.site_dir) / path).read_bytes()
+
+
+def readme_titles(settings: Settings) -> list[str]:
+    text = settings.output.readme.read_text()
+    return [m.group(1) for m in re.finditer(r"(?m)^### \d+\. \[(.*)\]\(", text)]
+
+
+def test_every_file_of_the_site_is_written(site: Settings) -> None:
+    root = Path(site.output.site_dir)
+    written = sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
+    assert written == sorted(
+        ["index.html", "style.css", "archive/index.html", "archive/2026-04-27.html",
+         "rss.xml", "atom.xml", "feed.json"]
+        + [f"{kind}/{c}.{ext}" for c in ("cs.AI", "cs.CL", "cs.LG")
+           for kind, ext in (("rss", "xml"), ("atom", "xml"), ("feed", "json"))]
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("path", ["rss.xml", "atom.xml"])
+def test_feeds_parse_back_with_the_digest_papers_and_summaries(site: Settings, path: str) -> None:
+    parsed = feedparser.parse(site_file(site, path))
+    assert not parsed.bozo, parsed.get("bozo_exception")
+    titles = [e.title for e in parsed.entries]
+    assert titles == readme_titles(site)
+    first = parsed.entries[0]
+    assert (
+        first.link.startswith("https://arxiv.org/abs/") and "v" not in first.link.rsplit("/", 1)[1]
+    )
+    body = first.get("content", [{"value": first.get("summary", "")}])[0]["value"]
+    assert "AI summary (by test-model)" in body
+    assert "<strong>Faster</strong>" in body and "<b>" not in body
+    assert "Score" in body and "Matched" in body
+    assert [t.term for t in first.tags]
+    assert first.get("author") or first.get("authors")
+    summarized = [
+        e for e in parsed.entries if "AI summary" in str(e.get("content", e.get("summary")))
+    ]
+    assert len(summarized) == 2
+
+
+def test_rss_has_the_required_elements_and_rfc822_dates(site: Settings) -> None:
+    root = etree.fromstring(site_file(site, "rss.xml"))
+    channel = root.find("channel")
+    assert root.get("version") == "2.0" and channel is not None
+    for required in ("title", "link", "description"):
+        assert channel.findtext(required)
+    email.utils.parsedate_to_datetime(channel.findtext("lastBuildDate") or "")
+    for item in channel.iterfind("item"):
+        assert item.findtext("title") and item.findtext("description")
+        when = email.utils.parsedate_to_datetime(item.findtext("pubDate") or "")
+        assert when.date() == dt.date(2026, 4, 27)
+        guid = item.find("guid")
+        assert guid is not None and guid.get("isPermaLink") == "true"
+        assert guid.text == item.findtext("link")
+
+
+def test_atom_is_valid_against_rfc_4287(site: Settings) -> None:
+    schema = etree.RelaxNG(etree.parse(str(SCHEMAS / "atom.rng")))
+    for path in ("atom.xml", "atom/cs.AI.xml"):
+        document = etree.fromstring(site_file(site, path))
+        assert schema.validate(document), schema.error_log
+
+
+def test_json_feed_is_valid_against_the_1_1_schema(site: Settings) -> None:
+    schema = json.loads((SCHEMAS / "jsonfeed-1.1.schema.json").read_text())
+    for path in ("feed.json", "feed/cs.LG.json"):
+        document = json.loads(site_file(site, path))
+        jsonschema.validate(document, schema)
+        for item in document["items"]:
+            dt.datetime.fromisoformat(item["date_published"])
+    document = json.loads(site_file(site, "feed.json"))
+    assert document["feed_url"] == "https://me.example.org/digest/feed.json"
+    assert [i["title"] for i in document["items"]] == readme_titles(site)
+
+
+def test_category_feeds_hold_the_papers_listed_in_that_category(site: Settings) -> None:
+    everything = {e.id for e in feedparser.parse(site_file(site, "rss.xml")).entries}
+    union: set[str] = set()
+    for category in ("cs.AI", "cs.CL", "cs.LG"):
+        parsed = feedparser.parse(site_file(site, f"rss/{category}.xml"))
+        assert parsed.feed.title.endswith(category)
+        for entry in parsed.entries:
+            assert category in [t.term for t in entry.tags]
+        union |= {e.id for e in parsed.entries}
+    assert union == everything
+
+
+def test_same_store_same_bytes(site: Settings) -> None:
+    before = {p: site_file(site, p) for p in ("index.html", "rss.xml", "atom.xml", "feed.json")}
+    run_once(site)  # a rerun: nothing new
+    with Store(site.store.url) as store:
+        again = render_site(load_content(store, site), site)
+    for path, data in before.items():
+        assert again[path] == data == site_file(site, path)
+
+
+def test_page_shows_summaries_as_html_and_escapes_untrusted_text(site: Settings) -> None:
+    page = site_file(site, "index.html").decode()
+    assert page.count('<details class="summary">') == 2
+    assert "<strong>Faster</strong>" in page and "<b>bold</b>" not in page
+    assert '<span class="math">$O(n^2)$</span>' in page
+    assert "<script" not in page
+    archive = site_file(site, "archive/2026-04-27.html").decode()
+    assert 'href="../style.css"' in archive
+
+
+def ranked(arxiv_id: str, day: dt.date, make_paper: Any) -> DigestEntry:
+    paper = make_paper(arxiv_id=arxiv_id, announced=day)
+    return DigestEntry(RankedPaper(paper, 1.0, ("LLM",), "cs.AI"))
+
+
+def test_feeds_keep_keep_days_of_digests_and_at_most_max_items(
+    make_paper: Any, make_settings: MakeSettings
+) -> None:
+    def day(n: int) -> PublishedDigest:
+        date = dt.date(2026, 4, 30) - dt.timedelta(days=n)
+        entries = tuple(ranked(f"2604.{n:03d}{k:02d}", date, make_paper) for k in range(3))
+        return PublishedDigest(date, dt.datetime(2026, 4, 30, tzinfo=dt.UTC), entries)
+
+    days = tuple(day(n) for n in range(10))
+    settings = make_settings(feeds={"keep_days": 4, "max_items": 100})
+    kept = _retained(days, settings)
+    assert len(kept) == 12 and {e.ranked.paper.announced for e in kept} == {
+        dt.date(2026, 4, 30) - dt.timedelta(days=n) for n in range(4)
+    }
+    capped = _retained(days, make_settings(feeds={"keep_days": 30, "max_items": 5}))
+    assert [e.ranked.paper.arxiv_id for e in capped] == [
+        e.ranked.paper.arxiv_id for e in days[0].entries
+    ] + [e.ranked.paper.arxiv_id for e in days[1].entries[:2]]
+
+
+def test_a_hostile_title_is_text_on_the_page(make_paper: Any, make_settings: MakeSettings) -> None:
+    evil = make_paper(title="<img src=x onerror=alert(1)>", abstract="<script>alert(2)</script>")
+    entry = DigestEntry(RankedPaper(evil, 1.0, ("LLM",), "cs.AI"))
+    day = PublishedDigest(dt.date(2026, 4, 27), dt.datetime(2026, 4, 27, tzinfo=dt.UTC), (entry,))
+    content = SiteContent(days=(day,), feed=(entry,), built_at=day.updated_at)
+    files = render_site(content, make_settings())
+    page = files["index.html"].decode()
+    assert "<img src=x" not in page and "&lt;img src=x onerror=alert(1)&gt;" in page
+    assert "<script>alert(2)" not in page
+    parsed = feedparser.parse(files["rss.xml"])
+    assert parsed.entries[0].title == "<img src=x onerror=alert(1)>"
+
+
+def test_empty_store_gives_an_empty_but_valid_site(make_settings: MakeSettings) -> None:
+    content = SiteContent(days=(), feed=(), built_at=dt.datetime(1970, 1, 1, tzinfo=dt.UTC))
+    files = render_site(content, make_settings())
+    assert "No digest has been published yet" in files["index.html"].decode()
+    assert feedparser.parse(files["rss.xml"]).entries == []
+    assert dataclasses.is_dataclass(content)
