@@ -30,6 +30,7 @@ from arxiv_digest.config import (
     Settings,
     load_settings,
     parse_settings,
+    resolve_config_path,
     with_paths_resolved,
 )
 from arxiv_digest.errors import ConfigError, DigestError
@@ -150,6 +151,7 @@ def _summary_progress() -> Iterator[Progress | None]:
 
 
 def _run(settings: Settings, client: httpx2.Client) -> RunReport:
+    """The demo's run: like ``pipeline.run_configured``, over a given (offline) client."""
     with Store(settings.store.url) as store, _summary_progress() as progress:
         summarizer = build_summarizer(settings, store, client)
         try:
@@ -166,8 +168,8 @@ def run(config: ConfigOption = None) -> None:
     """Fetch today's announcements, rank them and rewrite the README."""
     try:
         settings = load_settings(config)
-        with http.make_client(settings.http) as client:
-            report = _run(settings, client)
+        with _summary_progress() as progress:
+            report = pipeline.run_configured(settings, on_summary=progress)
     except DigestError as exc:
         raise _fail(exc) from None
     _print_report(report, settings.ai_summary.currency)
@@ -298,6 +300,55 @@ def summarize(
     _print_summary_stats(stats, settings.ai_summary.currency)
     if stats.failed:
         raise typer.Exit(1)
+
+
+@app.command()
+def serve(
+    config: ConfigOption = None,
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes.")] = 1,
+    schedule: Annotated[
+        bool, typer.Option("--schedule", help="Also run the daily digest at schedule.time.")
+    ] = False,
+) -> None:
+    """Serve the digest, its feeds and archive from the store (Starlette + uvicorn)."""
+    import uvicorn
+
+    from arxiv_digest.web import create_app
+    from arxiv_digest.web.schedule import start_scheduler
+
+    try:
+        settings = load_settings(config)
+        store = Store(settings.store.url)  # created and migrated before any worker starts
+    except DigestError as exc:
+        raise _fail(exc) from None
+
+    def daily() -> None:
+        report = pipeline.run_configured(settings)
+        log.info("scheduled run: %s, %d papers", report.status, report.ranked)
+
+    scheduler = start_scheduler(settings.schedule, daily) if schedule else None
+    level = logging.getLogger().level
+    log_level = "warning" if level >= logging.WARNING else "info"
+    try:
+        if workers > 1:
+            os.environ[CONFIG_ENV] = str(resolve_config_path(config))
+            store.close()
+            uvicorn.run(
+                "arxiv_digest.web.asgi:app",
+                host=host,
+                port=port,
+                workers=workers,
+                log_level=log_level,
+            )
+        else:
+            web_app = create_app(settings, store, refresh=daily)
+            uvicorn.run(web_app, host=host, port=port, log_level=log_level)
+    finally:
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)
+        store.close()
 
 
 def _check_arxiv(settings: Settings) -> tuple[bool, str]:

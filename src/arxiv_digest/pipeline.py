@@ -18,10 +18,11 @@ from arxiv_digest.publish.readme import content_fingerprint, write_readme
 from arxiv_digest.publish.site import render_site, write_site
 from arxiv_digest.rank import Ranker, select_candidates
 from arxiv_digest.retry import Sleep
+from arxiv_digest.sources import http
 from arxiv_digest.sources.arxiv_api import ApiClient
 from arxiv_digest.sources.rss import feed_url, fetch_rss, merge_listings
 from arxiv_digest.store import Store
-from arxiv_digest.summarize.runner import Progress, Summarizer
+from arxiv_digest.summarize.runner import Progress, Summarizer, build_summarizer
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], dt.datetime]
@@ -187,3 +188,14 @@ def backfill(
     if on_page:
         on_page(total)
     return total
+
+
+def run_configured(settings: Settings, on_summary: Progress | None = None) -> RunReport:
+    """A whole daily run with the configured store, HTTP client and summarizer."""
+    with http.make_client(settings.http) as client, Store(settings.store.url) as store:
+        summarizer = build_summarizer(settings, store, client)
+        try:
+            return run_daily(settings, store, client, summarizer=summarizer, on_summary=on_summary)
+        finally:
+            if summarizer is not None:
+                summarizer.close()

@@ -417,6 +417,14 @@ class Store:
                 found[key] = _summary_from_row(row)
         return found
 
+    def publication_version(self) -> tuple[int, int]:
+        """Changes whenever something new was published: (last published run, summaries)."""
+        r = schema.runs.c
+        with self.engine.connect() as conn:
+            last = conn.scalar(select(func.max(r.id)).where(r.status == "ok"))
+            summaries = conn.scalar(select(func.count()).select_from(schema.summaries))
+        return (int(last or 0), int(summaries or 0))
+
     def last_run(self) -> dict[str, Any] | None:
         runs = self.runs(1)
         return runs[0] if runs else None

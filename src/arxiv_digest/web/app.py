@@ -1,0 +1,296 @@
+"""The web service: the digest, its feeds and archive, from the store only.
+
+Routes (the original's first): ``/``, ``/rss``, ``/rss/{category}``, ``/config``,
+``/health``, ``/update-cache`` (POST, bearer token); then ``/atom``, ``/atom/{category}``,
+``/feed.json``, ``/feed/{category}.json``, ``/archive``, ``/archive/{date}``,
+``/papers/{arxiv_id}``, ``/style.css``. No request ever reaches arXiv; an unknown category
+is a 404. Errors are a short message; details go to the server log only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+import hmac
+import logging
+import os
+import threading
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from arxiv_digest.config import Settings
+from arxiv_digest.sources.text import split_arxiv_id
+from arxiv_digest.store import Store
+from arxiv_digest.web.snapshot import Asset, SiteCache
+
+log = logging.getLogger(__name__)
+ADMIN_TOKEN_ENV = "ARXIV_DIGEST_ADMIN_TOKEN"
+SECURITY_HEADERS = [
+    (
+        b"content-security-policy",
+        b"default-src 'none'; style-src 'self'; img-src 'self' data:; base-uri 'none'; "
+        b"form-action 'none'; frame-ancestors 'none'",
+    ),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"x-frame-options", b"DENY"),
+]
+CACHE_CONTROL = "public, max-age=300, must-revalidate"
+Refresh = Callable[[], object]
+
+
+class SecurityHeaders:
+    """Pure ASGI middleware (cheap on the hot path) adding the security headers."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = list(message.get("headers", [])) + SECURITY_HEADERS
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
+def _not_modified(request: Request, asset: Asset) -> bool:
+    tags = request.headers.get("if-none-match")
+    if tags is not None:
+        return (
+            asset.etag in {t.strip().removeprefix("W/") for t in tags.split(",")}
+            or tags.strip() == "*"
+        )
+    since = request.headers.get("if-modified-since")
+    if since:
+        try:
+            return email.utils.parsedate_to_datetime(since) >= email.utils.parsedate_to_datetime(
+                asset.last_modified
+            )
+        except (TypeError, ValueError):
+            return False
+    return False
+
+
+def serve_asset(request: Request, asset: Asset | None) -> Response:
+    if asset is None:
+        raise HTTPException(404)
+    headers = {
+        "ETag": asset.etag,
+        "Last-Modified": asset.last_modified,
+        "Cache-Control": CACHE_CONTROL,
+        "Vary": "Accept-Encoding",
+    }
+    if _not_modified(request, asset):
+        return Response(status_code=304, headers=headers)
+    if "gzip" in request.headers.get("accept-encoding", ""):
+        headers["Content-Encoding"] = "gzip"
+        return Response(asset.gzipped, headers=headers, media_type=asset.content_type)
+    return Response(asset.body, headers=headers, media_type=asset.content_type)
+
+
+class _Endpoints:
+    """The request handlers, over one snapshot cache of the store."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        cache: SiteCache,
+        refresh: Refresh | None,
+        token: str,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.cache = cache
+        self.refresh = refresh
+        self.token = token
+        self.categories = set(settings.categories)
+        self.refreshing = threading.Lock()
+
+    def asset(self, path: str) -> Callable[[Request], Response]:
+        def endpoint(request: Request) -> Response:
+            return serve_asset(request, self.cache.current().assets.get(path))
+
+        return endpoint
+
+    def category_feed(self, kind: str, ext: str) -> Callable[[Request], Response]:
+        def endpoint(request: Request) -> Response:
+            category = str(request.path_params["category"]).removesuffix(f".{ext}")
+            if category not in self.categories:
+                raise HTTPException(404, f"{category!r} is not a monitored category")
+            return serve_asset(request, self.cache.current().assets.get(f"{kind}/{category}.{ext}"))
+
+        return endpoint
+
+    def archive_day(self, request: Request) -> Response:
+        day = str(request.path_params["day"]).removesuffix(".html")
+        try:
+            dt.date.fromisoformat(day)
+        except ValueError:
+            raise HTTPException(404) from None
+        return serve_asset(request, self.cache.current().assets.get(f"archive/{day}.html"))
+
+    def paper(self, request: Request) -> Response:
+        try:
+            arxiv_id, _ = split_arxiv_id(str(request.path_params["arxiv_id"]))
+        except ValueError:
+            raise HTTPException(404) from None
+        return serve_asset(request, self.cache.paper_page(arxiv_id))
+
+    def health(self, request: Request) -> Response:
+        last = self.store.last_run()
+        snapshot = self.cache.current()
+        latest = snapshot.content.latest
+        healthy = last is None or last["status"] in ("ok", "empty", "running")
+        body: dict[str, Any] = {
+            "status": "ok" if healthy else "degraded",
+            "last_run": _run_summary(last),
+            "papers_stored": self.store.count_papers(),
+            "latest_digest": latest.date.isoformat() if latest else None,
+            "feeds": sorted(p for p in snapshot.assets if p.endswith((".xml", ".json"))),
+        }
+        return JSONResponse(body, headers={"Cache-Control": "no-store"})
+
+    def config(self, request: Request) -> Response:
+        return JSONResponse(public_config(self.settings), headers={"Cache-Control": "no-store"})
+
+    def update_cache(self, request: Request) -> Response:
+        if not self.token:
+            return JSONResponse({"error": f"disabled: set {ADMIN_TOKEN_ENV} to enable"}, 403)
+        given = request.headers.get("authorization", "")
+        if not hmac.compare_digest(given.encode(), f"Bearer {self.token}".encode()):
+            return JSONResponse(
+                {"error": "unauthorized"}, 401, headers={"WWW-Authenticate": "Bearer"}
+            )
+        if self.refresh is None:
+            self.cache.invalidate()
+            self.cache.current()
+            return JSONResponse({"status": "reloaded from the store"})
+        if not self.refreshing.acquire(blocking=False):
+            return JSONResponse({"status": "a refresh is already running"}, 409)
+        threading.Thread(target=self._refresh, name="refresh", daemon=True).start()
+        return JSONResponse({"status": "refresh started"}, 202)
+
+    def _refresh(self) -> None:
+        try:
+            assert self.refresh is not None
+            self.refresh()
+        except Exception:
+            log.exception("refresh failed")
+        finally:
+            self.cache.invalidate()
+            self.refreshing.release()
+
+    def routes(self) -> list[Route]:
+        page = self.asset
+        return [
+            Route("/", page("index.html")),
+            Route("/index.html", page("index.html")),
+            Route("/style.css", page("style.css")),
+            Route("/rss", page("rss.xml")),
+            Route("/rss.xml", page("rss.xml")),
+            Route("/rss/{category}", self.category_feed("rss", "xml")),
+            Route("/atom", page("atom.xml")),
+            Route("/atom.xml", page("atom.xml")),
+            Route("/atom/{category}", self.category_feed("atom", "xml")),
+            Route("/feed.json", page("feed.json")),
+            Route("/feed/{category}", self.category_feed("feed", "json")),
+            Route("/archive", page("archive/index.html")),
+            Route("/archive/", page("archive/index.html")),
+            Route("/archive/index.html", page("archive/index.html")),
+            Route("/archive/{day}", self.archive_day),
+            Route("/papers/{arxiv_id:path}", self.paper),
+            Route("/health", self.health),
+            Route("/config", self.config),
+            Route("/update-cache", self.update_cache, methods=["POST"]),
+        ]
+
+
+async def _error(request: Request, exc: Exception) -> Response:
+    code = exc.status_code if isinstance(exc, HTTPException) else 404
+    messages = {404: "Not found", 405: "Method not allowed"}
+    return JSONResponse({"error": messages.get(code, "Error")}, code)
+
+
+async def _server_error(request: Request, exc: Exception) -> Response:
+    log.error("error serving %s", request.url.path, exc_info=exc)
+    return JSONResponse({"error": "Internal server error"}, 500)
+
+
+def create_app(
+    settings: Settings,
+    store: Store,
+    *,
+    refresh: Refresh | None = None,
+    admin_token: str | None = None,
+    check_every: float = 2.0,
+    on_startup: Callable[[], None] | None = None,
+    on_shutdown: Callable[[], None] | None = None,
+) -> Starlette:
+    """The ASGI app. ``refresh`` runs the daily pipeline (for ``POST /update-cache``)."""
+    token = admin_token if admin_token is not None else os.environ.get(ADMIN_TOKEN_ENV, "")
+    endpoints = _Endpoints(
+        settings, store, SiteCache(settings, store, check_every=check_every), refresh, token
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if on_startup:
+            on_startup()
+        try:
+            yield
+        finally:
+            if on_shutdown:
+                on_shutdown()
+
+    app = Starlette(
+        routes=endpoints.routes(),
+        exception_handlers={HTTPException: _error, Exception: _server_error},
+        lifespan=lifespan,
+    )
+    app.add_middleware(SecurityHeaders)
+    return app
+
+
+def _run_summary(last: dict[str, Any] | None) -> dict[str, Any] | None:
+    if last is None:
+        return None
+    return {
+        "started_at": _iso(last["started_at"]),
+        "finished_at": _iso(last["finished_at"]),
+        "status": last["status"],
+        "papers_ranked": last["ranked"],
+    }
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    if value is None:
+        return None
+    return (value if value.tzinfo else value.replace(tzinfo=dt.UTC)).isoformat()
+
+
+def public_config(settings: Settings) -> dict[str, Any]:
+    """The config without anything secret: no database password, no key (only its name)."""
+    data = settings.model_dump(mode="json", exclude={"fetch_ratings", "display_limit"})
+    data["store"] = {"backend": settings.store.url.split(":", 1)[0]}
+    data["output"] = {
+        "readme": settings.output.readme.name,
+        "site_dir": settings.output.site_dir.name,
+    }
+    summary = data["ai_summary"]
+    summary.pop("prompt_file", None)
+    summary["api_key_set"] = bool(os.environ.get(settings.ai_summary.api_key_env))
+    return data
