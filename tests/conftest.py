@@ -19,9 +19,13 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
+from arxiv_digest import pipeline
 from arxiv_digest.config import Settings, parse_settings, with_paths_resolved
 from arxiv_digest.models import Paper
-from tests.fakes import FakeLLM, paper_pdf
+from arxiv_digest.sources import http
+from arxiv_digest.store import Store
+from arxiv_digest.summarize import build_summarizer
+from tests.fakes import FakeLLM, Reply, paper_pdf
 
 SHARED = Path(os.environ.get("ARXIV_DIGEST_SHARED", Path(__file__).resolve().parents[2] / "shared"))
 FIXTURES = SHARED / "fixtures" / "arxiv"
@@ -174,3 +178,41 @@ def serve_pdfs(httpserver: HTTPServer) -> None:
         return Response(paper_pdf(versioned_id), content_type="application/pdf")
 
     httpserver.expect_request(re.compile(r"^/pdf/.+")).respond_with_handler(answer)
+
+
+def run_once(settings: Settings) -> None:
+    """One daily run with the configured summarizer, never sleeping."""
+    with http.make_client(settings.http) as client, Store(settings.store.url) as store:
+        summarizer = build_summarizer(settings, store, client, sleep=lambda s: None)
+        try:
+            pipeline.run_daily(settings, store, client, summarizer=summarizer, sleep=lambda s: None)
+        finally:
+            if summarizer:
+                summarizer.close()
+
+
+@pytest.fixture
+def published_site(
+    httpserver: HTTPServer,
+    combined_feed: bytes,
+    llm: FakeLLM,
+    make_settings: MakeSettings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Settings:
+    """A store with one published digest (two papers summarized) and its site written."""
+    serve_feed(httpserver, "cs.AI+cs.CL+cs.LG", combined_feed)
+    serve_pdfs(httpserver)
+    monkeypatch.setenv("TEST_LLM_KEY", "sk-test")
+    llm.reply_for = lambda body: Reply(
+        text="## 1. Contributions\n\n- **Faster** decoding, $O(n^2)$ and <b>bold</b>"
+    )
+    settings = make_settings(
+        keywords=["LLM", "reasoning", "benchmark", "agents", "models"],
+        site_url="https://me.example.org/digest",
+        ai_summary={
+            "enabled": True, "api_key_env": "TEST_LLM_KEY", "base_url": llm.base_url,
+            "model": "test-model", "max_papers_to_summarize": 2, "pdf_delay": 0,
+        },
+    )  # fmt: skip
+    run_once(settings)
+    return settings

@@ -14,57 +14,20 @@ import feedparser
 import jsonschema
 import pytest
 from lxml import etree
-from pytest_httpserver import HTTPServer
 
-from arxiv_digest import pipeline
 from arxiv_digest.config import Settings
 from arxiv_digest.models import DigestEntry, PublishedDigest, RankedPaper
 from arxiv_digest.publish.content import SiteContent, _retained, load_content
 from arxiv_digest.publish.site import render_site
-from arxiv_digest.sources import http
 from arxiv_digest.store import Store
-from arxiv_digest.summarize import build_summarizer
-from tests.conftest import MakeSettings, serve_feed, serve_pdfs
-from tests.fakes import FakeLLM, Reply
+from tests.conftest import MakeSettings, run_once
 
 SCHEMAS = Path(__file__).parent / "schemas"
-CATS = "cs.AI+cs.CL+cs.LG"
-
-
-def run_once(settings: Settings) -> None:
-    with http.make_client(settings.http) as client, Store(settings.store.url) as store:
-        summarizer = build_summarizer(settings, store, client, sleep=lambda s: None)
-        try:
-            pipeline.run_daily(settings, store, client, summarizer=summarizer, sleep=lambda s: None)
-        finally:
-            if summarizer:
-                summarizer.close()
 
 
 @pytest.fixture
-def site(
-    httpserver: HTTPServer,
-    combined_feed: bytes,
-    llm: FakeLLM,
-    make_settings: MakeSettings,
-    monkeypatch: pytest.MonkeyPatch,
-) -> Settings:
-    serve_feed(httpserver, CATS, combined_feed)
-    serve_pdfs(httpserver)
-    monkeypatch.setenv("TEST_LLM_KEY", "sk-test")
-    llm.reply_for = lambda body: Reply(
-        text="## 1. Contributions\n\n- **Faster** decoding, $O(n^2)$ and <b>bold</b>"
-    )
-    settings = make_settings(
-        keywords=["LLM", "reasoning", "benchmark", "agents", "models"],
-        site_url="https://me.example.org/digest",
-        ai_summary={
-            "enabled": True, "api_key_env": "TEST_LLM_KEY", "base_url": llm.base_url,
-            "model": "test-model", "max_papers_to_summarize": 2, "pdf_delay": 0,
-        },
-    )  # fmt: skip
-    run_once(settings)
-    return settings
+def site(published_site: Settings) -> Settings:
+    return published_site
 
 
 def site_file(settings: Settings, path: str) -> bytes:

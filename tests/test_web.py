@@ -1,0 +1,232 @@
+"""The web service over a real store: routes, caching headers, security, admin refresh."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import feedparser
+import pytest
+from pytest_httpserver import HTTPServer
+from starlette.testclient import TestClient
+
+from arxiv_digest.config import Settings
+from arxiv_digest.store import Store
+from arxiv_digest.web import create_app
+from arxiv_digest.web.schedule import daily_trigger
+from tests.conftest import run_once
+
+TOKEN = "admin-token-123"
+
+
+@pytest.fixture
+def store(published_site: Settings) -> Iterator[Store]:
+    with Store(published_site.store.url) as opened:
+        yield opened
+
+
+@pytest.fixture
+def client(published_site: Settings, store: Store) -> Iterator[TestClient]:
+    app = create_app(published_site, store, admin_token="")
+    with TestClient(app, raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+def site_bytes(settings: Settings, path: str) -> bytes:
+    return (Path(settings.output.site_dir) / path).read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("route", "path"),
+    [
+        ("/", "index.html"),
+        ("/rss", "rss.xml"),
+        ("/rss/cs.AI", "rss/cs.AI.xml"),
+        ("/rss/cs.LG.xml", "rss/cs.LG.xml"),
+        ("/atom", "atom.xml"),
+        ("/atom/cs.CL", "atom/cs.CL.xml"),
+        ("/feed.json", "feed.json"),
+        ("/feed/cs.AI.json", "feed/cs.AI.json"),
+        ("/archive", "archive/index.html"),
+        ("/archive/2026-04-27", "archive/2026-04-27.html"),
+        ("/style.css", "style.css"),
+    ],
+)
+def test_routes_serve_exactly_the_static_site(
+    client: TestClient, published_site: Settings, route: str, path: str
+) -> None:
+    response = client.get(route, headers={"Accept-Encoding": "identity"})
+    assert response.status_code == 200
+    assert response.content == site_bytes(published_site, path)
+
+
+def test_feed_content_types_and_parse_back(client: TestClient) -> None:
+    rss = client.get("/rss")
+    assert rss.headers["content-type"].startswith("application/rss+xml")
+    assert client.get("/atom").headers["content-type"].startswith("application/atom+xml")
+    assert client.get("/feed.json").headers["content-type"].startswith("application/feed+json")
+    parsed = feedparser.parse(rss.content)
+    assert parsed.entries and not parsed.bozo
+
+
+def test_home_page_links_every_feed(client: TestClient) -> None:
+    page = client.get("/").text
+    for link in (
+        "rss.xml",
+        "atom.xml",
+        "feed.json",
+        "rss/cs.AI.xml",
+        "rss/cs.CL.xml",
+        "archive/index.html",
+    ):
+        assert f'href="{link}"' in page
+
+
+def test_unknown_category_is_a_404_and_never_an_arxiv_fetch(
+    client: TestClient, httpserver: HTTPServer
+) -> None:
+    before = len(httpserver.log)
+    for route in ("/rss/cs.XX", "/rss/hep-th", "/atom/math.CO", "/feed/evil.json"):
+        response = client.get(route)
+        assert response.status_code == 404
+        assert response.json() == {"error": "Not found"}
+    assert len(httpserver.log) == before
+
+
+def test_unknown_pages_are_404(client: TestClient) -> None:
+    assert client.get("/archive/2020-01-01").status_code == 404
+    assert client.get("/archive/not-a-date").status_code == 404
+    assert client.get("/papers/9999.99999").status_code == 404
+    assert client.get("/nope").status_code == 404
+
+
+def test_paper_page(client: TestClient, published_site: Settings) -> None:
+    feed = feedparser.parse(site_bytes(published_site, "rss.xml"))
+    arxiv_id = feed.entries[0].link.rsplit("/", 1)[1]
+    for route in (f"/papers/{arxiv_id}", f"/papers/{arxiv_id}v1"):
+        response = client.get(route)
+        assert response.status_code == 200
+        assert feed.entries[0].title in response.text.replace("&#39;", "'")
+
+
+def test_etag_and_last_modified_give_304(client: TestClient) -> None:
+    first = client.get("/rss")
+    etag, modified = first.headers["etag"], first.headers["last-modified"]
+    assert first.headers["cache-control"].startswith("public")
+    again = client.get("/rss", headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.content == b""
+    assert client.get("/rss", headers={"If-Modified-Since": modified}).status_code == 304
+    assert client.get("/rss", headers={"If-None-Match": '"other"'}).status_code == 200
+
+
+def test_gzip_when_asked(client: TestClient, published_site: Settings) -> None:
+    response = client.get("/rss", headers={"Accept-Encoding": "gzip"})
+    assert response.headers["content-encoding"] == "gzip"
+    assert response.headers["vary"] == "Accept-Encoding"
+    assert response.content == site_bytes(published_site, "rss.xml")  # httpx decodes it
+    identity = client.get("/rss", headers={"Accept-Encoding": "identity"})
+    assert "content-encoding" not in identity.headers
+    assert int(response.headers["content-length"]) < int(identity.headers["content-length"]) / 2
+
+
+def test_security_headers_everywhere(client: TestClient) -> None:
+    for route in ("/", "/rss", "/health", "/nope"):
+        headers = client.get(route).headers
+        csp = headers["content-security-policy"]
+        assert (
+            "default-src 'none'" in csp and "script-src" not in csp and "unsafe-inline" not in csp
+        )
+        assert headers["x-content-type-options"] == "nosniff"
+        assert headers["x-frame-options"] == "DENY"
+
+
+def test_health(client: TestClient) -> None:
+    body = client.get("/health").json()
+    assert body["status"] == "ok"
+    assert body["last_run"]["status"] == "ok"
+    dt.datetime.fromisoformat(body["last_run"]["started_at"])
+    assert body["papers_stored"] == 9
+    assert body["latest_digest"] == "2026-04-27"
+    assert "rss.xml" in body["feeds"] and "rss/cs.AI.xml" in body["feeds"]
+
+
+def test_config_shows_no_secrets(
+    published_site: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = "postgresql+psycopg://user:hunter2@db.internal/digest"
+    settings = published_site.model_copy(
+        update={"store": published_site.store.model_copy(update={"url": url})}
+    )
+    with Store(published_site.store.url) as store:
+        app = create_app(settings, store, admin_token=TOKEN)
+        text = TestClient(app).get("/config").text
+    for secret in ("hunter2", "db.internal", "sk-test", TOKEN, str(tmp_path)):
+        assert secret not in text
+    body = TestClient(app).get("/config").json()
+    assert body["categories"] == ["cs.AI", "cs.CL", "cs.LG"]
+    assert body["ai_summary"]["api_key_set"] is True
+    assert body["store"] == {"backend": "postgresql+psycopg"}
+
+
+def test_update_cache_is_post_only_and_needs_the_token(
+    published_site: Settings, store: Store
+) -> None:
+    calls: list[int] = []
+    done = threading.Event()
+
+    def refresh() -> None:
+        calls.append(1)
+        done.set()
+
+    disabled = TestClient(create_app(published_site, store, admin_token=""))
+    assert disabled.get("/update-cache").status_code == 405
+    assert disabled.post("/update-cache").status_code == 403
+
+    enabled = TestClient(create_app(published_site, store, admin_token=TOKEN, refresh=refresh))
+    assert enabled.get("/update-cache").status_code == 405
+    assert enabled.post("/update-cache").status_code == 401
+    wrong = enabled.post("/update-cache", headers={"Authorization": "Bearer nope"})
+    assert wrong.status_code == 401 and wrong.headers["www-authenticate"] == "Bearer"
+    ok = enabled.post("/update-cache", headers={"Authorization": f"Bearer {TOKEN}"})
+    assert ok.status_code == 202
+    assert done.wait(10) and calls == [1]
+
+
+def test_errors_are_short_and_generic(
+    published_site: Settings, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def explode() -> int:
+        raise RuntimeError("secret internal detail at /srv/db")
+
+    monkeypatch.setattr(store, "count_papers", explode)
+    response = TestClient(create_app(published_site, store), raise_server_exceptions=False).get(
+        "/health"
+    )
+    assert response.status_code == 500
+    assert response.json() == {"error": "Internal server error"}
+    assert "secret internal detail" not in response.text and "Traceback" not in response.text
+
+
+def test_a_new_run_is_picked_up_without_restart(
+    published_site: Settings, store: Store, httpserver: HTTPServer
+) -> None:
+    app = create_app(published_site, store, check_every=0)
+    client = TestClient(app)
+    before = client.get("/health").json()["last_run"]["started_at"]
+    etag = client.get("/rss").headers["etag"]
+    run_once(published_site)  # same content: same feed, same ETag
+    assert client.get("/health").json()["last_run"]["started_at"] != before
+    assert client.get("/rss").headers["etag"] == etag
+
+
+def test_the_daily_trigger_uses_the_configured_zone(published_site: Settings) -> None:
+    schedule = published_site.schedule.model_copy(
+        update={"time": "12:00", "timezone": "Asia/Shanghai"}
+    )
+    trigger = daily_trigger(schedule)
+    now = dt.datetime(2026, 4, 27, 5, 0, tzinfo=dt.UTC)  # 13:00 in Shanghai
+    fire = trigger.get_next_fire_time(None, now)
+    assert fire is not None
+    assert fire.astimezone(dt.UTC) == dt.datetime(2026, 4, 28, 4, 0, tzinfo=dt.UTC)
