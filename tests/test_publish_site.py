@@ -43,7 +43,7 @@ def test_every_file_of_the_site_is_written(site: Settings) -> None:
     root = Path(site.output.site_dir)
     written = sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
     assert written == sorted(
-        ["index.html", "style.css", "archive/index.html", "archive/2026-04-27.html",
+        ["index.html", "style.css", "favicon.svg", "archive/index.html", "archive/2026-04-27.html",
          "rss.xml", "atom.xml", "feed.json"]
         + [f"{kind}/{c}.{ext}" for c in ("cs.AI", "cs.CL", "cs.LG")
            for kind, ext in (("rss", "xml"), ("atom", "xml"), ("feed", "json"))]

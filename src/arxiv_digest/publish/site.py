@@ -67,6 +67,10 @@ def archive_page(content: SiteContent, settings: Settings) -> bytes:
     return _page("archive.html.j2", settings, "../", days=content.days, page_title=title)
 
 
+def _static(name: str) -> bytes:
+    return resources.files("arxiv_digest").joinpath(f"templates/site/{name}").read_bytes()
+
+
 def render_feeds(content: SiteContent, settings: Settings) -> dict[str, bytes]:
     files: dict[str, bytes] = {}
     scopes: list[str | None] = [None, *settings.categories]
@@ -83,9 +87,8 @@ def render_site(content: SiteContent, settings: Settings) -> dict[str, bytes]:
     files = {
         "index.html": digest_page(content.latest, settings),
         "archive/index.html": archive_page(content, settings),
-        "style.css": resources.files("arxiv_digest")
-        .joinpath("templates/site/style.css")
-        .read_bytes(),
+        "style.css": _static("style.css"),
+        "favicon.svg": _static("favicon.svg"),
     }
     for day in content.days:
         files[f"archive/{day.date.isoformat()}.html"] = digest_page(day, settings, root="../")

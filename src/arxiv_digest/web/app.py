@@ -200,6 +200,8 @@ class _Endpoints:
             Route("/", page("index.html")),
             Route("/index.html", page("index.html")),
             Route("/style.css", page("style.css")),
+            Route("/favicon.svg", page("favicon.svg")),
+            Route("/favicon.ico", page("favicon.svg")),
             Route("/rss", page("rss.xml")),
             Route("/rss.xml", page("rss.xml")),
             Route("/rss/{category}", self.category_feed("rss", "xml")),

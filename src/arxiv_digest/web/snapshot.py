@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 CONTENT_TYPES = {
     ".html": "text/html; charset=utf-8",
     ".css": "text/css; charset=utf-8",
+    ".svg": "image/svg+xml",
     ".json": "application/feed+json; charset=utf-8",
 }
 FEED_TYPES = {

@@ -1,0 +1,245 @@
+"""The service as a real process (uvicorn) and in real headless Chromium."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import feedparser
+import httpx
+import pytest
+
+from arxiv_digest.config import Settings
+from arxiv_digest.models import RankedPaper, RunReport, Summary
+from arxiv_digest.store import Store
+from tests.conftest import REPO, MakeSettings, run_once
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+ARTIFACTS = REPO / "test-artifacts"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_until_up(url: str, process: subprocess.Popen[str], timeout: float = 30) -> None:
+    """Readiness, not timing: poll /health until the server answers or the process dies."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"server exited: {process.communicate()[1]}")
+        try:
+            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            time.sleep(0.05)
+    raise AssertionError("server did not start")
+
+
+def write_settings(settings: Settings, path: Path) -> Path:
+    path.write_text(settings.model_dump_json(exclude={"fetch_ratings", "display_limit"}))
+    return path
+
+
+def start_server(config: Path, *extra: str) -> tuple[str, subprocess.Popen[str]]:
+    """``arxiv-digest serve`` on a free port, once it answers."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ARXIV_DIGEST_")}
+    command = [sys.executable, "-m", "arxiv_digest", "--quiet", "serve", "--config", str(config)]
+    process = subprocess.Popen(
+        [*command, "--port", str(port), *extra],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_up(url, process)
+    except AssertionError:
+        process.kill()
+        raise
+    return url, process
+
+
+@pytest.fixture
+def serve(published_site: Settings, tmp_path: Path) -> Iterator[object]:
+    config = write_settings(published_site, tmp_path / "serve-config.json")
+    processes: list[subprocess.Popen[str]] = []
+
+    def start(*extra: str) -> str:
+        url, process = start_server(config, *extra)
+        processes.append(process)
+        return url
+
+    def stop() -> None:
+        for process in processes:
+            process.terminate()
+            process.wait(10)
+        processes.clear()
+
+    start.stop = stop  # type: ignore[attr-defined]
+    yield start
+    stop()
+
+
+def test_restart_keeps_every_feeds_items(serve: object, published_site: Settings) -> None:
+    start = serve
+    url = start()  # type: ignore[operator]
+    paths = ["/rss", "/atom", "/feed.json", "/rss/cs.AI", "/rss/cs.CL", "/rss/cs.LG"]
+    before = {p: httpx.get(url + p) for p in paths}
+    assert all(r.status_code == 200 for r in before.values())
+    assert feedparser.parse(before["/rss"].content).entries
+    start.stop()  # type: ignore[attr-defined]
+    url = start()  # type: ignore[operator]
+    for path, response in before.items():
+        again = httpx.get(url + path)
+        assert again.content == response.content
+        assert again.headers["etag"] == response.headers["etag"]
+        assert (
+            httpx.get(url + path, headers={"If-None-Match": response.headers["etag"]}).status_code
+            == 304
+        )
+
+
+def test_several_workers_serve_the_same_bytes(serve: object) -> None:
+    url = serve("--workers", "2")  # type: ignore[operator]
+    responses = [httpx.get(f"{url}/rss") for _ in range(8)]
+    assert len({r.headers["etag"] for r in responses}) == 1
+    assert all(r.status_code == 200 for r in responses)
+
+
+def test_a_run_in_progress_never_breaks_requests(serve: object, published_site: Settings) -> None:
+    url = serve()  # type: ignore[operator]
+    failures: list[str] = []
+    stop = threading.Event()
+
+    def hammer() -> None:
+        with httpx.Client() as client:
+            while not stop.is_set():
+                response = client.get(f"{url}/rss")
+                if response.status_code != 200 or feedparser.parse(response.content).bozo:
+                    failures.append(f"{response.status_code}")
+
+    readers = [threading.Thread(target=hammer) for _ in range(3)]
+    for reader in readers:
+        reader.start()
+    try:
+        for _ in range(3):
+            run_once(published_site)
+    finally:
+        stop.set()
+        for reader in readers:
+            reader.join(30)
+    assert failures == []
+
+
+# -- the page in a real browser ---------------------------------------------------------------
+
+
+def hostile_store(make_settings: MakeSettings, make_paper: object) -> Settings:
+    settings = make_settings(categories=["cs.AI"], keywords=["LLM"])
+    evil = make_paper(  # type: ignore[operator]
+        arxiv_id="2604.66666",
+        title="<img src=x onerror=alert(1)>",
+        abstract="LLM <script>alert(2)</script>",
+    )
+    good = make_paper(arxiv_id="2604.77777", title="A fine LLM paper", abstract="LLM stuff")  # type: ignore[operator]
+    with Store(settings.store.url) as store:
+        store.upsert_papers([evil, good])
+        run_id = store.start_run(dt.datetime(2026, 4, 27, 12, tzinfo=dt.UTC))
+        store.save_ranking(
+            run_id,
+            [RankedPaper(evil, 2.0, ("LLM",), "cs.AI"), RankedPaper(good, 1.0, ("LLM",), "cs.AI")],
+        )
+        for paper in (evil, good):
+            summary = Summary(
+                paper.arxiv_id,
+                1,
+                "test-model",
+                "## Results\n\n- **Up** 3x\n\n<script>alert(3)</script>",
+            )
+            store.save_summary(summary, "hash", dt.datetime(2026, 4, 27, tzinfo=dt.UTC))
+        report = RunReport(status="ok", digest_date=dt.date(2026, 4, 27))
+        store.finish_run(run_id, report, dt.datetime(2026, 4, 27, 12, 1, tzinfo=dt.UTC), "fp")
+    return settings
+
+
+@pytest.fixture
+def browser() -> Iterator[object]:
+    if CHROMIUM is None:
+        if os.environ.get("ARXIV_DIGEST_REQUIRE_BROWSER"):
+            pytest.fail("Chromium is required (scripts/install-chromium.sh) but not installed")
+        pytest.skip("Chromium not installed: run scripts/install-chromium.sh")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        yield launched
+        launched.close()
+
+
+def test_page_in_chromium_summaries_expand_and_nothing_runs(
+    browser: object, make_settings: MakeSettings, make_paper: object, tmp_path: Path
+) -> None:
+    settings = hostile_store(make_settings, make_paper)
+    url, process = start_server(write_settings(settings, tmp_path / "browser-config.json"))
+    problems: list[str] = []
+
+    def on_response(response: Any) -> None:
+        if response.status >= 400:
+            problems.append(f"HTTP {response.status} {response.url}")
+
+    def on_dialog(dialog: Any) -> None:
+        problems.append(f"dialog: {dialog.message}")
+        dialog.dismiss()
+
+    try:
+        page = browser.new_page(viewport={"width": 390, "height": 844})  # type: ignore[attr-defined]
+        page.on("console", lambda message: problems.append(f"{message.type}: {message.text}"))
+        page.on("pageerror", lambda error: problems.append(f"pageerror: {error}"))
+        page.on("response", on_response)
+        page.on("dialog", on_dialog)
+        response = page.goto(url + "/")
+        assert response is not None and response.status == 200
+
+        titles = page.locator("article.paper h2 a").all_inner_texts()
+        assert titles == ["<img src=x onerror=alert(1)>", "A fine LLM paper"]
+        assert page.locator("article.paper img").count() == 0
+        assert page.locator("script").count() == 0
+
+        details = page.locator("details.summary").first
+        summary_text = details.locator(".summary-body strong", has_text="Up")
+        assert details.get_attribute("open") is None
+        assert not summary_text.is_visible()
+        details.locator("summary").click()
+        assert details.get_attribute("open") is not None
+        assert summary_text.is_visible()
+
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "digest-mobile.png"), full_page=True)
+        page.set_viewport_size({"width": 1280, "height": 900})
+        page.emulate_media(color_scheme="dark")
+        page.screenshot(path=str(ARTIFACTS / "digest-desktop-dark.png"), full_page=True)
+        assert problems == []  # no console message, failed request, or alert()
+    finally:
+        process.terminate()
+        process.wait(10)
