@@ -24,8 +24,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from corpus import build_rss, machine
-
 from arxiv_digest import pipeline
 from arxiv_digest.config import Settings, parse_settings, with_paths_resolved
 from arxiv_digest.models import RunReport
@@ -33,9 +31,10 @@ from arxiv_digest.sources import http
 from arxiv_digest.sources.rss import fetch_rss
 from arxiv_digest.store import Store
 from arxiv_digest.summarize import build_summarizer
+from corpus import build_rss, machine
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the tests' fake LLM server
-from tests.fakes import FakeLLM, Reply, paper_pdf, title_of  # noqa: E402
+from tests.fakes import FakeLLM, Reply, paper_pdf, title_of
 
 CATEGORIES = ["cs.AI", "cs.CL", "cs.DC", "cs.LG"]
 PDF_LATENCY = 1.0
