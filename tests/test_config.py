@@ -202,3 +202,16 @@ def test_missing_config_file_exits_2(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["run", "--config", str(tmp_path / "nope.json")])
     assert result.exit_code == 2
     assert "config file not found" in result.output
+
+
+def test_store_url_from_the_environment_and_sqlite_uris(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps({"categories": ["cs.AI"], "keywords": ["LLM"]}))
+    monkeypatch.setenv("ARXIV_DIGEST_STORE_URL", "sqlite:///file:data/x.sqlite?mode=ro&uri=true")
+    url = load_settings(path).store.url
+    assert url == f"sqlite:///file:{tmp_path}/data/x.sqlite?mode=ro&uri=true"
+    monkeypatch.setenv("ARXIV_DIGEST_STORE_URL", "not a url")
+    with pytest.raises(ConfigError, match="store.url"):
+        load_settings(path)

@@ -108,3 +108,16 @@ def test_first_published_is_the_start_of_the_current_streak(store: Store) -> Non
     assert store.first_published("A") is None  # content changed since: A is new again
     back_to_a = publish(3, "A")
     assert store.first_published("A") == back_to_a
+
+
+def test_a_committed_store_can_be_served_read_only(tmp_path: Path) -> None:
+    path = tmp_path / "digest.sqlite"
+    with Store(f"sqlite:///{path}") as writable:
+        writable.upsert_papers(parse_rss(fixture_bytes("rss/cs.AI_2026-04-27_trimmed.xml")).papers)
+    path.chmod(0o444)
+    tmp_path.chmod(0o555)  # like a read-only deployment: no -wal or -shm file can be made
+    try:
+        with Store(f"sqlite:///file:{path}?mode=ro&uri=true") as read_only:
+            assert read_only.read_only and read_only.count_papers() == 3
+    finally:
+        tmp_path.chmod(0o755)

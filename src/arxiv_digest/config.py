@@ -31,6 +31,7 @@ from arxiv_digest.errors import ConfigError
 log = logging.getLogger(__name__)
 
 CONFIG_ENV = "ARXIV_DIGEST_CONFIG"
+STORE_URL_ENV = "ARXIV_DIGEST_STORE_URL"  # overrides store.url (e.g. a read-only deployment)
 CATEGORY_RE = re.compile(r"^[a-z-]+(\.[A-Za-z-]+)?$")
 AnnounceType = Literal["new", "cross", "replace", "replace-cross"]
 DedupMethod = Literal["id", "title", "link"]
@@ -384,8 +385,11 @@ def _absolute_store_url(base: Path, url: str) -> str:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
         return url
-    database = _absolute(base, Path(parsed.database))
-    return parsed.set(database=str(database)).render_as_string(hide_password=False)
+    database = parsed.database or ""
+    uri = database.startswith("file:")  # sqlite:///file:data/x.sqlite?mode=ro&uri=true
+    path = _absolute(base, Path(database.removeprefix("file:")))
+    # Replace the path in the text itself: rendering the URL would escape "file:" as "file%3A".
+    return url.replace(database, f"file:{path}" if uri else str(path), 1)
 
 
 def with_paths_resolved(settings: Settings, base: Path) -> Settings:
@@ -429,5 +433,7 @@ def load_settings(path: str | Path | None = None) -> Settings:
         raise ConfigError(
             f"{config_path}: not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
         ) from None
+    if isinstance(data, dict) and os.environ.get(STORE_URL_ENV):
+        data = {**data, "store": {**data.get("store", {}), "url": os.environ[STORE_URL_ENV]}}
     settings = parse_settings(data, source=str(config_path))
     return with_paths_resolved(settings, config_path.parent)

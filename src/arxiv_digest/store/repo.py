@@ -112,9 +112,17 @@ class Store:
             self.engine: Engine = create_engine(url, future=True)
         except (SQLAlchemyError, OSError, ImportError) as exc:
             raise StoreError(f"cannot open store {self.safe_url}: {exc}") from None
-        if self.engine.dialect.name == "sqlite":
+        self.read_only = self._is_read_only_sqlite(url)
+        if self.engine.dialect.name == "sqlite" and not self.read_only:
             event.listen(self.engine, "connect", _sqlite_pragmas)
         self.migrate()
+
+    @staticmethod
+    def _is_read_only_sqlite(url: str) -> bool:
+        """``sqlite:///file:data/x.sqlite?mode=ro&uri=true``: e.g. a store committed to a
+        repository and served from a read-only file system (Vercel)."""
+        parsed = make_url(url)
+        return parsed.get_backend_name() == "sqlite" and parsed.query.get("mode") == "ro"
 
     @property
     def safe_url(self) -> str:
@@ -150,6 +158,11 @@ class Store:
                 raise StoreError(
                     f"store {self.safe_url} has schema version {current}, newer than this "
                     f"arxiv-digest ({schema.SCHEMA_VERSION}): upgrade arxiv-digest"
+                )
+            if self.read_only and current < schema.SCHEMA_VERSION:
+                raise StoreError(
+                    f"read-only store {self.safe_url} needs an upgrade: run arxiv-digest once "
+                    "with write access"
                 )
             for number, (name, step) in enumerate(schema.MIGRATIONS, start=1):
                 if number <= current:
