@@ -213,5 +213,5 @@ def test_store_url_from_the_environment_and_sqlite_uris(
     url = load_settings(path).store.url
     assert url == f"sqlite:///file:{tmp_path}/data/x.sqlite?mode=ro&uri=true"
     monkeypatch.setenv("ARXIV_DIGEST_STORE_URL", "not a url")
-    with pytest.raises(ConfigError, match="store.url"):
+    with pytest.raises(ConfigError, match=r"store\.url"):
         load_settings(path)
