@@ -33,11 +33,11 @@ from arxiv_digest.config import (
     resolve_config_path,
     with_paths_resolved,
 )
+from arxiv_digest.doctor import run_checks
 from arxiv_digest.errors import ConfigError, DigestError
 from arxiv_digest.models import Paper, RunReport, SummaryStats
 from arxiv_digest.sources import http
 from arxiv_digest.sources.arxiv_api import ApiClient
-from arxiv_digest.sources.rss import feed_url
 from arxiv_digest.sources.text import split_arxiv_id
 from arxiv_digest.store import Store
 from arxiv_digest.summarize import build_summarizer
@@ -351,35 +351,6 @@ def serve(
         store.close()
 
 
-def _check_arxiv(settings: Settings) -> tuple[bool, str]:
-    quick = settings.http.model_copy(update={"retries": 0, "timeout": 15.0})
-    try:
-        with http.make_client(quick) as client:
-            response = http.get(client, feed_url(settings), quick)
-    except DigestError as exc:
-        return False, str(exc)
-    return True, f"{feed_url(settings)} answered HTTP {response.status}"
-
-
-def _check_store(settings: Settings) -> tuple[bool, str]:
-    try:
-        with Store(settings.store.url) as store:
-            runs = store.runs(limit=1)
-            last = f", last run {runs[0]['status']}" if runs else ", no run yet"
-            return True, f"{store.safe_url}: {store.count_papers()} papers{last}"
-    except DigestError as exc:
-        return False, str(exc)
-
-
-def _check_llm_key(settings: Settings) -> tuple[bool, str]:
-    summary = settings.ai_summary
-    if not summary.enabled:
-        return True, "AI summaries disabled"
-    present = bool(os.environ.get(summary.api_key_env))
-    state = "is set" if present else "is NOT set: the digest will have no AI summaries"
-    return present, f"{summary.api_key_env} {state}"
-
-
 @app.command()
 def doctor(config: ConfigOption = None) -> None:
     """Check the config, the store, arXiv and the LLM key (never printed)."""
@@ -387,15 +358,7 @@ def doctor(config: ConfigOption = None) -> None:
         settings = load_settings(config)
     except ConfigError as exc:
         raise _fail(exc) from None
-    checks = {
-        "config": (
-            True,
-            f"{len(settings.categories)} categories, {len(settings.keywords)} keywords",
-        ),
-        "store": _check_store(settings),
-        "arXiv": _check_arxiv(settings),
-        "LLM key": _check_llm_key(settings),
-    }
+    checks = run_checks(settings)
     table = Table(show_header=False, box=None)
     for name, (ok, detail) in checks.items():
         table.add_row("[green]ok[/]" if ok else "[red]FAIL[/]", name, detail)

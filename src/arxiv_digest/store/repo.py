@@ -12,14 +12,16 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, Table, create_engine, event, func, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection, make_url
+from sqlalchemy import Engine, create_engine, event, func, insert, select, update
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from arxiv_digest.errors import StoreError
-from arxiv_digest.models import Paper, RankedPaper, RunReport, Summary, Validators
+from arxiv_digest.models import Paper, RankedPaper, RunReport, Validators
 from arxiv_digest.store import schema
+from arxiv_digest.store.published import PublicationQueries
+from arxiv_digest.store.rows import paper_from_row, paper_row, upsert, utc
+from arxiv_digest.store.summaries import SummaryQueries
 
 log = logging.getLogger(__name__)
 
@@ -32,71 +34,7 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cursor.close()
 
 
-def _upsert(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
-    """Insert rows, replacing the non-key columns of rows that already exist."""
-    if not rows:
-        return
-    dialect = conn.dialect.name
-    keys = [c.name for c in table.primary_key.columns]
-    if dialect == "sqlite":
-        stmt: Any = sqlite.insert(table)
-    elif dialect == "postgresql":
-        stmt = postgresql.insert(table)
-    else:
-        raise StoreError(f"unsupported database {dialect!r}: use SQLite or PostgreSQL")
-    others = {c.name: stmt.excluded[c.name] for c in table.columns if c.name not in keys}
-    stmt = (
-        stmt.on_conflict_do_update(index_elements=keys, set_=others)
-        if others
-        else stmt.on_conflict_do_nothing(index_elements=keys)
-    )
-    conn.execute(stmt, list(rows))
-
-
-def _paper_row(paper: Paper) -> dict[str, Any]:
-    return {
-        "arxiv_id": paper.arxiv_id,
-        "version": paper.version,
-        "title": paper.title,
-        "authors": json.dumps(list(paper.authors), ensure_ascii=False),
-        "abstract": paper.abstract,
-        "primary_category": paper.primary_category,
-        "categories": json.dumps(list(paper.categories)),
-    }
-
-
-def _paper_from_row(row: Any) -> Paper:
-    return Paper(
-        arxiv_id=row["arxiv_id"],
-        version=row["version"],
-        title=row["title"],
-        authors=tuple(json.loads(row["authors"])),
-        abstract=row["abstract"],
-        primary_category=row["primary_category"],
-        categories=tuple(json.loads(row["categories"])),
-        announce_type=row["announce_type"],
-        announced=row["announced"],
-    )
-
-
-def _summary_from_row(row: Any) -> Summary:
-    return Summary(
-        arxiv_id=row["arxiv_id"],
-        version=row["version"],
-        model=row["model"],
-        text=row["text"],
-        input_mode=row["input_mode"],
-        note=row["note"],
-        tokens_in=row["tokens_in"],
-        tokens_out=row["tokens_out"],
-    )
-
-
-def _utc(value: dt.datetime) -> dt.datetime:
-    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
-
-
-class Store:
+class Store(SummaryQueries, PublicationQueries):
     """The history of everything arxiv-digest has seen and published."""
 
     def __init__(self, url: str) -> None:
@@ -169,7 +107,7 @@ class Store:
                     continue
                 with self.engine.begin() as conn:
                     step(conn)
-                    _upsert(conn, schema.meta, [{"key": "schema_version", "value": str(number)}])
+                    upsert(conn, schema.meta, [{"key": "schema_version", "value": str(number)}])
                 log.info("store migrated to %s", name)
         except SQLAlchemyError as exc:
             raise StoreError(f"cannot prepare store {self.safe_url}: {exc}") from None
@@ -179,7 +117,7 @@ class Store:
     def upsert_papers(self, papers: Iterable[Paper]) -> int:
         """Record papers and their announcements; returns how many were given."""
         papers = list(papers)
-        paper_rows = list({(p.arxiv_id, p.version): _paper_row(p) for p in papers}.values())
+        paper_rows = list({(p.arxiv_id, p.version): paper_row(p) for p in papers}.values())
         announcement_rows = list(
             {
                 (p.arxiv_id, p.version, p.announced): {
@@ -193,8 +131,8 @@ class Store:
         )
         try:
             with self.engine.begin() as conn:
-                _upsert(conn, schema.papers, paper_rows)
-                _upsert(conn, schema.announcements, announcement_rows)
+                upsert(conn, schema.papers, paper_rows)
+                upsert(conn, schema.announcements, announcement_rows)
         except SQLAlchemyError as exc:
             raise StoreError(f"cannot save papers: {exc}") from None
         return len(papers)
@@ -215,7 +153,7 @@ class Store:
         )
         with self.engine.connect() as conn:
             rows = conn.execute(query).mappings().all()
-        return [_paper_from_row(row) for row in rows]
+        return [paper_from_row(row) for row in rows]
 
     def count_papers(self) -> int:
         with self.engine.connect() as conn:
@@ -232,7 +170,7 @@ class Store:
     def save_validators(self, url: str, validators: Validators) -> None:
         row = {"url": url, "etag": validators.etag, "last_modified": validators.last_modified}
         with self.engine.begin() as conn:
-            _upsert(conn, schema.http_cache, [row])
+            upsert(conn, schema.http_cache, [row])
 
     # -- runs -------------------------------------------------------------------------------
 
@@ -259,7 +197,7 @@ class Store:
             for rank, r in enumerate(ranked, start=1)
         ]
         with self.engine.begin() as conn:
-            _upsert(conn, schema.rankings, rows)
+            upsert(conn, schema.rankings, rows)
 
     def finish_run(
         self,
@@ -303,51 +241,7 @@ class Store:
             if last_other is not None:
                 streak = streak.where(r.id > last_other)
             value: dt.datetime | None = conn.scalar(streak)
-        return _utc(value) if value is not None else None
-
-    # -- summaries ------------------------------------------------------------------------------
-
-    def cached_summaries(
-        self, papers: Iterable[tuple[str, int]], model: str, prompt_hash: str, input_mode: str
-    ) -> dict[tuple[str, int], Summary]:
-        """Summaries already paid for, by (arXiv id, version)."""
-        wanted = set(papers)
-        if not wanted:
-            return {}
-        c = schema.summaries.c
-        query = select(schema.summaries).where(
-            c.model == model,
-            c.prompt_hash == prompt_hash,
-            c.input_mode == input_mode,
-            c.arxiv_id.in_(sorted({arxiv_id for arxiv_id, _ in wanted})),
-        )
-        with self.engine.connect() as conn:
-            rows = conn.execute(query).mappings().all()
-        found = {}
-        for row in rows:
-            key = (row["arxiv_id"], row["version"])
-            if key in wanted:
-                found[key] = _summary_from_row(row)
-        return found
-
-    def save_summary(self, summary: Summary, prompt_hash: str, created_at: dt.datetime) -> None:
-        row = {
-            "arxiv_id": summary.arxiv_id,
-            "version": summary.version,
-            "model": summary.model,
-            "prompt_hash": prompt_hash,
-            "input_mode": summary.input_mode,
-            "text": summary.text,
-            "note": summary.note,
-            "tokens_in": summary.tokens_in,
-            "tokens_out": summary.tokens_out,
-            "created_at": created_at,
-        }
-        try:
-            with self.engine.begin() as conn:
-                _upsert(conn, schema.summaries, [row])
-        except SQLAlchemyError as exc:
-            raise StoreError(f"cannot save the summary of {summary.arxiv_id}: {exc}") from None
+        return utc(value) if value is not None else None
 
     def paper(self, arxiv_id: str) -> Paper | None:
         """The latest stored version of a paper, with its latest announcement."""
@@ -361,82 +255,7 @@ class Store:
         )
         with self.engine.connect() as conn:
             row = conn.execute(query).mappings().first()
-        return _paper_from_row(row) if row else None
-
-    # -- what was published (site, feeds, service) ----------------------------------------------
-
-    def published_runs(
-        self, since: dt.date | None = None
-    ) -> list[tuple[dt.date, int, dt.datetime]]:
-        """Per digest day, newest first: (day, its last published run, when that content was
-        first published that day). Timestamps come from the data, so renders are repeatable."""
-        r = schema.runs.c
-        query = (
-            select(r.id, r.digest_date, r.fingerprint, r.started_at)
-            .where(r.status == "ok", r.fingerprint.is_not(None), r.digest_date.is_not(None))
-            .order_by(r.id)
-        )
-        if since is not None:
-            query = query.where(r.digest_date >= since)
-        with self.engine.connect() as conn:
-            rows = conn.execute(query).all()
-        last: dict[dt.date, tuple[int, str]] = {}
-        for run_id, day, fingerprint, _ in rows:
-            last[day] = (run_id, fingerprint)
-        first_seen: dict[dt.date, dt.datetime] = {}
-        for _, day, fingerprint, started in rows:
-            if fingerprint == last[day][1] and day not in first_seen:
-                first_seen[day] = _utc(started)
-        return [(day, last[day][0], first_seen[day]) for day in sorted(last, reverse=True)]
-
-    def ranking(self, run_id: int) -> list[RankedPaper]:
-        k, p, a = schema.rankings, schema.papers, schema.announcements
-        query = (
-            select(p, a.c.announced, a.c.announce_type, k.c.score, k.c.matched, k.c.category)
-            .join(p, (p.c.arxiv_id == k.c.arxiv_id) & (p.c.version == k.c.version))
-            .join(a, (a.c.arxiv_id == p.c.arxiv_id) & (a.c.version == p.c.version))
-            .where(k.c.run_id == run_id)
-            .order_by(k.c.rank, a.c.announced.desc())
-        )
-        with self.engine.connect() as conn:
-            rows = conn.execute(query).mappings().all()
-        ranked: dict[tuple[str, int], RankedPaper] = {}
-        for row in rows:
-            key = (row["arxiv_id"], row["version"])
-            if key not in ranked:  # the latest announcement of that version
-                matched = tuple(json.loads(row["matched"]))
-                ranked[key] = RankedPaper(
-                    _paper_from_row(row), row["score"], matched, row["category"]
-                )
-        return list(ranked.values())
-
-    def latest_summaries(self, papers: Iterable[tuple[str, int]]) -> dict[tuple[str, int], Summary]:
-        """The most recent summary of each paper version, whatever model or prompt made it."""
-        wanted = set(papers)
-        if not wanted:
-            return {}
-        c = schema.summaries.c
-        query = (
-            select(schema.summaries)
-            .where(c.arxiv_id.in_(sorted({arxiv_id for arxiv_id, _ in wanted})))
-            .order_by(c.created_at)
-        )
-        with self.engine.connect() as conn:
-            rows = conn.execute(query).mappings().all()
-        found = {}
-        for row in rows:  # oldest first: later rows replace earlier ones
-            key = (row["arxiv_id"], row["version"])
-            if key in wanted:
-                found[key] = _summary_from_row(row)
-        return found
-
-    def publication_version(self) -> tuple[int, int]:
-        """Changes whenever something new was published: (last published run, summaries)."""
-        r = schema.runs.c
-        with self.engine.connect() as conn:
-            last = conn.scalar(select(func.max(r.id)).where(r.status == "ok"))
-            summaries = conn.scalar(select(func.count()).select_from(schema.summaries))
-        return (int(last or 0), int(summaries or 0))
+        return paper_from_row(row) if row else None
 
     def last_run(self) -> dict[str, Any] | None:
         runs = self.runs(1)

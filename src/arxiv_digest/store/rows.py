@@ -1,0 +1,79 @@
+"""Row <-> record conversions and the idempotent upsert shared by the store's queries."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Table
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+
+from arxiv_digest.errors import StoreError
+from arxiv_digest.models import Paper, Summary
+
+
+def upsert(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert rows, replacing the non-key columns of rows that already exist."""
+    if not rows:
+        return
+    dialect = conn.dialect.name
+    keys = [c.name for c in table.primary_key.columns]
+    if dialect == "sqlite":
+        stmt: Any = sqlite.insert(table)
+    elif dialect == "postgresql":
+        stmt = postgresql.insert(table)
+    else:
+        raise StoreError(f"unsupported database {dialect!r}: use SQLite or PostgreSQL")
+    others = {c.name: stmt.excluded[c.name] for c in table.columns if c.name not in keys}
+    stmt = (
+        stmt.on_conflict_do_update(index_elements=keys, set_=others)
+        if others
+        else stmt.on_conflict_do_nothing(index_elements=keys)
+    )
+    conn.execute(stmt, list(rows))
+
+
+def paper_row(paper: Paper) -> dict[str, Any]:
+    return {
+        "arxiv_id": paper.arxiv_id,
+        "version": paper.version,
+        "title": paper.title,
+        "authors": json.dumps(list(paper.authors), ensure_ascii=False),
+        "abstract": paper.abstract,
+        "primary_category": paper.primary_category,
+        "categories": json.dumps(list(paper.categories)),
+    }
+
+
+def paper_from_row(row: Any) -> Paper:
+    return Paper(
+        arxiv_id=row["arxiv_id"],
+        version=row["version"],
+        title=row["title"],
+        authors=tuple(json.loads(row["authors"])),
+        abstract=row["abstract"],
+        primary_category=row["primary_category"],
+        categories=tuple(json.loads(row["categories"])),
+        announce_type=row["announce_type"],
+        announced=row["announced"],
+    )
+
+
+def summary_from_row(row: Any) -> Summary:
+    return Summary(
+        arxiv_id=row["arxiv_id"],
+        version=row["version"],
+        model=row["model"],
+        text=row["text"],
+        input_mode=row["input_mode"],
+        note=row["note"],
+        tokens_in=row["tokens_in"],
+        tokens_out=row["tokens_out"],
+    )
+
+
+def utc(value: dt.datetime) -> dt.datetime:
+    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)

@@ -1,0 +1,80 @@
+"""Queries about AI summaries: the cache the summarizer reads and writes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+from sqlalchemy import Engine, select
+from sqlalchemy.exc import SQLAlchemyError
+
+from arxiv_digest.errors import StoreError
+from arxiv_digest.models import Summary
+from arxiv_digest.store import schema
+from arxiv_digest.store.rows import summary_from_row, upsert
+
+
+class SummaryQueries:
+    engine: Engine
+
+    def cached_summaries(
+        self, papers: Iterable[tuple[str, int]], model: str, prompt_hash: str, input_mode: str
+    ) -> dict[tuple[str, int], Summary]:
+        """Summaries already paid for, by (arXiv id, version)."""
+        wanted = set(papers)
+        if not wanted:
+            return {}
+        c = schema.summaries.c
+        query = select(schema.summaries).where(
+            c.model == model,
+            c.prompt_hash == prompt_hash,
+            c.input_mode == input_mode,
+            c.arxiv_id.in_(sorted({arxiv_id for arxiv_id, _ in wanted})),
+        )
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).mappings().all()
+        found = {}
+        for row in rows:
+            key = (row["arxiv_id"], row["version"])
+            if key in wanted:
+                found[key] = summary_from_row(row)
+        return found
+
+    def save_summary(self, summary: Summary, prompt_hash: str, created_at: dt.datetime) -> None:
+        row = {
+            "arxiv_id": summary.arxiv_id,
+            "version": summary.version,
+            "model": summary.model,
+            "prompt_hash": prompt_hash,
+            "input_mode": summary.input_mode,
+            "text": summary.text,
+            "note": summary.note,
+            "tokens_in": summary.tokens_in,
+            "tokens_out": summary.tokens_out,
+            "created_at": created_at,
+        }
+        try:
+            with self.engine.begin() as conn:
+                upsert(conn, schema.summaries, [row])
+        except SQLAlchemyError as exc:
+            raise StoreError(f"cannot save the summary of {summary.arxiv_id}: {exc}") from None
+
+    def latest_summaries(self, papers: Iterable[tuple[str, int]]) -> dict[tuple[str, int], Summary]:
+        """The most recent summary of each paper version, whatever model or prompt made it."""
+        wanted = set(papers)
+        if not wanted:
+            return {}
+        c = schema.summaries.c
+        query = (
+            select(schema.summaries)
+            .where(c.arxiv_id.in_(sorted({arxiv_id for arxiv_id, _ in wanted})))
+            .order_by(c.created_at)
+        )
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).mappings().all()
+        found = {}
+        for row in rows:  # oldest first: later rows replace earlier ones
+            key = (row["arxiv_id"], row["version"])
+            if key in wanted:
+                found[key] = summary_from_row(row)
+        return found
