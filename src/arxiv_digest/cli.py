@@ -150,19 +150,6 @@ def _summary_progress() -> Iterator[Progress | None]:
         yield update
 
 
-def _run(settings: Settings, client: httpx2.Client) -> RunReport:
-    """The demo's run: like ``pipeline.run_configured``, over a given (offline) client."""
-    with Store(settings.store.url) as store, _summary_progress() as progress:
-        summarizer = build_summarizer(settings, store, client)
-        try:
-            return pipeline.run_daily(
-                settings, store, client, summarizer=summarizer, on_summary=progress
-            )
-        finally:
-            if summarizer is not None:
-                summarizer.close()
-
-
 @app.command()
 def run(config: ConfigOption = None) -> None:
     """Fetch today's announcements, rank them and rewrite the README."""
@@ -202,8 +189,8 @@ def demo(
     try:
         output.mkdir(parents=True, exist_ok=True)
         settings = _demo_settings(output)
-        with http.make_client(settings.http, transport=_demo_transport()) as client:
-            report = _run(settings, client)
+        with _summary_progress() as progress:
+            report = pipeline.run_configured(settings, progress, transport=_demo_transport())
     except DigestError as exc:
         raise _fail(exc) from None
     _print_report(report)

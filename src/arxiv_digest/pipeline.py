@@ -190,9 +190,17 @@ def backfill(
     return total
 
 
-def run_configured(settings: Settings, on_summary: Progress | None = None) -> RunReport:
-    """A whole daily run with the configured store, HTTP client and summarizer."""
-    with http.make_client(settings.http) as client, Store(settings.store.url) as store:
+def run_configured(
+    settings: Settings,
+    on_summary: Progress | None = None,
+    transport: httpx2.BaseTransport | None = None,
+) -> RunReport:
+    """A whole daily run with the configured store, HTTP client and summarizer
+    (``transport`` replaces the network, as the offline demo does)."""
+    with (
+        http.make_client(settings.http, transport=transport) as client,
+        Store(settings.store.url) as store,
+    ):
         summarizer = build_summarizer(settings, store, client)
         try:
             return run_daily(settings, store, client, summarizer=summarizer, on_summary=on_summary)
