@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select, text
 
 from arxiv_digest.errors import StoreError
-from arxiv_digest.models import RankedPaper, RunReport, Validators
+from arxiv_digest.models import RankedPaper, RunReport, Summary, Validators
 from arxiv_digest.sources.rss import parse_rss
 from arxiv_digest.store import Store, schema
 from tests.conftest import fixture_bytes
@@ -121,3 +121,33 @@ def test_a_committed_store_can_be_served_read_only(tmp_path: Path) -> None:
             assert read_only.read_only and read_only.count_papers() == 3
     finally:
         tmp_path.chmod(0o755)
+
+
+def test_publication_queries(store: Store) -> None:
+    papers = parse_rss(fixture_bytes("rss/cs.LG_2026-04-27_trimmed.xml")).papers
+    store.upsert_papers(papers)
+    day = dt.date(2026, 4, 27)
+    times = [dt.datetime(2026, 4, 27, 12, m, tzinfo=dt.UTC) for m in range(3)]
+    for minute, fingerprint in ((0, "A"), (1, "B"), (2, "B")):
+        run_id = store.start_run(times[minute])
+        store.save_ranking(
+            run_id, [RankedPaper(p, 3.0 - i, ("LLM",), "cs.LG") for i, p in enumerate(papers)]
+        )
+        store.finish_run(
+            run_id, RunReport(status="ok", digest_date=day), times[minute], fingerprint
+        )
+    [(published_day, run_id, first_seen)] = store.published_runs()
+    assert (published_day, first_seen) == (day, times[1])  # content B first published at :01
+    ranked = store.ranking(run_id)
+    assert [r.paper for r in ranked] == list(papers)
+    assert [r.score for r in ranked] == [3.0, 2.0, 1.0]
+    before = store.publication_version()
+    old = Summary(papers[0].arxiv_id, 1, "model-a", "old", "abstract")
+    new = Summary(papers[0].arxiv_id, 1, "model-b", "new", "fulltext")
+    store.save_summary(old, "p1", times[0])
+    store.save_summary(new, "p2", times[1])
+    assert store.latest_summaries([(papers[0].arxiv_id, 1)]) == {(papers[0].arxiv_id, 1): new}
+    assert store.cached_summaries([(papers[0].arxiv_id, 1)], "model-a", "p1", "abstract") == {
+        (papers[0].arxiv_id, 1): old
+    }
+    assert store.publication_version() != before
