@@ -153,12 +153,12 @@ def pg_url() -> Iterator[str]:
         if os.environ.get("ARXIV_DIGEST_REQUIRE_PG"):
             pytest.fail("ARXIV_DIGEST_REQUIRE_PG is set but ARXIV_DIGEST_TEST_PG is not")
         pytest.skip("set ARXIV_DIGEST_TEST_PG to run against PostgreSQL")
-    from sqlalchemy import create_engine, text
+    from sqlalchemy import MetaData, create_engine
 
     engine = create_engine(url)
-    with engine.begin() as conn:
-        for table in ("rankings", "runs", "announcements", "papers", "http_cache", "meta"):
-            conn.execute(text(f"DROP TABLE IF EXISTS {table} CASCADE"))
+    existing = MetaData()
+    existing.reflect(engine)  # every table, including ones a later schema version adds
+    existing.drop_all(engine)
     engine.dispose()
     yield url
 
