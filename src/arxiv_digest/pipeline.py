@@ -87,6 +87,30 @@ def attach_summaries(
     return Digest(updated_at=digest.updated_at, entries=entries, window=digest.window)
 
 
+def _publish_readme(
+    settings: Settings,
+    store: Store,
+    run_id: int,
+    report: RunReport,
+    *,
+    started: dt.datetime,
+    summarizer: Summarizer | None,
+    on_summary: Progress | None,
+) -> str:
+    """Rank, summarize and write the README; returns the digest's content fingerprint."""
+    digest = build_digest(settings, store, report, started)
+    report.digest_date = digest.window[1] if digest.window else None
+    store.save_ranking(run_id, [e.ranked for e in digest.entries])
+    digest = attach_summaries(digest, summarizer, report, on_summary)
+    fingerprint = content_fingerprint(digest, settings)
+    first_seen = store.first_published(fingerprint)
+    if first_seen is not None:  # same content as before: same timestamp, same bytes
+        digest = Digest(updated_at=first_seen, entries=digest.entries, window=digest.window)
+    report.readme_written = write_readme(digest, settings)
+    report.outputs.append(str(settings.output.readme))
+    return fingerprint
+
+
 def run_daily(
     settings: Settings,
     store: Store,
@@ -97,55 +121,26 @@ def run_daily(
     clock: Clock = utc_now,
     sleep: Sleep | None = None,
 ) -> RunReport:
-    """The daily run: the README, then (once the run is recorded) the site and feeds."""
-    report = _digest(
-        settings,
-        store,
-        client,
-        summarizer=summarizer,
-        on_summary=on_summary,
-        clock=clock,
-        sleep=sleep,
-    )
-    if report.status == "ok":
-        publish_site(settings, store)
-        report.outputs.append(str(settings.output.site_dir))
-    return report
-
-
-def _digest(
-    settings: Settings,
-    store: Store,
-    client: httpx2.Client,
-    *,
-    summarizer: Summarizer | None = None,
-    on_summary: Progress | None = None,
-    clock: Clock = utc_now,
-    sleep: Sleep | None = None,
-) -> RunReport:
-    """Fetch, store, rank, summarize, write the README: each output is replaced only after
-    every earlier stage succeeded."""
+    """Fetch, store, rank, summarize, write the README; then, once the run is recorded,
+    the site and feeds. Each output is replaced only after every earlier stage succeeded."""
     report = RunReport()
     started = clock()
     run_id = store.start_run(started)
     fingerprint: str | None = None
     try:
-        if not _ingest(settings, store, client, report, sleep):
-            report.status = "empty"
-            report.message = "no new announcements"
-            return report
-        digest = build_digest(settings, store, report, started)
-        report.digest_date = digest.window[1] if digest.window else None
-        store.save_ranking(run_id, [e.ranked for e in digest.entries])
-        digest = attach_summaries(digest, summarizer, report, on_summary)
-        fingerprint = content_fingerprint(digest, settings)
-        first_seen = store.first_published(fingerprint)
-        if first_seen is not None:  # same content as before: same timestamp, same bytes
-            digest = Digest(updated_at=first_seen, entries=digest.entries, window=digest.window)
-        report.readme_written = write_readme(digest, settings)
-        report.outputs.append(str(settings.output.readme))
-        report.status = "ok"
-        return report
+        if _ingest(settings, store, client, report, sleep):
+            fingerprint = _publish_readme(
+                settings,
+                store,
+                run_id,
+                report,
+                started=started,
+                summarizer=summarizer,
+                on_summary=on_summary,
+            )
+            report.status = "ok"
+        else:
+            report.status, report.message = "empty", "no new announcements"
     except DigestError as exc:
         report.status, report.message = "failed", str(exc)
         raise
@@ -154,6 +149,10 @@ def _digest(
         raise
     finally:
         store.finish_run(run_id, report, clock(), fingerprint if report.status == "ok" else None)
+    if report.status == "ok":
+        publish_site(settings, store)
+        report.outputs.append(str(settings.output.site_dir))
+    return report
 
 
 def publish_site(settings: Settings, store: Store) -> list[str]:

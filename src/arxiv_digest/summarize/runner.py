@@ -30,7 +30,10 @@ from arxiv_digest.summarize.llm import CredentialsRejected, LlmClient
 log = logging.getLogger(__name__)
 Progress = Callable[[SummaryStats, int], None]  # stats so far, papers to summarize
 Key = tuple[str, int]
-FALLBACK_NOTE = "Summary from the abstract: the full text could not be downloaded."
+FALLBACK_NOTES = {
+    "fulltext": "Summary from the abstract: the full text could not be downloaded.",
+    "file": "Summary from the abstract: the PDF could not be downloaded or uploaded.",
+}
 
 
 def _key(paper: Paper) -> Key:
@@ -112,7 +115,8 @@ class Summarizer:
             log.warning(
                 "%s: full text unavailable (%s); summarizing the abstract", paper.versioned_id, exc
             )
-            return [system, self._user(paper, "Abstract", paper.abstract)], FALLBACK_NOTE
+            note = FALLBACK_NOTES[mode]
+            return [system, self._user(paper, "Abstract", paper.abstract)], note
 
     @staticmethod
     def _user(paper: Paper, label: str, body: str) -> dict[str, str]:
