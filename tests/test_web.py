@@ -6,6 +6,7 @@ import datetime as dt
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import feedparser
 import pytest
@@ -16,7 +17,7 @@ from arxiv_digest.config import Settings
 from arxiv_digest.store import Store
 from arxiv_digest.web import create_app
 from arxiv_digest.web.schedule import daily_trigger
-from tests.conftest import run_once
+from tests.conftest import run_once, serve_feed
 
 TOKEN = "admin-token-123"
 
@@ -230,3 +231,19 @@ def test_the_daily_trigger_uses_the_configured_zone(published_site: Settings) ->
     fire = trigger.get_next_fire_time(None, now)
     assert fire is not None
     assert fire.astimezone(dt.UTC) == dt.datetime(2026, 4, 28, 4, 0, tzinfo=dt.UTC)
+
+
+@pytest.mark.postgres
+def test_the_service_over_postgresql(
+    pg_url: str, make_settings: Any, httpserver: HTTPServer, combined_feed: bytes
+) -> None:
+    serve_feed(httpserver, "cs.AI+cs.CL+cs.LG", combined_feed)
+    settings = make_settings(store={"url": pg_url})
+    run_once(settings)
+    with Store(pg_url) as pg_store:
+        client = TestClient(create_app(settings, pg_store))
+        rss = client.get("/rss", headers={"Accept-Encoding": "identity"})
+        assert rss.status_code == 200
+        assert rss.content == (Path(settings.output.site_dir) / "rss.xml").read_bytes()
+        assert client.get("/health").json()["papers_stored"] == 9
+        assert client.get("/archive/2026-04-27").status_code == 200
