@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -44,6 +45,15 @@ IGNORED_LEGACY_KEYS = {
 }
 
 
+def _http_url(value: str) -> str:
+    if not re.fullmatch(r"https?://[^\s/]+\S*", value):
+        raise ValueError("must be an http(s) URL")
+    return value.rstrip("/")
+
+
+HttpUrl = Annotated[str, AfterValidator(_http_url)]
+
+
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -68,25 +78,18 @@ KeywordItem = Annotated[Keyword, Field(description="A term or {term, weight}.")]
 
 
 class ArxivEndpoints(_Section):
-    rss_url: str = Field(
+    rss_url: HttpUrl = Field(
         "https://rss.arxiv.org/rss",
         description="Base of the RSS feed; the request is {rss_url}/{cat1}+{cat2}+...",
     )
-    api_url: str = Field(
+    api_url: HttpUrl = Field(
         "https://export.arxiv.org/api/query", description="arXiv API endpoint used by backfill."
     )
-    pdf_url: str = Field("https://arxiv.org/pdf", description="Base of PDF links.")
-    abs_url: str = Field("https://arxiv.org/abs", description="Base of abstract-page links.")
+    pdf_url: HttpUrl = Field("https://arxiv.org/pdf", description="Base of PDF links.")
+    abs_url: HttpUrl = Field("https://arxiv.org/abs", description="Base of abstract-page links.")
     api_delay: float = Field(
         3.0, ge=0, description="Seconds between two API requests (arXiv asks for 3)."
     )
-
-    @field_validator("rss_url", "api_url", "pdf_url", "abs_url")
-    @classmethod
-    def _http_url(cls, value: str) -> str:
-        if not re.match(r"^https?://[^\s/]+", value):
-            raise ValueError("must be an http(s) URL")
-        return value.rstrip("/")
 
 
 class HttpSettings(_Section):
@@ -169,7 +172,7 @@ class AISummarySettings(_Section):
     api_key_env: str = Field(
         "DASHSCOPE_API_KEY", description="Environment variable holding the API key."
     )
-    base_url: str = Field(
+    base_url: HttpUrl = Field(
         "https://dashscope.aliyuncs.com/compatible-mode/v1",
         description="OpenAI-compatible API base URL.",
     )
@@ -196,13 +199,6 @@ class AISummarySettings(_Section):
     price_input_per_1k: float = Field(0.0, ge=0, description="Price of 1,000 input tokens.")
     price_output_per_1k: float = Field(0.0, ge=0, description="Price of 1,000 output tokens.")
     currency: str = Field("USD", description="Currency of the prices, for the cost report.")
-
-    @field_validator("base_url")
-    @classmethod
-    def _http_url(cls, value: str) -> str:
-        if not re.match(r"^https?://[^\s/]+", value):
-            raise ValueError("must be an http(s) URL")
-        return value.rstrip("/")
 
     @property
     def is_local(self) -> bool:
@@ -265,8 +261,10 @@ class Settings(_Section):
     schedule: ScheduleSettings = Field(
         default_factory=ScheduleSettings, description="When the daily run happens."
     )
-    site_url: str | None = Field(None, description="Link to your published site, in the README.")
-    repo_url: str | None = Field(None, description="Link to your repository, in the README.")
+    site_url: HttpUrl | None = Field(
+        None, description="Link to your published site, in the README."
+    )
+    repo_url: HttpUrl | None = Field(None, description="Link to your repository, in the README.")
     ai_summary: AISummarySettings = Field(
         default_factory=AISummarySettings, description="LLM summaries of the top papers."
     )
@@ -294,13 +292,6 @@ class Settings(_Section):
         if any(not term.strip() for term in value):
             raise ValueError("contains an empty term")
         return [term.strip() for term in value]
-
-    @field_validator("site_url", "repo_url")
-    @classmethod
-    def _link(cls, value: str | None) -> str | None:
-        if value is not None and not re.match(r"^https?://\S+$", value):
-            raise ValueError("must be an http(s) URL")
-        return value
 
     @model_validator(mode="after")
     def _something_to_match(self) -> Settings:
