@@ -149,3 +149,12 @@ def test_api_http_400_reports_arxivs_message(
     settings = make_settings()
     with http.make_client(settings.http) as client, pytest.raises(FetchError, match="incorrect id"):
         ApiClient(client, settings, sleep=FakeClock().sleep).page(0)
+
+
+def test_a_revised_paper_counts_from_its_first_announcement() -> None:
+    page = parse_api(fixture_bytes("api/query_all-nicotine_10entries.xml"))
+    revised = next(p for p in page.papers if p.arxiv_id == "1206.3474")
+    assert revised.version == 2
+    assert revised.announce_type == "new"
+    # published 2012-06-15 (a Friday): announced Sunday night, in Monday's feed
+    assert revised.announced == dt.date(2012, 6, 18)

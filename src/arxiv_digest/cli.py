@@ -152,7 +152,7 @@ def _summary_progress() -> Iterator[Progress | None]:
 
 @app.command()
 def run(config: ConfigOption = None) -> None:
-    """Fetch today's announcements, rank them and rewrite the README."""
+    """Fetch today's announcements, rank them, rewrite the README, site and feeds."""
     try:
         settings = load_settings(config)
         with _summary_progress() as progress:

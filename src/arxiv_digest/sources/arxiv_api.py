@@ -2,7 +2,9 @@
 
 Both response formats are read: the current one and the one before Nov 2025 (opensearch
 namespaces declared inline, ``scheme`` on ``primary_category``). The API does not say when
-a paper was announced, so :func:`announcement_day` derives it from arXiv's schedule.
+a paper was announced, so :func:`announcement_day` derives the day it was first announced
+(as new) from its first submission and arXiv's schedule; the metadata is the latest
+version's.
 """
 
 from __future__ import annotations
@@ -74,9 +76,9 @@ def _entry_to_paper(entry: etree._Element) -> Paper:
     primary_el = entry.find(f"{ARXIV}primary_category")
     primary = primary_el.get("term", "") if primary_el is not None else ""
     primary = primary or (categories[0] if categories else "")
-    stamp = _timestamp(entry, "updated" if version > 1 else "published") or _timestamp(
-        entry, "published"
-    )
+    # The day it was first announced (as new), whatever its current version: that is the day
+    # a digest would have listed it, and the order the API sorts by (submittedDate).
+    stamp = _timestamp(entry, "published") or _timestamp(entry, "updated")
     if stamp is None:
         raise ValueError(f"entry {arxiv_id} has no date")
     authors = tuple(clean_text(a.findtext(f"{ATOM}name")) for a in entry.findall(f"{ATOM}author"))
@@ -88,7 +90,7 @@ def _entry_to_paper(entry: etree._Element) -> Paper:
         abstract=clean_text(entry.findtext(f"{ATOM}summary")),
         primary_category=primary,
         categories=categories or ((primary,) if primary else ()),
-        announce_type="new" if version <= 1 else "replace",
+        announce_type="new",
         announced=announcement_day(stamp),
     )
 
