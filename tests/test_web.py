@@ -247,3 +247,32 @@ def test_the_service_over_postgresql(
         assert rss.content == (Path(settings.output.site_dir) / "rss.xml").read_bytes()
         assert client.get("/health").json()["papers_stored"] == 9
         assert client.get("/archive/2026-04-27").status_code == 200
+
+
+def test_the_scheduler_runs_the_job_daily_and_survives_its_failure(
+    published_site: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    from arxiv_digest.web.schedule import start_scheduler
+
+    ran = threading.Event()
+
+    def failing_job() -> None:
+        ran.set()
+        raise RuntimeError("arXiv is down")
+
+    schedule = published_site.schedule.model_copy(
+        update={"time": "12:00", "timezone": "Asia/Shanghai"}
+    )
+    scheduler = start_scheduler(schedule, failing_job)
+    try:
+        job = scheduler.get_job("daily-digest")
+        assert job is not None and job.next_run_time is not None
+        assert job.next_run_time.utcoffset() == dt.timedelta(hours=8)
+        assert (job.next_run_time.hour, job.next_run_time.minute) == (12, 0)
+        job.modify(next_run_time=dt.datetime.now(dt.UTC))  # due now
+        scheduler.wakeup()
+        assert ran.wait(10)
+    finally:
+        scheduler.shutdown(wait=True)
+    assert "scheduled daily run failed" in caplog.text
+    assert scheduler.running is False
