@@ -215,3 +215,11 @@ def test_store_url_from_the_environment_and_sqlite_uris(
     monkeypatch.setenv("ARXIV_DIGEST_STORE_URL", "not a url")
     with pytest.raises(ConfigError, match=r"store\.url"):
         load_settings(path)
+
+
+def test_messages_with_brackets_are_printed_as_they_are(tmp_path: Path) -> None:
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps({"categories": ["cs.AI"], "keywords": ["[bold]x", ""]}))
+    result = CliRunner().invoke(app, ["run", "--config", str(path)])
+    assert result.exit_code == 2
+    assert "keywords[1].term" in result.output

@@ -20,6 +20,7 @@ import httpx2
 import typer
 from rich.console import Console
 from rich.logging import RichHandler
+from rich.markup import escape
 from rich.progress import BarColumn, TextColumn, TimeElapsedColumn
 from rich.progress import Progress as RichProgress
 from rich.table import Table
@@ -88,7 +89,7 @@ def main_options(
 
 
 def _fail(exc: DigestError) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False, soft_wrap=True)
+    err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
     return typer.Exit(exc.exit_code)
 
 
@@ -107,7 +108,7 @@ def _print_summary_stats(stats: SummaryStats, currency: str) -> None:
         f"estimated cost {stats.cost:.4f} {currency}"
     )
     for failure in stats.failures:
-        err.print(f"  summary failed: {failure}", highlight=False, soft_wrap=True)
+        err.print(f"  summary failed: {failure}", markup=False, highlight=False, soft_wrap=True)
 
 
 def _print_report(report: RunReport, currency: str = "USD") -> None:
