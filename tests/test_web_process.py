@@ -9,7 +9,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -33,40 +32,38 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def wait_until_up(url: str, process: subprocess.Popen[str], timeout: float = 30) -> None:
-    """Readiness, not timing: poll /health until the server answers or the process dies."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"server exited: {process.communicate()[1]}")
-        try:
-            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            time.sleep(0.05)
-    raise AssertionError("server did not start")
-
-
 def write_settings(settings: Settings, path: Path) -> Path:
     path.write_text(settings.model_dump_json(exclude={"fetch_ratings", "display_limit"}))
     return path
 
 
 def start_server(config: Path, *extra: str) -> tuple[str, subprocess.Popen[str]]:
-    """``arxiv-digest serve`` on a free port, once it answers."""
+    """``arxiv-digest serve`` on a free port, returned once every worker has started
+    (read from uvicorn's log as it is written: an event, not a timed wait)."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("ARXIV_DIGEST_")}
-    command = [sys.executable, "-m", "arxiv_digest", "--quiet", "serve", "--config", str(config)]
+    command = [sys.executable, "-m", "arxiv_digest", "serve", "--config", str(config)]
     process = subprocess.Popen(
         [*command, "--port", str(port), *extra],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
+    assert process.stderr is not None
+    workers = int(extra[extra.index("--workers") + 1]) if "--workers" in extra else 1
+    seen: list[str] = []
+    for line in process.stderr:
+        seen.append(line)
+        if sum("Application startup complete" in s for s in seen) == workers:
+            break
+    else:
+        process.wait(10)
+        raise AssertionError(f"server exited before listening:\n{''.join(seen)}")
+    # Keep reading its log so that a full pipe never blocks the server.
+    threading.Thread(target=lambda: [None for _ in process.stderr or ()], daemon=True).start()
     url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_up(url, process)
-    except AssertionError:
-        process.kill()
-        raise
+    # A worker logs "startup complete" just before it listens: let the client's own
+    # connection retries cover that instant.
+    with httpx.Client(transport=httpx.HTTPTransport(retries=5)) as client:
+        assert client.get(f"{url}/health").status_code == 200
     return url, process
 
 
