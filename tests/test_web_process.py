@@ -37,51 +37,59 @@ def write_settings(settings: Settings, path: Path) -> Path:
     return path
 
 
-def start_server(config: Path, *extra: str) -> tuple[str, subprocess.Popen[str]]:
-    """``arxiv-digest serve`` on a free port, returned once every worker has started
-    (read from uvicorn's log as it is written: an event, not a timed wait)."""
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ARXIV_DIGEST_")}
-    command = [sys.executable, "-m", "arxiv_digest", "serve", "--config", str(config)]
-    process = subprocess.Popen(
-        [*command, "--port", str(port), *extra],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    assert process.stderr is not None
-    workers = int(extra[extra.index("--workers") + 1]) if "--workers" in extra else 1
-    seen: list[str] = []
-    for line in process.stderr:
-        seen.append(line)
-        if sum("Application startup complete" in s for s in seen) == workers:
-            break
-    else:
-        process.wait(10)
+class Server:
+    """``arxiv-digest serve`` on a free port, ready once every worker has started (read
+    from uvicorn's log as it is written: an event, not a timed wait)."""
+
+    def __init__(self, config: Path, *extra: str) -> None:
+        port = free_port()
+        env = {k: v for k, v in os.environ.items() if not k.startswith("ARXIV_DIGEST_")}
+        command = [sys.executable, "-m", "arxiv_digest", "serve", "--config", str(config)]
+        self.process = subprocess.Popen(
+            [*command, "--port", str(port), *extra],
+            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        self.url = f"http://127.0.0.1:{port}"
+        workers = int(extra[extra.index("--workers") + 1]) if "--workers" in extra else 1
+        log = self._read_until_started(workers)
+        # Keep reading the log so a full pipe never blocks the server; joined in stop().
+        self._drain = threading.Thread(target=log.readlines)
+        self._drain.start()
+        # A worker logs "startup complete" just before it listens: the client's own
+        # connection retries cover that instant.
+        with httpx.Client(transport=httpx.HTTPTransport(retries=5)) as client:
+            assert client.get(f"{self.url}/health").status_code == 200
+
+    def _read_until_started(self, workers: int) -> Any:
+        log = self.process.stderr
+        assert log is not None
+        seen: list[str] = []
+        for line in log:
+            seen.append(line)
+            if sum("Application startup complete" in s for s in seen) == workers:
+                return log
+        self.process.wait(10)
         raise AssertionError(f"server exited before listening:\n{''.join(seen)}")
-    # Keep reading its log so that a full pipe never blocks the server.
-    threading.Thread(target=lambda: [None for _ in process.stderr or ()], daemon=True).start()
-    url = f"http://127.0.0.1:{port}"
-    # A worker logs "startup complete" just before it listens: let the client's own
-    # connection retries cover that instant.
-    with httpx.Client(transport=httpx.HTTPTransport(retries=5)) as client:
-        assert client.get(f"{url}/health").status_code == 200
-    return url, process
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(10)
+        self._drain.join(10)
 
 
 @pytest.fixture
 def serve(published_site: Settings, tmp_path: Path) -> Iterator[object]:
     config = write_settings(published_site, tmp_path / "serve-config.json")
-    processes: list[subprocess.Popen[str]] = []
+    servers: list[Server] = []
 
     def start(*extra: str) -> str:
-        url, process = start_server(config, *extra)
-        processes.append(process)
-        return url
+        servers.append(Server(config, *extra))
+        return servers[-1].url
 
     def stop() -> None:
-        for process in processes:
-            process.terminate()
-            process.wait(10)
-        processes.clear()
+        for server in servers:
+            server.stop()
+        servers.clear()
 
     start.stop = stop  # type: ignore[attr-defined]
     yield start
@@ -198,7 +206,8 @@ def test_page_in_chromium_summaries_expand_and_nothing_runs(
     browser: object, make_settings: MakeSettings, make_paper: object, tmp_path: Path
 ) -> None:
     settings = hostile_store(make_settings, make_paper)
-    url, process = start_server(write_settings(settings, tmp_path / "browser-config.json"))
+    server = Server(write_settings(settings, tmp_path / "browser-config.json"))
+    url = server.url
     problems: list[str] = []
 
     def on_response(response: Any) -> None:
@@ -238,5 +247,4 @@ def test_page_in_chromium_summaries_expand_and_nothing_runs(
         page.screenshot(path=str(ARTIFACTS / "digest-desktop-dark.png"), full_page=True)
         assert problems == []  # no console message, failed request, or alert()
     finally:
-        process.terminate()
-        process.wait(10)
+        server.stop()
