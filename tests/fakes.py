@@ -97,6 +97,13 @@ class FakeLLM:
                 self.end_headers()
                 self.wfile.write(data)
 
+            def do_DELETE(self) -> None:
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                with fake.received:
+                    fake.calls.append(Call(self.path, headers, None))
+                file_id = self.path.rsplit("/", 1)[-1]
+                self._send(200, {"id": file_id, "object": "file", "deleted": True})
+
             def do_POST(self) -> None:
                 raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 headers = {k.lower(): v for k, v in self.headers.items()}

@@ -217,8 +217,9 @@ def test_file_mode_uploads_the_pdf_and_passes_its_id(
 ) -> None:
     settings = summary_settings(make_settings, llm, max_papers_to_summarize=1, input="file")
     run(settings)
-    upload, chat = llm.calls
+    upload, chat, delete = llm.calls
     assert upload.path == "/v1/files"
+    assert delete.path == "/v1/files/file-1"  # not left on the provider's storage
     assert b'name="purpose"' in upload.body and b"file-extract" in upload.body
     assert b"%PDF" in upload.body
     roles = [m["role"] for m in chat.body["messages"]]
@@ -336,3 +337,22 @@ def test_a_new_prompt_or_model_is_a_new_cache_entry(
     assert llm.completions[1].body["messages"][0]["content"] == (
         "Summarize in Simplified Chinese (简体中文), in three bullet points."
     )
+
+
+@pytest.mark.usefixtures("digest_day")
+def test_a_reasoning_models_thinking_is_not_the_summary(
+    make_settings: MakeSettings, llm: FakeLLM
+) -> None:
+    settings = summary_settings(make_settings, llm, max_papers_to_summarize=2, max_workers=1)
+    llm.script.extend(
+        [
+            Reply(
+                text="<think>\nLet me read the paper...\n</think>\n\n## 1. Contributions\n\nReal."
+            ),
+            Reply(text="<think>only thinking, no answer</think>"),
+        ]
+    )
+    report = run(settings)
+    assert (report.summaries.made, report.summaries.failed) == (1, 1)
+    [block] = details_blocks(settings)
+    assert "Real." in block and "think" not in block

@@ -7,6 +7,7 @@ or refused completion is a failure, never a summary. Error messages never carry 
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -20,6 +21,7 @@ from arxiv_digest.retry import RetryPolicy, Sleep, retry_after_header, retrying
 
 log = logging.getLogger(__name__)
 
+_THINKING = re.compile(r"<think>.*?</think>", re.S)
 RETRYABLE = (
     openai.RateLimitError,
     openai.InternalServerError,
@@ -102,7 +104,8 @@ class LlmClient:
         if not response.choices:
             raise SummarizeError("the LLM answered with no choices")
         choice = response.choices[0]
-        text = (choice.message.content or "").strip()
+        # Reasoning models (DeepSeek-R1, Qwen3 on Ollama...) may prepend their thinking.
+        text = _THINKING.sub("", choice.message.content or "").strip()
         if choice.finish_reason == "content_filter" or getattr(choice.message, "refusal", None):
             raise SummarizeError("the model refused to answer")
         if not text:
@@ -123,6 +126,13 @@ class LlmClient:
             purpose=cast(Any, "file-extract"),
         )
         return str(uploaded.id)
+
+    def delete_file(self, file_id: str) -> None:
+        """Best effort: an uploaded PDF is not needed once summarized."""
+        try:
+            self._client.files.delete(file_id)
+        except openai.OpenAIError as exc:
+            log.debug("could not delete uploaded file %s: %s", file_id, _describe(exc))
 
     def close(self) -> None:
         self._client.close()

@@ -95,20 +95,21 @@ class Summarizer:
 
     def _messages(
         self, paper: Paper, pdf: Future[bytes] | None
-    ) -> tuple[list[dict[str, str]], str]:
+    ) -> tuple[list[dict[str, str]], str, str | None]:
+        """The request, the note to show with the summary, and an uploaded file's id."""
         system = {"role": "system", "content": self.instructions}
         mode = self.config.input
         if mode == "abstract" or pdf is None:
-            return [system, self._user(paper, "Abstract", paper.abstract)], ""
+            return [system, self._user(paper, "Abstract", paper.abstract)], "", None
         try:
             data = pdf.result()
             if mode == "file":
                 assert self.llm is not None
                 file_id = self.llm.upload_pdf(f"{paper.versioned_id}.pdf", data)
                 file_message = {"role": "system", "content": f"fileid://{file_id}"}
-                return [system, file_message, self._user(paper, "", "")], ""
+                return [system, file_message, self._user(paper, "", "")], "", file_id
             body = fulltext.paper_text(data, self.config.max_input_tokens)
-            return [system, self._user(paper, "Full text", body)], ""
+            return [system, self._user(paper, "Full text", body)], "", None
         except (DigestError, OSError) as exc:
             if isinstance(exc, CredentialsRejected):
                 raise
@@ -116,7 +117,7 @@ class Summarizer:
                 "%s: full text unavailable (%s); summarizing the abstract", paper.versioned_id, exc
             )
             note = FALLBACK_NOTES[mode]
-            return [system, self._user(paper, "Abstract", paper.abstract)], note
+            return [system, self._user(paper, "Abstract", paper.abstract)], note, None
 
     @staticmethod
     def _user(paper: Paper, label: str, body: str) -> dict[str, str]:
@@ -126,12 +127,16 @@ class Summarizer:
         if self._rejected:
             raise SummarizeError(self._rejected)
         assert self.llm is not None
+        file_id = None
         try:
-            messages, note = self._messages(paper, pdf)
+            messages, note, file_id = self._messages(paper, pdf)
             completion = self.llm.complete(messages)
         except CredentialsRejected as exc:
             self._rejected = str(exc)
             raise
+        finally:
+            if file_id is not None:
+                self.llm.delete_file(file_id)
         summary = Summary(
             arxiv_id=paper.arxiv_id,
             version=paper.version,
