@@ -142,15 +142,21 @@ def test_arxiv_down_is_reported_after_retries(
     assert len(httpserver.log) == 3
 
 
-def test_failure_during_publish_keeps_the_old_readme(
-    httpserver: HTTPServer,
-    make_settings: MakeSettings,
-    combined_feed: bytes,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+@pytest.fixture
+def previous_digest(
+    httpserver: HTTPServer, make_settings: MakeSettings, combined_feed: bytes
+) -> Settings:
+    """A day to fetch, and yesterday's README already in place."""
     serve_feed(httpserver, CATS, combined_feed)
     settings = make_settings()
     settings.output.readme.write_text("previous\n")
+    return settings
+
+
+def test_failure_during_publish_keeps_the_old_readme(
+    previous_digest: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = previous_digest
 
     def crash(self: Path, target: Path) -> Path:
         raise OSError("injected crash")
@@ -164,14 +170,9 @@ def test_failure_during_publish_keeps_the_old_readme(
 
 
 def test_crash_while_ranking_keeps_the_old_readme(
-    httpserver: HTTPServer,
-    make_settings: MakeSettings,
-    combined_feed: bytes,
-    monkeypatch: pytest.MonkeyPatch,
+    previous_digest: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    serve_feed(httpserver, CATS, combined_feed)
-    settings = make_settings()
-    settings.output.readme.write_text("previous\n")
+    settings = previous_digest
     monkeypatch.setattr(Ranker, "rank", lambda self, papers: 1 / 0)
     with pytest.raises(ZeroDivisionError):
         run(settings)
