@@ -27,10 +27,9 @@ from arxiv_digest.store import Store
 from arxiv_digest.summarize import build_summarizer
 from tests.fakes import FakeLLM, Reply, paper_pdf
 
-SHARED = Path(os.environ.get("ARXIV_DIGEST_SHARED", Path(__file__).resolve().parents[2] / "shared"))
-FIXTURES = SHARED / "fixtures" / "arxiv"
-REFERENCE = SHARED / "reference"
 REPO = Path(__file__).resolve().parents[1]
+FIXTURES = REPO / "tests" / "fixtures" / "arxiv"  # real arXiv responses: see SOURCES.md there
+REFERENCE = REPO / "../shared/reference"
 RSS_TYPE = "application/rss+xml; charset=utf-8"
 
 
