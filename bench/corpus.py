@@ -1,5 +1,5 @@
-"""Benchmark corpora built from the real arXiv records in shared/fixtures (or the sample
-day shipped with the package when the fixtures are not beside the repository)."""
+"""Benchmark corpora built from the real arXiv records in tests/fixtures (the same files
+the tests use: the bench numbers stay comparable with earlier runs)."""
 
 from __future__ import annotations
 
@@ -11,11 +11,11 @@ from pathlib import Path
 
 from lxml import etree
 
-SHARED_RSS = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "arxiv" / "rss"
+FIXTURE_RSS = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "arxiv" / "rss"
 
 
 def source_feeds() -> list[bytes]:
-    feeds = sorted(SHARED_RSS.glob("*.xml")) if SHARED_RSS.is_dir() else []
+    feeds = sorted(FIXTURE_RSS.glob("*.xml")) if FIXTURE_RSS.is_dir() else []
     if feeds:
         return [f.read_bytes() for f in feeds]
     sample = resources.files("arxiv_digest").joinpath("data/sample-rss-stat-2024-03-26.xml")
