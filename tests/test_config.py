@@ -163,6 +163,21 @@ BAD_CONFIGS: list[tuple[str, Any, str]] = [
     ("scoring negative", {"scoring": {"title": -1}}, "scoring.title"),
     ("output readme type", {"output": {"readme": 3}}, "output.readme"),
     ("top level list", ["cs.AI"], "the top level must be a JSON object"),
+    (
+        "prompt file missing",
+        {"ai_summary": {"enabled": True, "prompt_file": "no-such-prompt.txt"}},
+        "ai_summary.prompt_file: ",
+    ),
+    (
+        "prompt file is a folder",
+        {"ai_summary": {"enabled": True, "prompt_file": "."}},
+        "is a directory, not a file",
+    ),
+    (
+        "readme template missing",
+        {"output": {"readme_template": "no-such-template.md"}},
+        "output.readme_template: ",
+    ),
 ]
 
 

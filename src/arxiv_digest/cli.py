@@ -29,6 +29,7 @@ from arxiv_digest import __version__, pipeline
 from arxiv_digest.config import (
     CONFIG_ENV,
     Settings,
+    check_files,
     load_settings,
     parse_settings,
     resolve_config_path,
@@ -263,6 +264,7 @@ def summarize(
         settings = settings.model_copy(
             update={"ai_summary": settings.ai_summary.model_copy(update={"enabled": True})}
         )
+        check_files(settings)  # the prompt file matters now even if the daily run has it off
         with http.make_client(settings.http) as client, Store(settings.store.url) as store:
             papers = _papers_for(ids, settings, store, client)
             summarizer = build_summarizer(settings, store, client)

@@ -409,6 +409,34 @@ def with_paths_resolved(settings: Settings, base: Path) -> Settings:
     )
 
 
+def _unreadable(path: Path) -> str | None:
+    """Why a file the config names cannot be used, or None when it can."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return f"{path} does not exist"
+    except IsADirectoryError:
+        return f"{path} is a directory, not a file"
+    except (OSError, UnicodeDecodeError) as exc:
+        return f"cannot read {path}: {exc}"
+    return f"{path} is empty" if not text.strip() else None
+
+
+def check_files(settings: Settings, source: str = "config") -> None:
+    """Files the config names must exist now, not half-way through a run: raise ConfigError
+    naming the field before anything is fetched or created."""
+    named = [("output.readme_template", settings.output.readme_template)]
+    if settings.ai_summary.enabled:
+        named.append(("ai_summary.prompt_file", settings.ai_summary.prompt_file))
+    problems = [
+        f"  {field}: {why}"
+        for field, path in named
+        if path is not None and (why := _unreadable(Path(path))) is not None
+    ]
+    if problems:
+        raise ConfigError(f"{source} is invalid:\n" + "\n".join(problems))
+
+
 def load_settings(path: str | Path | None = None) -> Settings:
     """Read, validate and resolve a config file; never touches any output."""
     config_path = resolve_config_path(path)
@@ -426,5 +454,7 @@ def load_settings(path: str | Path | None = None) -> Settings:
         ) from None
     if isinstance(data, dict) and os.environ.get(STORE_URL_ENV):
         data = {**data, "store": {**data.get("store", {}), "url": os.environ[STORE_URL_ENV]}}
-    settings = parse_settings(data, source=str(config_path))
-    return with_paths_resolved(settings, config_path.parent)
+    source = str(config_path)
+    settings = with_paths_resolved(parse_settings(data, source=source), config_path.parent)
+    check_files(settings, source=source)
+    return settings
