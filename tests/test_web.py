@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import email.utils
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +15,7 @@ from pytest_httpserver import HTTPServer
 from starlette.testclient import TestClient
 
 from arxiv_digest.config import Settings
+from arxiv_digest.models import RunReport
 from arxiv_digest.store import Store
 from arxiv_digest.web import create_app
 from arxiv_digest.web.schedule import daily_trigger
@@ -122,6 +124,16 @@ def test_etag_and_last_modified_give_304(client: TestClient) -> None:
     assert client.get("/rss", headers={"If-None-Match": '"other"'}).status_code == 200
 
 
+def test_if_modified_since_with_an_unknown_zone_is_read_as_utc(client: TestClient) -> None:
+    modified = client.get("/rss").headers["last-modified"]
+    assert modified.endswith(" GMT")
+    same_time = modified.removesuffix(" GMT") + " -0000"  # RFC 5322 "zone not known"
+    assert client.get("/rss", headers={"If-Modified-Since": same_time}).status_code == 304
+    when = email.utils.parsedate_to_datetime(modified) - dt.timedelta(days=1)
+    earlier = when.strftime("%a, %d %b %Y %H:%M:%S -0000")
+    assert client.get("/rss", headers={"If-Modified-Since": earlier}).status_code == 200
+
+
 def test_gzip_when_asked(client: TestClient, published_site: Settings) -> None:
     response = client.get("/rss", headers={"Accept-Encoding": "gzip"})
     assert response.headers["content-encoding"] == "gzip"
@@ -151,6 +163,45 @@ def test_health(client: TestClient) -> None:
     assert body["papers_stored"] == 9
     assert body["latest_digest"] == "2026-04-27"
     assert "rss.xml" in body["feeds"] and "rss/cs.AI.xml" in body["feeds"]
+
+
+def test_health_reports_a_run_in_progress_beside_the_last_finished_one(
+    client: TestClient, store: Store
+) -> None:
+    started = dt.datetime(2026, 4, 28, 12, 0, tzinfo=dt.UTC)
+    store.start_run(started)
+    body = client.get("/health").json()
+    assert body["status"] == "ok"
+    assert body["last_run"]["status"] == "ok"
+    assert dt.datetime.fromisoformat(body["running"]["started_at"]) == started
+
+
+@pytest.mark.parametrize("outcome", ["failed", "interrupted"])
+def test_health_is_degraded_when_the_last_finished_run_did_not_succeed(
+    client: TestClient, store: Store, outcome: str
+) -> None:
+    run_id = store.start_run(dt.datetime(2026, 4, 28, 12, 0, tzinfo=dt.UTC))
+    store.finish_run(
+        run_id, RunReport(status=outcome), dt.datetime(2026, 4, 28, 12, 5, tzinfo=dt.UTC)
+    )
+    store.start_run(dt.datetime(2026, 4, 29, 12, 0, tzinfo=dt.UTC))  # the next one, not done
+    response = client.get("/health")
+    assert response.status_code == 200  # still serving the last digest: no restart wanted
+    body = response.json()
+    assert body["status"] == "degraded"
+    assert body["last_run"]["status"] == outcome
+    assert body["running"] is not None
+    assert body["latest_digest"] == "2026-04-27"
+
+
+def test_health_after_an_empty_day_is_ok(client: TestClient, store: Store) -> None:
+    run_id = store.start_run(dt.datetime(2026, 4, 28, 12, 0, tzinfo=dt.UTC))
+    store.finish_run(run_id, RunReport(status="failed"), dt.datetime(2026, 4, 28, tzinfo=dt.UTC))
+    run_id = store.start_run(dt.datetime(2026, 4, 29, 12, 0, tzinfo=dt.UTC))
+    store.finish_run(run_id, RunReport(status="empty"), dt.datetime(2026, 4, 29, tzinfo=dt.UTC))
+    body = client.get("/health").json()
+    assert body["status"] == "ok" and body["last_run"]["status"] == "empty"
+    assert body["running"] is None
 
 
 def test_config_shows_no_secrets(
