@@ -116,7 +116,7 @@ def test_category_feeds_hold_the_papers_listed_in_that_category(site: Settings) 
         for entry in parsed.entries:
             assert category in [t.term for t in entry.tags]
         union |= {e.id for e in parsed.entries}
-    assert union == everything
+    assert everything <= union  # each category feed is retained on its own
 
 
 def test_same_store_same_bytes(site: Settings) -> None:
@@ -161,6 +161,49 @@ def test_feeds_keep_keep_days_of_digests_and_at_most_max_items(
     assert [e.ranked.paper.arxiv_id for e in capped] == [
         e.ranked.paper.arxiv_id for e in days[0].entries
     ] + [e.ranked.paper.arxiv_id for e in days[1].entries[:2]]
+
+
+def category_day(date: dt.date, counts: dict[str, int], make_paper: Any) -> PublishedDigest:
+    """A digest listing ``counts[c]`` papers of each category ``c``, in that order."""
+    entries = tuple(
+        DigestEntry(
+            RankedPaper(
+                make_paper(primary_category=c, categories=(c,), announced=date), 1.0, ("LLM",), c
+            )
+        )
+        for c, n in counts.items()
+        for _ in range(n)
+    )
+    return PublishedDigest(date, dt.datetime(2026, 4, 30, tzinfo=dt.UTC), entries)
+
+
+def test_each_category_feed_keeps_its_own_papers_not_a_cut_of_the_overall_feed(
+    make_paper: Any, make_settings: MakeSettings
+) -> None:
+    days = (
+        category_day(dt.date(2026, 4, 30), {"cs.AI": 10, "cs.CL": 15}, make_paper),
+        category_day(dt.date(2026, 4, 29), {"cs.CL": 3}, make_paper),
+        category_day(dt.date(2026, 4, 25), {"cs.CL": 2}, make_paper),  # older than keep_days
+    )
+    settings = make_settings(feeds={"keep_days": 3, "max_items": 20})
+    content = SiteContent(days=days, feed=_retained(days, settings), built_at=days[0].updated_at)
+    files = render_site(content, settings)
+
+    def items(path: str) -> list[Any]:
+        parsed = feedparser.parse(files[path])
+        assert not parsed.bozo
+        return list(parsed.entries)
+
+    assert len(items("rss.xml")) == 20  # 10 cs.AI and the first 10 cs.CL
+    cl = items("rss/cs.CL.xml")
+    assert len(cl) == 18 and all(e.tags[0].term == "cs.CL" for e in cl)
+    assert len(items("atom/cs.CL.xml")) == 18
+    assert len(json.loads(files["feed/cs.CL.json"])["items"]) == 18
+    assert len(items("rss/cs.AI.xml")) == 10
+
+    capped = make_settings(feeds={"keep_days": 3, "max_items": 5})
+    first_five = [e.ranked.paper.arxiv_id for e in days[0].entries[10:15]]
+    assert [e.ranked.paper.arxiv_id for e in content.feed_for("cs.CL", capped)] == first_five
 
 
 def test_a_hostile_title_is_text_on_the_page(make_paper: Any, make_settings: MakeSettings) -> None:

@@ -21,12 +21,13 @@ class SiteContent:
     def latest(self) -> PublishedDigest | None:
         return self.days[0] if self.days else None
 
-    def feed_for(self, category: str) -> tuple[DigestEntry, ...]:
-        return tuple(
-            e
-            for e in self.feed
-            if any(is_monitored(c, [category]) for c in e.ranked.paper.categories)
-        )
+    def feed_for(self, category: str, settings: Settings) -> tuple[DigestEntry, ...]:
+        """One category's feed, retained on its own over every published digest.
+
+        Cutting it from the overall feed instead would leave a category only what the
+        overall ``max_items`` happened to keep of it (5 of 47 papers, once).
+        """
+        return _retained(self.days, settings, category)
 
 
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
@@ -50,7 +51,12 @@ def load_content(store: Store, settings: Settings) -> SiteContent:
     return SiteContent(days=days, feed=_retained(days, settings), built_at=_built_at(days))
 
 
-def _retained(days: tuple[PublishedDigest, ...], settings: Settings) -> tuple[DigestEntry, ...]:
+def _retained(
+    days: tuple[PublishedDigest, ...], settings: Settings, category: str | None = None
+) -> tuple[DigestEntry, ...]:
+    """The newest entry of each paper over the last ``keep_days`` days of digests (counted
+    from the newest digest), at most ``max_items``; only papers listed in ``category`` if
+    one is given. A paper's newest entry decides whether it is in the category."""
     if not days:
         return ()
     oldest = days[0].date - dt.timedelta(days=settings.feeds.keep_days - 1)
@@ -60,10 +66,18 @@ def _retained(days: tuple[PublishedDigest, ...], settings: Settings) -> tuple[Di
         if day.date < oldest:
             break
         for entry in day.entries:
-            if entry.ranked.paper.arxiv_id not in seen:
-                seen.add(entry.ranked.paper.arxiv_id)
+            if entry.ranked.paper.arxiv_id in seen:
+                continue
+            seen.add(entry.ranked.paper.arxiv_id)
+            if category is None or _listed_in(entry, category):
                 kept.append(entry)
+        if len(kept) >= settings.feeds.max_items:
+            break
     return tuple(kept[: settings.feeds.max_items])
+
+
+def _listed_in(entry: DigestEntry, category: str) -> bool:
+    return any(is_monitored(c, [category]) for c in entry.ranked.paper.categories)
 
 
 def _built_at(days: tuple[PublishedDigest, ...]) -> dt.datetime:

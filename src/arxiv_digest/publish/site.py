@@ -75,7 +75,7 @@ def render_feeds(content: SiteContent, settings: Settings) -> dict[str, bytes]:
     files: dict[str, bytes] = {}
     scopes: list[str | None] = [None, *settings.categories]
     for category in scopes:
-        entries = content.feed if category is None else content.feed_for(category)
+        entries = content.feed if category is None else content.feed_for(category, settings)
         title = settings.feeds.title if category is None else f"{settings.feeds.title} · {category}"
         for name, path in feed_paths(category).items():
             render = FEED_FORMATS[name][1]
