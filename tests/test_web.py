@@ -8,8 +8,10 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urljoin, urlsplit
 
 import feedparser
+import lxml.html
 import pytest
 from pytest_httpserver import HTTPServer
 from starlette.testclient import TestClient
@@ -63,6 +65,50 @@ def test_routes_serve_exactly_the_static_site(
     response = client.get(route, headers={"Accept-Encoding": "identity"})
     assert response.status_code == 200
     assert response.content == site_bytes(published_site, path)
+
+
+def internal_links(page: bytes) -> list[str]:
+    """Every link of an HTML page that stays on the site (stylesheets, icons, feeds too)."""
+    document = lxml.html.fromstring(page)
+    links = [link for _, _, link, _ in document.iterlinks()]
+    return [link for link in links if not urlsplit(link).scheme]
+
+
+PAGES = ["/", "/index.html", "/archive", "/archive/", "/archive/index.html", "/archive/2026-04-27"]
+
+
+@pytest.mark.parametrize("route", PAGES)
+def test_every_link_of_a_served_page_answers(client: TestClient, route: str) -> None:
+    page = client.get(route)
+    assert page.status_code == 200
+    links = internal_links(page.content)
+    assert links
+    for link in links:
+        target = urljoin(f"http://testserver{route}", link)
+        assert client.get(target).status_code == 200, f"{link} on {route} -> {target}"
+
+
+def test_the_served_archive_links_every_digest_day(client: TestClient) -> None:
+    for route in ("/archive", "/archive/"):
+        days = [
+            urljoin(f"http://testserver{route}", link)
+            for link in internal_links(client.get(route).content)
+            if link.endswith("2026-04-27.html")
+        ]
+        assert days == ["http://testserver/archive/2026-04-27.html"]
+        assert "arXiv digest: 2026-04-27" in client.get(days[0]).text
+
+
+def test_every_link_of_the_static_site_is_a_file_of_it(published_site: Settings) -> None:
+    root = Path(published_site.output.site_dir)
+    pages = sorted(root.rglob("*.html"))
+    assert root / "archive" / "index.html" in pages
+    for page in pages:
+        for link in internal_links(page.read_bytes()):
+            target = (page.parent / urlsplit(link).path).resolve()
+            assert target.is_file() and target.is_relative_to(root.resolve()), f"{link} on {page}"
+    archive = internal_links((root / "archive" / "index.html").read_bytes())
+    assert "../archive/2026-04-27.html" in archive
 
 
 def test_feed_content_types_and_parse_back(client: TestClient) -> None:
