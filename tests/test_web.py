@@ -70,7 +70,7 @@ def test_routes_serve_exactly_the_static_site(
 def internal_links(page: bytes) -> list[str]:
     """Every link of an HTML page that stays on the site (stylesheets, icons, feeds too)."""
     document = lxml.html.fromstring(page)
-    links = [link for _, _, link, _ in document.iterlinks()]
+    links = [str(el.get(a)) for el in document.iter() for a in ("href", "src") if el.get(a)]
     return [link for link in links if not urlsplit(link).scheme]
 
 
