@@ -5,6 +5,7 @@ cut to a token budget that keeps the beginning (abstract, introduction) and the 
 from __future__ import annotations
 
 import re
+import threading
 
 import pypdfium2 as pdfium
 
@@ -21,18 +22,48 @@ _CONCLUSION = re.compile(
 )
 
 
+# PDFium is not thread-safe: two threads inside it at once corrupt its heap and the process
+# dies (SIGSEGV, "double free or corruption"). The summarizer extracts in its LLM worker
+# threads, and anyone else may call this module from a thread too, so every use of
+# pypdfium2 in the process goes through this one lock. Extraction takes a few milliseconds
+# per page, which is nothing next to the LLM call that follows, so serialising costs little.
+_PDFIUM = threading.Lock()
+
+
 def extract_text(pdf: bytes) -> str:
+    """The text of every page, in order; any PDFium failure is a SummarizeError."""
     if not pdf.startswith(b"%PDF"):
         raise SummarizeError("the download is not a PDF")
+    with _PDFIUM:
+        try:
+            return _extract_locked(pdf)
+        except pdfium.PdfiumError as exc:
+            raise SummarizeError(f"unreadable PDF: {exc}") from None
+
+
+def _extract_locked(pdf: bytes) -> str:
+    """Opens, reads and closes everything explicitly, under the lock.
+
+    pypdfium2 otherwise closes pages from garbage-collection finalizers, which may run in
+    any thread at any time, i.e. outside the lock.
+    """
+    document = pdfium.PdfDocument(pdf)
     try:
-        document = pdfium.PdfDocument(pdf)
-    except pdfium.PdfiumError as exc:
-        raise SummarizeError(f"unreadable PDF: {exc}") from None
-    try:
-        pages = [document[i].get_textpage().get_text_bounded() for i in range(len(document))]
+        return "\n".join(_page_text(document, i) for i in range(len(document)))
     finally:
         document.close()
-    return "\n".join(pages)
+
+
+def _page_text(document: pdfium.PdfDocument, index: int) -> str:
+    page = document[index]
+    try:
+        textpage = page.get_textpage()
+        try:
+            return str(textpage.get_text_bounded())
+        finally:
+            textpage.close()
+    finally:
+        page.close()
 
 
 def clean(text: str) -> str:
