@@ -1,7 +1,7 @@
 """Command line: parse arguments, build the objects, call the pipeline, report.
 
 Exit status: 0 success (an empty arXiv day included), 1 a run that failed,
-2 a usage or config error.
+2 a usage or config error, 3 another run holds the store (nothing was done).
 """
 
 from __future__ import annotations
@@ -244,9 +244,10 @@ def _papers_for(
         raw for raw, (arxiv_id, _) in zip(ids, wanted, strict=True) if arxiv_id not in papers
     ]
     if missing:
-        for paper in ApiClient(client, settings).by_ids(missing):
+        fetched = ApiClient(client, settings).by_ids(missing)
+        for paper in fetched:
             papers[paper.arxiv_id] = paper
-            store.upsert_papers([paper])
+        store.upsert_papers(fetched, announced=False)  # looked up, not announced: no digest day
     unknown = [arxiv_id for arxiv_id, _ in wanted if arxiv_id not in papers]
     if unknown:
         raise DigestError(f"arXiv does not know {', '.join(unknown)}")
@@ -265,7 +266,11 @@ def summarize(
             update={"ai_summary": settings.ai_summary.model_copy(update={"enabled": True})}
         )
         check_files(settings)  # the prompt file matters now even if the daily run has it off
-        with http.make_client(settings.http) as client, Store(settings.store.url) as store:
+        with (
+            http.make_client(settings.http) as client,
+            Store(settings.store.url) as store,
+            store.exclusive_run(),  # a daily run at the same time would pay for them too
+        ):
             papers = _papers_for(ids, settings, store, client)
             summarizer = build_summarizer(settings, store, client)
             assert summarizer is not None

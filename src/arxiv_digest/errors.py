@@ -5,6 +5,7 @@
     ├── FetchError         arXiv could not be reached or kept failing after retries
     │   └── FeedError      arXiv answered, but not with a feed we can read
     ├── StoreError         the database could not be opened or written
+    │   └── RunInProgress  exit status 3: another run holds the store; nothing was done
     ├── SummarizeError     one paper could not be summarized (the run goes on without it)
     └── PublishError       an output file could not be written
 
@@ -32,6 +33,10 @@ class FeedError(FetchError):
 
 class StoreError(DigestError):
     pass
+
+
+class RunInProgress(StoreError):
+    exit_code = 3
 
 
 class SummarizeError(DigestError):

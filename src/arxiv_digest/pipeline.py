@@ -11,10 +11,11 @@ from pathlib import Path
 import httpx2
 
 from arxiv_digest.config import Settings
-from arxiv_digest.errors import DigestError
-from arxiv_digest.models import Digest, DigestEntry, RunReport
+from arxiv_digest.errors import DigestError, PublishError, StoreError
+from arxiv_digest.models import Digest, DigestEntry, Paper, RunReport
 from arxiv_digest.publish.content import load_content
-from arxiv_digest.publish.readme import content_fingerprint, write_readme
+from arxiv_digest.publish.files import write_atomic
+from arxiv_digest.publish.readme import content_fingerprint, render_readme
 from arxiv_digest.publish.site import render_site, write_site
 from arxiv_digest.rank import Ranker, select_candidates
 from arxiv_digest.retry import Sleep
@@ -87,7 +88,7 @@ def attach_summaries(
     return Digest(updated_at=digest.updated_at, entries=entries, window=digest.window)
 
 
-def _publish_readme(
+def _prepare_readme(
     settings: Settings,
     store: Store,
     run_id: int,
@@ -96,8 +97,8 @@ def _publish_readme(
     started: dt.datetime,
     summarizer: Summarizer | None,
     on_summary: Progress | None,
-) -> str:
-    """Rank, summarize and write the README; returns the digest's content fingerprint."""
+) -> tuple[str, str]:
+    """Rank, summarize and render the README (not yet written): (text, content fingerprint)."""
     digest = build_digest(settings, store, report, started)
     report.digest_date = digest.window[1] if digest.window else None
     store.save_ranking(run_id, [e.ranked for e in digest.entries])
@@ -106,9 +107,31 @@ def _publish_readme(
     first_seen = store.first_published(fingerprint)
     if first_seen is not None:  # same content as before: same timestamp, same bytes
         digest = Digest(updated_at=first_seen, entries=digest.entries, window=digest.window)
-    report.readme_written = write_readme(digest, settings)
-    report.outputs.append(str(settings.output.readme))
-    return fingerprint
+    return render_readme(digest, settings), fingerprint
+
+
+def _publish(settings: Settings, store: Store, readme: str, report: RunReport) -> list[str]:
+    """Write the README and the site; each output's failure is reported, not the other's."""
+    failures: list[str] = []
+    try:
+        report.readme_written = write_atomic(Path(settings.output.readme), readme)
+        report.outputs.append(str(settings.output.readme))
+    except PublishError as exc:
+        failures.append(str(exc))
+    try:
+        publish_site(settings, store)
+        report.outputs.append(str(settings.output.site_dir))
+    except PublishError as exc:
+        failures.append(f"site: {exc}")
+    return failures
+
+
+def _record_failure(store: Store, run_id: int, report: RunReport, now: dt.datetime) -> None:
+    """Best effort: the store may be the thing that failed; the error raised says why."""
+    try:
+        store.finish_run(run_id, report, now, None)
+    except StoreError as exc:
+        log.error("the failed run could not be recorded either: %s", exc)
 
 
 def run_daily(
@@ -121,15 +144,40 @@ def run_daily(
     clock: Clock = utc_now,
     sleep: Sleep | None = None,
 ) -> RunReport:
-    """Fetch, store, rank, summarize, write the README; then, once the run is recorded,
-    the site and feeds. Each output is replaced only after every earlier stage succeeded."""
+    """Fetch, store, rank, summarize and render; record the run; then write the README, the
+    site and the feeds. Nothing is replaced before the run is recorded, and only one run at a
+    time works on a store (RunInProgress for a second one, before anything is paid for)."""
+    with store.exclusive_run():
+        store.mark_interrupted(clock())
+        return _run_locked(
+            settings,
+            store,
+            client,
+            summarizer=summarizer,
+            on_summary=on_summary,
+            clock=clock,
+            sleep=sleep,
+        )
+
+
+def _run_locked(
+    settings: Settings,
+    store: Store,
+    client: httpx2.Client,
+    *,
+    summarizer: Summarizer | None,
+    on_summary: Progress | None,
+    clock: Clock,
+    sleep: Sleep | None,
+) -> RunReport:
     report = RunReport()
     started = clock()
     run_id = store.start_run(started)
+    readme: str | None = None
     fingerprint: str | None = None
     try:
         if _ingest(settings, store, client, report, sleep):
-            fingerprint = _publish_readme(
+            readme, fingerprint = _prepare_readme(
                 settings,
                 store,
                 run_id,
@@ -138,20 +186,25 @@ def run_daily(
                 summarizer=summarizer,
                 on_summary=on_summary,
             )
-            report.status = "ok"
-        else:
-            report.status, report.message = "empty", "no new announcements"
-    except DigestError as exc:
-        report.status, report.message = "failed", str(exc)
+    except BaseException as exc:
+        stopped = isinstance(exc, KeyboardInterrupt | SystemExit)
+        report.status = "interrupted" if stopped else "failed"
+        report.message = (
+            str(exc) if isinstance(exc, DigestError) else f"{type(exc).__name__}: {exc}"
+        )
+        _record_failure(store, run_id, report, clock())
         raise
-    except Exception as exc:
-        report.status, report.message = "failed", f"{type(exc).__name__}: {exc}"
-        raise
-    finally:
-        store.finish_run(run_id, report, clock(), fingerprint if report.status == "ok" else None)
-    if report.status == "ok":
-        publish_site(settings, store)
-        report.outputs.append(str(settings.output.site_dir))
+    if readme is None:
+        report.status, report.message = "empty", "no new announcements"
+        store.finish_run(run_id, report, clock(), None)
+        return report
+    report.status = "ok"
+    store.finish_run(run_id, report, clock(), fingerprint)  # recorded first: then published
+    failures = _publish(settings, store, readme, report)
+    if failures:
+        report.status, report.message = "failed", "; ".join(failures)
+        _record_failure(store, run_id, report, clock())
+        raise PublishError(report.message)
     return report
 
 
@@ -174,16 +227,17 @@ def backfill(
     """Fill the store with the last ``days`` days of the monitored categories."""
     since = (today or utc_now().date()) - dt.timedelta(days=days - 1)
     api = ApiClient(client, settings, sleep=sleep)
-    batch = []
+    batch: list[Paper] = []
     total = 0
-    for paper in api.recent(since):
-        batch.append(paper)
-        if len(batch) >= 500:
-            total += store.upsert_papers(batch)
-            batch.clear()
-            if on_page:
-                on_page(total)
-    total += store.upsert_papers(batch)
+    with store.exclusive_run():
+        for paper in api.recent(since):
+            batch.append(paper)
+            if len(batch) >= 500:
+                total += store.upsert_papers(batch)
+                batch.clear()
+                if on_page:
+                    on_page(total)
+        total += store.upsert_papers(batch)
     if on_page:
         on_page(total)
     return total

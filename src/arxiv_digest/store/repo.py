@@ -1,29 +1,58 @@
 """Queries over one SQLAlchemy engine: SQLite file by default, PostgreSQL by URL.
 
 Every write is an idempotent upsert: ingesting the same feed twice leaves the same rows.
+Every public method reports a database failure as one :class:`StoreError` line naming the
+store and what it was doing (never SQLAlchemy's SQL echo and "Background" link).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import inspect
 import json
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event, func, insert, select, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
-from arxiv_digest.errors import StoreError
+from arxiv_digest.errors import RunInProgress, StoreError
 from arxiv_digest.models import Paper, RankedPaper, RunReport, Validators
 from arxiv_digest.store import schema
+from arxiv_digest.store.lock import exclusive_run
 from arxiv_digest.store.published import PublicationQueries
-from arxiv_digest.store.rows import paper_from_row, paper_row, upsert, utc
+from arxiv_digest.store.rows import one_line, paper_from_row, paper_row, upsert, utc
 from arxiv_digest.store.summaries import SummaryQueries
 
 log = logging.getLogger(__name__)
+INTERRUPTED = "the process stopped before the run finished (killed, crashed or powered off)"
+_Cls = TypeVar("_Cls", bound=type)
+
+
+def _one_line_errors(method: Callable[..., Any], action: str) -> Callable[..., Any]:
+    @functools.wraps(method)
+    def reporting(self: Store, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except SQLAlchemyError as exc:
+            raise StoreError(f"store {self.safe_url}: cannot {action}: {one_line(exc)}") from None
+
+    return reporting
+
+
+def _report_database_errors(cls: _Cls) -> _Cls:
+    """Wrap every public query (the mixins' included) so a database error is one line."""
+    for name in dir(cls):
+        member = inspect.getattr_static(cls, name)
+        if name.startswith("_") or not inspect.isfunction(member) or name == "exclusive_run":
+            continue
+        setattr(cls, name, _one_line_errors(member, name.replace("_", " ")))
+    return cls
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -34,6 +63,7 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cursor.close()
 
 
+@_report_database_errors
 class Store(SummaryQueries, PublicationQueries):
     """The history of everything arxiv-digest has seen and published."""
 
@@ -48,7 +78,9 @@ class Store(SummaryQueries, PublicationQueries):
             ):
                 Path(parsed.database or "").parent.mkdir(parents=True, exist_ok=True)
             self.engine: Engine = create_engine(url, future=True)
-        except (SQLAlchemyError, OSError, ImportError) as exc:
+        except SQLAlchemyError as exc:
+            raise StoreError(f"cannot open store {self.safe_url}: {one_line(exc)}") from None
+        except (OSError, ImportError) as exc:
             raise StoreError(f"cannot open store {self.safe_url}: {exc}") from None
         self.read_only = self._is_read_only_sqlite(url)
         if self.engine.dialect.name == "sqlite" and not self.read_only:
@@ -110,12 +142,16 @@ class Store(SummaryQueries, PublicationQueries):
                     upsert(conn, schema.meta, [{"key": "schema_version", "value": str(number)}])
                 log.info("store migrated to %s", name)
         except SQLAlchemyError as exc:
-            raise StoreError(f"cannot prepare store {self.safe_url}: {exc}") from None
+            raise StoreError(f"cannot prepare store {self.safe_url}: {one_line(exc)}") from None
 
     # -- papers -----------------------------------------------------------------------------
 
-    def upsert_papers(self, papers: Iterable[Paper]) -> int:
-        """Record papers and their announcements; returns how many were given."""
+    def upsert_papers(self, papers: Iterable[Paper], *, announced: bool = True) -> int:
+        """Record papers and their announcements; returns how many were given.
+
+        ``announced=False`` stores the metadata only: a paper looked up by id (``summarize``)
+        was not announced on any day we know of and must not appear in a digest.
+        """
         papers = list(papers)
         paper_rows = list({(p.arxiv_id, p.version): paper_row(p) for p in papers}.values())
         announcement_rows = list(
@@ -127,14 +163,12 @@ class Store(SummaryQueries, PublicationQueries):
                     "announce_type": p.announce_type,
                 }
                 for p in papers
+                if announced
             }.values()
         )
-        try:
-            with self.engine.begin() as conn:
-                upsert(conn, schema.papers, paper_rows)
-                upsert(conn, schema.announcements, announcement_rows)
-        except SQLAlchemyError as exc:
-            raise StoreError(f"cannot save papers: {exc}") from None
+        with self.engine.begin() as conn:
+            upsert(conn, schema.papers, paper_rows)
+            upsert(conn, schema.announcements, announcement_rows)
         return len(papers)
 
     def latest_announcement(self) -> dt.date | None:
@@ -173,6 +207,47 @@ class Store(SummaryQueries, PublicationQueries):
             upsert(conn, schema.http_cache, [row])
 
     # -- runs -------------------------------------------------------------------------------
+
+    @contextmanager
+    def exclusive_run(self) -> Iterator[None]:
+        """Hold this store's run lock for the block; RunInProgress when another run has it."""
+        try:
+            with exclusive_run(self.engine, self.url):
+                yield
+        except RunInProgress as exc:
+            raise RunInProgress(
+                f"{exc}{self._running_since()}: this one stops here, nothing done"
+            ) from None
+
+    def _running_since(self) -> str:
+        r = schema.runs.c
+        try:
+            with self.engine.connect() as conn:
+                started = conn.scalar(select(func.max(r.started_at)).where(r.status == "running"))
+        except SQLAlchemyError:
+            return ""
+        if started is None:
+            return ""
+        return f" (a run started at {utc(started):%Y-%m-%d %H:%M:%S} UTC)"
+
+    def mark_interrupted(self, now: dt.datetime) -> int:
+        """Runs still "running" when the run lock is free died mid-way: say so.
+
+        Call only while holding :meth:`exclusive_run`, or a live run would be marked.
+        """
+        r = schema.runs.c
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                update(schema.runs)
+                .where(r.status == "running")
+                .values(status="interrupted", finished_at=now, message=INTERRUPTED)
+            )
+        count = int(result.rowcount or 0)
+        if count:
+            log.warning(
+                "%d earlier run(s) never finished (killed or crashed): marked interrupted", count
+            )
+        return count
 
     def start_run(self, started_at: dt.datetime) -> int:
         with self.engine.begin() as conn:
@@ -244,13 +319,19 @@ class Store(SummaryQueries, PublicationQueries):
         return utc(value) if value is not None else None
 
     def paper(self, arxiv_id: str) -> Paper | None:
-        """The latest stored version of a paper, with its latest announcement."""
+        """The latest stored version of a paper, with its latest announcement (or, for a
+        paper looked up by id and never announced, the date its source gave)."""
         p, a = schema.papers, schema.announcements
+        announced = func.coalesce(a.c.announced, p.c.listed_on)
         query = (
-            select(p, a.c.announced, a.c.announce_type)
-            .join(a, (a.c.arxiv_id == p.c.arxiv_id) & (a.c.version == p.c.version))
-            .where(p.c.arxiv_id == arxiv_id)
-            .order_by(p.c.version.desc(), a.c.announced.desc())
+            select(
+                p,
+                announced.label("announced"),
+                func.coalesce(a.c.announce_type, p.c.listed_as, "new").label("announce_type"),
+            )
+            .outerjoin(a, (a.c.arxiv_id == p.c.arxiv_id) & (a.c.version == p.c.version))
+            .where(p.c.arxiv_id == arxiv_id, announced.is_not(None))
+            .order_by(p.c.version.desc(), announced.desc())
             .limit(1)
         )
         with self.engine.connect() as conn:

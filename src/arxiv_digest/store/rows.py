@@ -10,9 +10,19 @@ from typing import Any
 from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import SQLAlchemyError
 
 from arxiv_digest.errors import StoreError
 from arxiv_digest.models import Paper, Summary
+
+
+def one_line(error: SQLAlchemyError) -> str:
+    """The driver's own first line ("attempt to write a readonly database"), without
+    SQLAlchemy's SQL echo, parameters and "Background on this error" link."""
+    cause = getattr(error, "orig", None) or error
+    lines = str(cause).strip().splitlines()
+    first = lines[0].strip() if lines else ""
+    return first or type(cause).__name__
 
 
 def upsert(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
@@ -45,6 +55,8 @@ def paper_row(paper: Paper) -> dict[str, Any]:
         "abstract": paper.abstract,
         "primary_category": paper.primary_category,
         "categories": json.dumps(list(paper.categories)),
+        "listed_on": paper.announced,
+        "listed_as": paper.announce_type,
     }
 
 

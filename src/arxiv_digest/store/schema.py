@@ -33,16 +33,27 @@ meta = Table(
     Column("value", Text, nullable=False),
 )
 
+
+def _paper_columns_v1() -> list[Column[Any]]:
+    return [
+        Column("arxiv_id", String(64), primary_key=True),
+        Column("version", Integer, primary_key=True),
+        Column("title", Text, nullable=False),
+        Column("authors", Text, nullable=False),  # JSON list
+        Column("abstract", Text, nullable=False),
+        Column("primary_category", String(64), nullable=False),
+        Column("categories", Text, nullable=False),  # JSON list
+    ]
+
+
 papers = Table(
     "papers",
     metadata,
-    Column("arxiv_id", String(64), primary_key=True),
-    Column("version", Integer, primary_key=True),
-    Column("title", Text, nullable=False),
-    Column("authors", Text, nullable=False),  # JSON list
-    Column("abstract", Text, nullable=False),
-    Column("primary_category", String(64), nullable=False),
-    Column("categories", Text, nullable=False),  # JSON list
+    *_paper_columns_v1(),
+    # 0004: how the source that stored this version dated it; the only date of a paper
+    # looked up by id (``summarize``), which has no announcement row
+    Column("listed_on", Date),
+    Column("listed_as", String(16)),
 )
 
 announcements = Table(
@@ -129,8 +140,10 @@ summaries = Table(
 
 def _initial(conn: Connection) -> None:
     # The tables as they were in version 1: later columns are added by later steps.
-    version_1_runs = Table("runs", MetaData(), *_run_columns_v1())
-    for table in (meta, papers, announcements, version_1_runs, rankings, http_cache):
+    version_1 = MetaData()
+    version_1_runs = Table("runs", version_1, *_run_columns_v1())
+    version_1_papers = Table("papers", version_1, *_paper_columns_v1())
+    for table in (meta, version_1_papers, announcements, version_1_runs, rankings, http_cache):
         table.create(conn, checkfirst=True)
 
 
@@ -147,9 +160,18 @@ def _digest_date(conn: Connection) -> None:
     conn.execute(text("ALTER TABLE runs ADD COLUMN digest_date DATE"))
 
 
+PAPER_LISTING = {"listed_on": "DATE", "listed_as": "VARCHAR(16)"}
+
+
+def _paper_listing(conn: Connection) -> None:
+    for name, sql_type in PAPER_LISTING.items():
+        conn.execute(text(f"ALTER TABLE papers ADD COLUMN {name} {sql_type}"))
+
+
 MIGRATIONS: list[Migration] = [
     ("0001_initial", _initial),
     ("0002_summaries", _summaries),
     ("0003_digest_date", _digest_date),
+    ("0004_paper_listing", _paper_listing),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
