@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import email.utils
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -13,11 +13,13 @@ from urllib.parse import urljoin, urlsplit
 import feedparser
 import lxml.html
 import pytest
+from lxml import etree
 from pytest_httpserver import HTTPServer
 from starlette.testclient import TestClient
 
 from arxiv_digest.config import Settings
-from arxiv_digest.models import RunReport
+from arxiv_digest.models import Paper, RankedPaper, RunReport
+from arxiv_digest.publish.readme import format_score
 from arxiv_digest.store import Store
 from arxiv_digest.web import create_app
 from arxiv_digest.web.schedule import daily_trigger
@@ -151,13 +153,113 @@ def test_unknown_pages_are_404(client: TestClient) -> None:
     assert client.get("/nope").status_code == 404
 
 
-def test_paper_page(client: TestClient, published_site: Settings) -> None:
-    feed = feedparser.parse(site_bytes(published_site, "rss.xml"))
-    arxiv_id = feed.entries[0].link.rsplit("/", 1)[1]
-    for route in (f"/papers/{arxiv_id}", f"/papers/{arxiv_id}v1"):
-        response = client.get(route)
-        assert response.status_code == 200
-        assert feed.entries[0].title in response.text.replace("&#39;", "'")
+def digest_ranking(store: Store) -> list[RankedPaper]:
+    (_, run_id, _), *_ = store.published_runs()
+    return store.ranking(run_id)
+
+
+def page_text(response: Any, css_class: str) -> list[str]:
+    """The text of every element of that class on the page, as a reader sees it."""
+    document = lxml.html.fromstring(response.content)
+    found = document.xpath(f"//*[contains(concat(' ', @class, ' '), ' {css_class} ')]")
+    assert isinstance(found, list)
+    return [" ".join(text_of(el).split()) for el in found if isinstance(el, etree._Element)]
+
+
+def text_of(element: etree._Element) -> str:
+    return "".join(str(part) for part in element.itertext())
+
+
+def test_a_digest_paper_has_its_own_page(
+    client: TestClient, store: Store, published_site: Settings
+) -> None:
+    top = digest_ranking(store)[0]
+    paper = top.paper
+    response = client.get(f"/papers/{paper.arxiv_id}")
+    assert response.status_code == 200
+    document = lxml.html.fromstring(response.content)
+    assert " ".join(str(document.findtext(".//h1/a")).split()) == " ".join(paper.title.split())
+    assert page_text(response, "authors") == [", ".join(paper.authors)]
+    assert page_text(response, "abstract") == [" ".join(paper.abstract.split())]
+    assert page_text(response, "categories") == ["".join(paper.categories)]
+    links = [el.get("href") for el in document.iter("a")]
+    assert f"https://arxiv.org/abs/{paper.versioned_id}" in links
+    assert f"{published_site.arxiv.pdf_url}/{paper.versioned_id}" in links
+    assert "AI summary (by test-model)" in response.text
+    assert "<strong>Faster</strong>" in response.text and "<b>bold</b>" not in response.text
+    rows = [[text_of(td) for td in row.iter("td")] for row in document.iter("tr")]
+    assert rows[1:] == [["2026-04-27", "1", format_score(top.score), "v1", top.category]]
+    assert "arXiv digest: 2026-04-27" not in response.text and "1 papers" not in response.text
+    assert client.get(f"/papers/{paper.arxiv_id}v1").content == response.content
+
+
+def test_a_version_that_is_not_stored_has_no_page(client: TestClient, store: Store) -> None:
+    arxiv_id = digest_ranking(store)[0].paper.arxiv_id
+    assert client.get(f"/papers/{arxiv_id}v1").status_code == 200
+    assert client.get(f"/papers/{arxiv_id}v2").status_code == 404
+    assert client.get(f"/papers/{arxiv_id}v0").status_code == 404  # one URL per page
+    assert client.get(f"/papers/arXiv:{arxiv_id}").status_code == 404
+
+
+def test_every_stored_paper_has_a_page_even_if_no_digest_listed_it(
+    client: TestClient, store: Store
+) -> None:
+    listed = {r.paper.arxiv_id for r in digest_ranking(store)}
+    stored = store.announced_between(dt.date(2026, 1, 1), dt.date(2026, 12, 31))
+    unlisted = next(p for p in stored if p.arxiv_id not in listed)
+    response = client.get(f"/papers/{unlisted.arxiv_id}")
+    assert response.status_code == 200
+    assert page_text(response, "abstract") == [" ".join(unlisted.abstract.split())]
+    assert page_text(response, "empty") == ["Not listed in any published digest."]
+    assert "AI summary" not in response.text
+
+
+def test_a_revised_paper_shows_its_latest_version_and_keeps_the_old_one(
+    published_site: Settings, store: Store, make_paper: Callable[..., Paper]
+) -> None:
+    first = digest_ranking(store)[0].paper
+    store.upsert_papers([make_paper(arxiv_id=first.arxiv_id, version=2, title="Revised title")])
+    client = TestClient(create_app(published_site, store))
+    latest = client.get(f"/papers/{first.arxiv_id}")
+    assert page_text(latest, "meta")[0].startswith(f"{first.arxiv_id}v2 ")
+    assert "Revised title" in latest.text and "AI summary" not in latest.text
+    assert "v1" in page_text(latest, "appearances")[0]  # the digest listed v1
+    old = client.get(f"/papers/{first.arxiv_id}v1")
+    assert "Revised title" not in old.text and "AI summary (by test-model)" in old.text
+    assert client.get(f"/papers/{first.arxiv_id}v2").content == latest.content
+
+
+def test_a_hostile_stored_paper_is_text_on_its_page(
+    published_site: Settings, store: Store, make_paper: Callable[..., Paper]
+) -> None:
+    evil = make_paper(
+        arxiv_id="2604.99999",
+        title="<img src=x onerror=alert(1)>",
+        authors=("<script>alert(2)</script>",),
+        abstract="<iframe src=//evil>",
+    )
+    store.upsert_papers([evil])
+    response = TestClient(create_app(published_site, store)).get("/papers/2604.99999")
+    assert response.status_code == 200
+    assert (
+        "<img src=x" not in response.text and "&lt;img src=x onerror=alert(1)&gt;" in response.text
+    )
+    assert "<script" not in response.text and "<iframe" not in response.text
+    csp = response.headers["content-security-policy"]
+    assert "default-src 'none'" in csp and "script-src" not in csp
+
+
+def test_every_link_of_a_paper_page_answers(
+    published_site: Settings, store: Store, make_paper: Callable[..., Paper]
+) -> None:
+    store.upsert_papers([make_paper(arxiv_id="hep-th/9901001")])  # an old-style id
+    client = TestClient(create_app(published_site, store))
+    for route in (f"/papers/{digest_ranking(store)[0].paper.arxiv_id}", "/papers/hep-th/9901001"):
+        page = client.get(route)
+        assert page.status_code == 200
+        for link in internal_links(page.content):
+            target = urljoin(f"http://testserver{route}", link)
+            assert client.get(target).status_code == 200, f"{link} on {route} -> {target}"
 
 
 def test_etag_and_last_modified_give_304(client: TestClient) -> None:

@@ -30,6 +30,27 @@ class SiteContent:
         return _retained(self.days, settings, category)
 
 
+@dataclass(frozen=True, slots=True)
+class Appearance:
+    """A paper's place in one published digest, for its own page."""
+
+    date: dt.date
+    rank: int
+    score: float
+    version: int
+    category: str
+
+
+def appearances(content: SiteContent, arxiv_id: str) -> tuple[Appearance, ...]:
+    """Every published digest that listed this paper (any version), newest first."""
+    return tuple(
+        Appearance(day.date, rank, e.ranked.score, e.ranked.paper.version, e.ranked.category)
+        for day in content.days
+        for rank, e in enumerate(day.entries, start=1)
+        if e.ranked.paper.arxiv_id == arxiv_id
+    )
+
+
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 

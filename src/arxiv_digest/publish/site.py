@@ -6,16 +6,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from importlib import resources
 from pathlib import Path
 
 import jinja2
 
 from arxiv_digest.config import Settings
-from arxiv_digest.models import PublishedDigest
+from arxiv_digest.models import Paper, PublishedDigest, Summary
 from arxiv_digest.publish import feeds
-from arxiv_digest.publish.content import SiteContent
+from arxiv_digest.publish.content import Appearance, SiteContent
 from arxiv_digest.publish.files import write_atomic
 from arxiv_digest.publish.html import markdown_to_html
 from arxiv_digest.publish.readme import format_score
@@ -60,6 +60,28 @@ def digest_page(day: PublishedDigest | None, settings: Settings, root: str = "")
     title = settings.feeds.title
     heading = f"{title}: {day.date.isoformat()}" if day else title
     return _page("digest.html.j2", settings, root, digest=day, heading=heading, page_title=heading)
+
+
+def paper_page(
+    paper: Paper,
+    summary: Summary | None,
+    listed: Sequence[Appearance],
+    settings: Settings,
+    root: str = "../",
+) -> bytes:
+    """One paper on its own: metadata, links, its AI summary, and the digests that listed it.
+
+    Not a one-paper digest: the service shows any stored paper here, listed or not.
+    """
+    return _page(
+        "paper_page.html.j2",
+        settings,
+        root,
+        paper=paper,
+        summary=summary,
+        appearances=listed,
+        page_title=f"{paper.title} · {settings.feeds.title}",
+    )
 
 
 def archive_page(content: SiteContent, settings: Settings) -> bytes:

@@ -154,11 +154,18 @@ class _Endpoints:
         return serve_asset(request, self.cache.current().assets.get(f"archive/{day}.html"))
 
     def paper(self, request: Request) -> Response:
+        """``/papers/2411.18135`` (latest stored version) or ``/papers/2411.18135v2``.
+
+        Only these canonical forms: one URL per page, and relative links stay right.
+        """
+        raw = str(request.path_params["arxiv_id"])
         try:
-            arxiv_id, _ = split_arxiv_id(str(request.path_params["arxiv_id"]))
+            arxiv_id, version = split_arxiv_id(raw)
         except ValueError:
             raise HTTPException(404) from None
-        return serve_asset(request, self.cache.paper_page(arxiv_id))
+        if raw != (f"{arxiv_id}v{version}" if version else arxiv_id):
+            raise HTTPException(404)
+        return serve_asset(request, self.cache.paper_page(arxiv_id, version))
 
     def health(self, request: Request) -> Response:
         """Always 200 while the service serves; ``status`` tells how the last run ended.

@@ -16,13 +16,14 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from arxiv_digest.config import Settings
-from arxiv_digest.models import DigestEntry, PublishedDigest
-from arxiv_digest.publish.content import SiteContent, load_content
-from arxiv_digest.publish.site import digest_page, render_site
+from arxiv_digest.models import Paper
+from arxiv_digest.publish.content import SiteContent, appearances, load_content
+from arxiv_digest.publish.site import paper_page, render_site
 from arxiv_digest.store import Store
+from arxiv_digest.store.papers import paper_version
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +33,7 @@ CONTENT_TYPES = {
     ".svg": "image/svg+xml",
     ".json": "application/feed+json; charset=utf-8",
 }
+PAPER_PAGES_KEPT = 1024
 FEED_TYPES = {
     "rss": "application/rss+xml; charset=utf-8",
     "atom": "application/atom+xml; charset=utf-8",
@@ -70,7 +72,6 @@ class Snapshot:
     version: tuple[int, int]
     content: SiteContent
     assets: dict[str, Asset]
-    entries: dict[str, DigestEntry] = field(default_factory=dict)  # arXiv id -> latest entry
 
 
 def build_snapshot(settings: Settings, store: Store, version: tuple[int, int]) -> Snapshot:
@@ -80,11 +81,7 @@ def build_snapshot(settings: Settings, store: Store, version: tuple[int, int]) -
         path: Asset.of(body, content_type_for(path), modified)
         for path, body in render_site(content, settings).items()
     }
-    entries: dict[str, DigestEntry] = {}
-    for day in reversed(content.days):  # newest last, so it wins
-        for entry in day.entries:
-            entries[entry.ranked.paper.arxiv_id] = entry
-    return Snapshot(version=version, content=content, assets=assets, entries=entries)
+    return Snapshot(version=version, content=content, assets=assets)
 
 
 class SiteCache:
@@ -105,7 +102,7 @@ class SiteCache:
         self._lock = threading.Lock()
         self._snapshot: Snapshot | None = None
         self._checked = float("-inf")
-        self._paper_pages: dict[tuple[tuple[int, int], str], Asset] = {}
+        self._paper_pages: dict[tuple[tuple[int, int], str, int], Asset] = {}
 
     def current(self) -> Snapshot:
         snapshot = self._snapshot
@@ -124,19 +121,33 @@ class SiteCache:
     def invalidate(self) -> None:
         self._checked = float("-inf")
 
-    def paper_page(self, arxiv_id: str) -> Asset | None:
+    def paper_page(self, arxiv_id: str, version: int = 0) -> Asset | None:
+        """The page of any stored paper: its latest version, or ``version`` if stored.
+
+        Pages are kept for the current snapshot only (at most ``PAPER_PAGES_KEPT``, so a
+        crawler cannot fill the memory); a missing paper is looked up again every time.
+        """
         snapshot = self.current()
-        entry = snapshot.entries.get(arxiv_id)
-        if entry is None:
-            return None
-        key = (snapshot.version, arxiv_id)
+        key = (snapshot.version, arxiv_id, version)
         page = self._paper_pages.get(key)
-        if page is None:
-            day = PublishedDigest(entry.ranked.paper.announced, snapshot.content.built_at, (entry,))
-            body = digest_page(day, self.settings, root="../")
-            page = Asset.of(body, CONTENT_TYPES[".html"], snapshot.content.built_at)
-            self._paper_pages = {
-                k: v for k, v in self._paper_pages.items() if k[0] == snapshot.version
-            }
-            self._paper_pages[key] = page
+        if page is not None:
+            return page
+        paper = (
+            paper_version(self.store.engine, arxiv_id, version)
+            if version
+            else self.store.paper(arxiv_id)
+        )
+        if paper is None:
+            return None
+        page = self._render_paper(snapshot, paper)
+        kept = {k: v for k, v in self._paper_pages.items() if k[0] == snapshot.version}
+        self._paper_pages = {**(kept if len(kept) < PAPER_PAGES_KEPT else {}), key: page}
         return page
+
+    def _render_paper(self, snapshot: Snapshot, paper: Paper) -> Asset:
+        key = (paper.arxiv_id, paper.version)
+        summary = self.store.latest_summaries([key]).get(key)
+        listed = appearances(snapshot.content, paper.arxiv_id)
+        root = "../" * (1 + paper.arxiv_id.count("/"))  # old-style ids: /papers/hep-th/9901001
+        body = paper_page(paper, summary, listed, self.settings, root)
+        return Asset.of(body, CONTENT_TYPES[".html"], snapshot.content.built_at)
