@@ -36,7 +36,7 @@ from arxiv_digest.config import (
     with_paths_resolved,
 )
 from arxiv_digest.doctor import run_checks
-from arxiv_digest.errors import ConfigError, DigestError
+from arxiv_digest.errors import ConfigError, DigestError, RunInProgress
 from arxiv_digest.models import Paper, RunReport, SummaryStats
 from arxiv_digest.sources import http
 from arxiv_digest.sources.arxiv_api import ApiClient
@@ -320,8 +320,12 @@ def serve(
         raise _fail(exc) from None
 
     def daily() -> None:
-        report = pipeline.run_configured(settings)
-        log.info("scheduled run: %s, %d papers", report.status, report.ranked)
+        try:
+            report = pipeline.run_configured(settings)
+        except RunInProgress as exc:  # e.g. a cron job on the same store got there first
+            log.warning("daily run skipped: %s", exc)
+            return
+        log.info("daily run: %s, %d papers", report.status, report.ranked)
 
     scheduler = start_scheduler(settings.schedule, daily) if schedule else None
     level = logging.getLogger().level

@@ -90,7 +90,7 @@ class Validators:
 
 @dataclass(slots=True)
 class RunReport:
-    status: str = "running"  # running | ok | empty | failed
+    status: str = "running"  # running | ok | empty | failed | interrupted (a run that died)
     fetched: int = 0
     not_modified: bool = False
     candidates: int = 0
