@@ -2,7 +2,8 @@
 
 ``FakeLLM`` is a small OpenAI-compatible server (``/v1/chat/completions``, ``/v1/files``)
 driven through the real ``openai`` SDK. Tests script its answers: slow, 429 with
-Retry-After, 500, empty content, refusals, or holding a request until released.
+Retry-After, 500, empty content, refusals, holding a request until released, or any raw
+body (a gateway's HTML page, cut-off JSON) with any content type.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     finish_reason: str = "stop"
     hold: threading.Event | None = None  # answer only once this is set
+    raw: bytes | None = None  # sent as is, with ``status`` and ``content_type``
+    content_type: str = "application/json"
 
 
 @dataclass
@@ -97,6 +100,16 @@ class FakeLLM:
                 self.end_headers()
                 self.wfile.write(data)
 
+            def _send_raw(self, reply: Reply) -> None:
+                assert reply.raw is not None
+                self.send_response(reply.status)
+                self.send_header("Content-Type", reply.content_type)
+                self.send_header("Content-Length", str(len(reply.raw)))
+                for name, value in reply.headers.items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(reply.raw)
+
             def do_DELETE(self) -> None:
                 headers = {k.lower(): v for k, v in self.headers.items()}
                 with fake.received:
@@ -126,6 +139,9 @@ class FakeLLM:
                     reply.hold.wait(120)
                 if reply.delay:
                     time.sleep(reply.delay)
+                if reply.raw is not None:
+                    self._send_raw(reply)
+                    return
                 if reply.status != 200:
                     error = {"error": {"message": "scripted failure", "type": "server_error"}}
                     self._send(reply.status, error, reply.headers)

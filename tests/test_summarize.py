@@ -356,3 +356,78 @@ def test_a_reasoning_models_thinking_is_not_the_summary(
     assert (report.summaries.made, report.summaries.failed) == (1, 1)
     [block] = details_blocks(settings)
     assert "Real." in block and "think" not in block
+
+
+COMPLETION_WITHOUT = '{"id": "x", "object": "chat.completion", "created": 0, "model": "m", '
+MALFORMED = {
+    "html": Reply(raw=b"<html><body>502 Bad Gateway</body></html>", content_type="text/html"),
+    "truncated": Reply(raw=b'{"id": "chatcmpl-1", "choices": [{"index": 0, "mess'),
+    "no-choices": Reply(raw=(COMPLETION_WITHOUT + '"usage": null}').encode()),
+    "choices-a-string": Reply(raw=(COMPLETION_WITHOUT + '"choices": "oops"}').encode()),
+    "choice-not-an-object": Reply(raw=(COMPLETION_WITHOUT + '"choices": [42]}').encode()),
+    "message-null": Reply(raw=b'{"choices": [{"index": 0, "message": null}]}'),
+    "content-a-number": Reply(raw=b'{"choices": [{"message": {"content": 7}}]}'),
+    "json-array": Reply(raw=b"[]"),
+}
+
+
+@pytest.mark.usefixtures("digest_day")
+@pytest.mark.parametrize("reply", MALFORMED.values(), ids=MALFORMED.keys())
+def test_a_malformed_answer_is_one_papers_failure_not_the_runs(
+    make_settings: MakeSettings, llm: FakeLLM, reply: Reply, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = summary_settings(make_settings, llm)
+    llm.reply_for = lambda body: reply
+    with caplog.at_level(logging.WARNING):
+        report = run(settings)
+    assert report.status == "ok" and report.readme_written
+    assert (report.summaries.made, report.summaries.failed) == (0, 3)
+    assert len(llm.completions) == 3 * 2  # a malformed answer is retried once, not more
+    for failure in report.summaries.failures:
+        assert "the LLM API answered HTTP 200 with" in failure and "after 2 attempt(s)" in failure
+        assert len(failure) < 200
+    logged = [r.getMessage() for r in caplog.records if "summary of" in r.getMessage()]
+    assert len(logged) == 3 and not any("\n" in line for line in logged)
+    assert details_blocks(settings) == []
+    with Store(settings.store.url) as store, store.engine.connect() as conn:
+        assert conn.execute(select(schema.summaries)).first() is None  # nothing cached
+
+    llm.reply_for = lambda body: Reply()
+    again = run(settings)
+    assert (again.summaries.made, again.summaries.failed) == (3, 0)
+
+
+@pytest.mark.usefixtures("digest_day")
+def test_a_gateway_hiccup_is_retried_within_the_run(
+    make_settings: MakeSettings, llm: FakeLLM
+) -> None:
+    settings = summary_settings(make_settings, llm, max_papers_to_summarize=1)
+    llm.script.append(MALFORMED["html"])
+    report = run(settings)
+    assert (report.summaries.made, report.summaries.failed) == (1, 0)
+    assert len(llm.completions) == 2
+
+
+@pytest.mark.usefixtures("digest_day")
+def test_an_unexpected_error_in_one_paper_does_not_sink_the_digest(
+    make_settings: MakeSettings, llm: FakeLLM, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from arxiv_digest.summarize import prompt
+
+    real = prompt.paper_message
+    doomed: list[str] = []
+
+    def paper_message(paper: Any, label: str, body: str) -> str:
+        if not doomed or doomed[0] == paper.arxiv_id:
+            doomed.append(paper.arxiv_id)
+            raise ValueError("a surprise\nover two lines")
+        return real(paper, label, body)
+
+    monkeypatch.setattr(prompt, "paper_message", paper_message)
+    settings = summary_settings(make_settings, llm, max_workers=1)
+    report = run(settings)
+    assert report.status == "ok" and report.readme_written
+    assert (report.summaries.made, report.summaries.failed) == (2, 1)
+    [failure] = report.summaries.failures
+    assert "unexpected ValueError: a surprise over two lines" in failure  # on one line
+    assert len(details_blocks(settings)) == 2

@@ -2,6 +2,10 @@
 
 429, 5xx, timeouts and connection errors are retried (``Retry-After`` honoured); an empty
 or refused completion is a failure, never a summary. Error messages never carry the key.
+
+The answer's body is checked by our own lenient model rather than the SDK's, which lets a
+gateway's HTML error page through as a ``str`` and truncated JSON as a ``JSONDecodeError``:
+anything that is not a chat completion is a :class:`MalformedAnswer`, retried once.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from typing import Any, cast
 import httpx2
 import openai
 from openai import OpenAI
+from pydantic import BaseModel, ValidationError
 
 from arxiv_digest.config import AISummarySettings, HttpSettings
 from arxiv_digest.errors import SummarizeError
@@ -29,6 +34,9 @@ RETRYABLE = (
     openai.APIConnectionError,
 )
 FATAL = (openai.AuthenticationError, openai.PermissionDeniedError)
+# A malformed 200 is most likely a gateway hiccup, worth one more try; more would re-pay a
+# provider that bills for answers a broken proxy then mangles.
+MALFORMED_RETRIES = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +48,45 @@ class Completion:
 
 class CredentialsRejected(SummarizeError):
     """The provider refused the key: no point asking again this run."""
+
+
+class MalformedAnswer(SummarizeError):
+    """HTTP 200 whose body is not a chat completion (an HTML page, cut-off JSON...)."""
+
+
+class _Message(BaseModel):
+    content: str | None = None
+    refusal: str | None = None
+
+
+class _Choice(BaseModel):
+    message: _Message
+    finish_reason: str | None = None
+
+
+class _Usage(BaseModel):
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+
+
+class _Answer(BaseModel):
+    """The part of a chat completion we read; extra fields are ignored, as providers vary."""
+
+    choices: list[_Choice]
+    usage: _Usage | None = None
+
+
+def _parse_answer(response: httpx2.Response) -> _Answer:
+    try:
+        return _Answer.model_validate_json(response.content)
+    except ValidationError as exc:
+        not_json = any(error["type"] == "json_invalid" for error in exc.errors())
+        what = "a body that is not JSON" if not_json else "JSON that is not a chat completion"
+        kind = response.headers.get("Content-Type", "no content type").split(";")[0].strip()
+        raise MalformedAnswer(
+            f"the LLM API answered HTTP {response.status_code} with {what}"
+            f" ({kind}, {len(response.content)} bytes)"
+        ) from None
 
 
 def _retry_after(error: BaseException) -> float | None:
@@ -93,29 +140,28 @@ class LlmClient:
             raise SummarizeError(f"{_describe(exc)} (after {tries} attempt(s))") from None
 
     def complete(self, messages: list[dict[str, str]]) -> Completion:
-        response = self._call(
+        policy = RetryPolicy(
+            min(MALFORMED_RETRIES, self.policy.retries),
+            self.policy.backoff,
+            self.policy.max_backoff,
+        )
+        attempts = retrying(policy, (MalformedAnswer,), sleep=self.sleep, what="LLM call")
+        try:
+            answer: _Answer = attempts(self._ask, messages)
+        except MalformedAnswer as exc:
+            raise MalformedAnswer(f"{exc} (after {policy.retries + 1} attempt(s))") from None
+        return _completion(answer)
+
+    def _ask(self, messages: list[dict[str, str]]) -> _Answer:
+        raw = self._call(
             "LLM call",
-            self._client.chat.completions.create,
+            self._client.chat.completions.with_raw_response.create,
             model=self.model,
             messages=cast(Any, messages),
             temperature=self.settings.temperature,
             max_tokens=self.settings.max_output_tokens,
         )
-        if not response.choices:
-            raise SummarizeError("the LLM answered with no choices")
-        choice = response.choices[0]
-        # Reasoning models (DeepSeek-R1, Qwen3 on Ollama...) may prepend their thinking.
-        text = _THINKING.sub("", choice.message.content or "").strip()
-        if choice.finish_reason == "content_filter" or getattr(choice.message, "refusal", None):
-            raise SummarizeError("the model refused to answer")
-        if not text:
-            raise SummarizeError("the LLM answered with an empty summary")
-        usage = response.usage
-        return Completion(
-            text=text,
-            tokens_in=usage.prompt_tokens if usage else 0,
-            tokens_out=usage.completion_tokens if usage else 0,
-        )
+        return _parse_answer(raw.http_response)
 
     def upload_pdf(self, name: str, pdf: bytes) -> str:
         """Upload for DashScope-style ``file-extract``; returns the file id."""
@@ -136,3 +182,20 @@ class LlmClient:
 
     def close(self) -> None:
         self._client.close()
+
+
+def _completion(answer: _Answer) -> Completion:
+    """The summary in a well-formed answer, or why there is none."""
+    if not answer.choices:
+        raise SummarizeError("the LLM answered with no choices")
+    choice = answer.choices[0]
+    # Reasoning models (DeepSeek-R1, Qwen3 on Ollama...) may prepend their thinking.
+    text = _THINKING.sub("", choice.message.content or "").strip()
+    if choice.finish_reason == "content_filter" or choice.message.refusal:
+        raise SummarizeError("the model refused to answer")
+    if not text:
+        raise SummarizeError("the LLM answered with an empty summary")
+    usage = answer.usage or _Usage()
+    return Completion(
+        text=text, tokens_in=usage.prompt_tokens or 0, tokens_out=usage.completion_tokens or 0
+    )

@@ -30,6 +30,7 @@ from arxiv_digest.summarize.llm import CredentialsRejected, LlmClient
 log = logging.getLogger(__name__)
 Progress = Callable[[SummaryStats, int], None]  # stats so far, papers to summarize
 Key = tuple[str, int]
+MAX_REASON = 300  # characters of a failure's reason kept in the report and the log
 FALLBACK_NOTES = {
     "fulltext": "Summary from the abstract: the full text could not be downloaded.",
     "file": "Summary from the abstract: the PDF could not be downloaded or uploaded.",
@@ -183,10 +184,8 @@ class Summarizer:
                 paper = jobs[job]
                 try:
                     summary = job.result()
-                except DigestError as exc:
-                    stats.failed += 1
-                    stats.failures.append(f"{paper.versioned_id}: {exc}")
-                    log.warning("summary of %s failed: %s", paper.versioned_id, exc)
+                except Exception as exc:  # one paper's failure, never the run's
+                    _record_failure(stats, paper, exc)
                 else:
                     found[_key(paper)] = summary
                     stats.made += 1
@@ -200,6 +199,24 @@ class Summarizer:
     def close(self) -> None:
         if self.llm is not None:
             self.llm.close()
+
+
+def _record_failure(stats: SummaryStats, paper: Paper, error: Exception) -> None:
+    """Counts one paper's failure and logs it in one line; it is retried next run.
+
+    Whatever went wrong (our errors, or a bug or library surprise on one odd paper), the
+    other papers and the digest must still come out: the traceback goes to the debug log.
+    """
+    if isinstance(error, DigestError):
+        reason = str(error)
+    else:
+        reason = f"unexpected {type(error).__name__}: {error}"
+        log.debug("summary of %s failed", paper.versioned_id, exc_info=error)
+    reason = " ".join(reason.split())  # one line in the log and the report
+    reason = reason if len(reason) <= MAX_REASON else reason[: MAX_REASON - 1] + "…"
+    stats.failed += 1
+    stats.failures.append(f"{paper.versioned_id}: {reason}")
+    log.warning("summary of %s failed: %s", paper.versioned_id, reason)
 
 
 def api_key_for(settings: Settings) -> str | None:
