@@ -6,6 +6,7 @@ import dataclasses
 import datetime as dt
 import email.utils
 import json
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -16,9 +17,10 @@ import pytest
 from lxml import etree
 
 from arxiv_digest.config import Settings
+from arxiv_digest.errors import PublishError
 from arxiv_digest.models import DigestEntry, PublishedDigest, RankedPaper
 from arxiv_digest.publish.content import SiteContent, _retained, load_content
-from arxiv_digest.publish.site import render_site
+from arxiv_digest.publish.site import render_site, write_site
 from arxiv_digest.store import Store
 from tests.conftest import MakeSettings, run_once
 
@@ -225,3 +227,89 @@ def test_empty_store_gives_an_empty_but_valid_site(make_settings: MakeSettings) 
     assert "No digest has been published yet" in files["index.html"].decode()
     assert feedparser.parse(files["rss.xml"]).entries == []
     assert dataclasses.is_dataclass(content)
+
+
+def rewrite(settings: Settings, site_dir: Path | None = None) -> list[str]:
+    with Store(settings.store.url) as store:
+        files = render_site(load_content(store, settings), settings)
+    return write_site(files, site_dir or Path(settings.output.site_dir))
+
+
+def test_temporaries_left_by_a_killed_write_are_removed_by_the_next(site: Settings) -> None:
+    root = Path(site.output.site_dir)
+    staging = root.parent / f".{root.name}.tmp"
+    staging.mkdir()
+    leftovers = [
+        root / ".index.html.k3j_x9a2.tmp",
+        root / "rss" / ".cs.AI.xml.abcd1234.tmp",
+        staging / ".feed.json.zz9_yy8x.tmp",
+    ]
+    for path in leftovers:
+        path.write_bytes(b"half a file")
+        path.chmod(0o600)
+    ours_not = [root / "notes.tmp", root / ".nojekyll", root / "CNAME"]
+    for path in ours_not:
+        path.write_text("the user's\n")
+    assert rewrite(site) == []  # nothing changed, yet the leftovers are gone
+    assert not any(path.exists() for path in leftovers)
+    assert all(path.exists() for path in ours_not)
+    assert not staging.exists()
+
+
+def test_no_temporary_file_is_ever_inside_the_site(
+    site: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fresh = tmp_path / "public" / "site"
+    real_replace = Path.replace
+    renamed: list[Path] = []
+
+    def watched(self: Path, target: Any) -> Path:
+        assert fresh.resolve() not in self.resolve().parents
+        assert [p for p in fresh.rglob("*") if p.name.endswith(".tmp")] == []
+        renamed.append(Path(target))
+        return real_replace(self, target)
+
+    monkeypatch.setattr(Path, "replace", watched)
+    written = rewrite(site, fresh)
+    assert len(renamed) == len(written) > 10
+    assert sorted(p.name for p in fresh.parent.iterdir()) == ["site"]  # no staging left
+    assert (fresh / "index.html").stat().st_mode & 0o777 == 0o644
+
+
+def test_without_a_staging_folder_the_site_is_still_written_whole(
+    site: Settings, tmp_path: Path
+) -> None:
+    fresh = tmp_path / "public" / "site"
+    fresh.parent.mkdir()
+    (fresh.parent / ".site.tmp").write_text("in the way")  # no staging folder possible
+    assert "index.html" in rewrite(site, fresh)
+    assert [p for p in fresh.rglob("*") if p.name.endswith(".tmp")] == []
+
+
+def test_a_site_folder_that_cannot_be_written_is_one_clear_error(
+    site: Settings, tmp_path: Path
+) -> None:
+    blocked = tmp_path / "blocked"
+    blocked.write_text("a file where the site should be")
+    with pytest.raises(PublishError) as error:
+        rewrite(site, blocked)
+    assert str(error.value) == f"cannot write to {blocked}: it is a file, not a folder"
+    nested = tmp_path / "nested"
+    nested.mkdir()
+    (nested / "archive").write_text("a file where a folder should be")
+    with pytest.raises(PublishError, match=r"archive") as error:
+        rewrite(site, nested)
+    assert "\n" not in str(error.value) and str(nested) in str(error.value)
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root may write into a read-only folder")
+def test_a_read_only_site_folder_is_one_clear_error(site: Settings, tmp_path: Path) -> None:
+    read_only = tmp_path / "read-only"
+    read_only.mkdir()
+    read_only.chmod(0o555)
+    try:
+        with pytest.raises(PublishError, match="Permission denied") as error:
+            rewrite(site, read_only / "site")
+        assert "\n" not in str(error.value)
+    finally:
+        read_only.chmod(0o755)

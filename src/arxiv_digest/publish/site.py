@@ -16,7 +16,7 @@ from arxiv_digest.config import Settings
 from arxiv_digest.models import Paper, PublishedDigest, Summary
 from arxiv_digest.publish import feeds
 from arxiv_digest.publish.content import Appearance, SiteContent
-from arxiv_digest.publish.files import write_atomic
+from arxiv_digest.publish.files import write_tree
 from arxiv_digest.publish.html import markdown_to_html
 from arxiv_digest.publish.readme import format_score
 
@@ -119,5 +119,9 @@ def render_site(content: SiteContent, settings: Settings) -> dict[str, bytes]:
 
 
 def write_site(files: dict[str, bytes], site_dir: Path) -> list[str]:
-    """Write every file atomically; returns the paths that changed."""
-    return [path for path, data in sorted(files.items()) if write_atomic(site_dir / path, data)]
+    """Write every file atomically; returns the paths that changed.
+
+    Nothing a static host would publish is ever half-written or a temporary: see
+    :func:`write_tree`. Any failure is one :class:`PublishError` line.
+    """
+    return write_tree(files, site_dir)
