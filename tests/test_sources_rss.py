@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections import Counter
 from dataclasses import replace
 
 import pytest
+from lxml import etree
 
 from arxiv_digest.errors import FeedError
-from arxiv_digest.sources.rss import merge_listings, parse_rss
+from arxiv_digest.match import Matcher
+from arxiv_digest.sources.rss import DC_NS, merge_listings, parse_rss
 from arxiv_digest.sources.text import split_arxiv_id, split_authors, tex_to_unicode
 from tests.conftest import fixture_bytes
 
@@ -137,3 +140,75 @@ def test_cross_listed_copy_never_replaces_the_new_one(combined_feed: bytes) -> N
     assert len(merged) == len(feed.papers)
     kept = next(p for p in merged if p.arxiv_id == "2604.21952")
     assert kept.announce_type == "new"
+
+
+def _stat_day_with(edit: dict[int, dict[str, str]]) -> bytes:
+    """The real stat feed of 2024-03-26, some items' fields replaced: {index: {tag: text}}."""
+    root = etree.fromstring(fixture_bytes("rss/stat_2024-03-26.xml"))
+    items = root.findall("channel/item")
+    for index, fields in edit.items():
+        for tag, text in fields.items():
+            element = items[index].find(tag)
+            assert element is not None, tag
+            element.text = text
+    return etree.tostring(root)
+
+
+WITHDRAWN = {
+    "{http://arxiv.org/schemas/atom}announce_type": "withdrawn",
+    "description": "arXiv:2403.15527v2 Announce Type: withdrawn \nAbstract: withdrawn",
+}
+NOT_ARXIV = {
+    "guid": "oai:example.org:conformal-42",
+    "description": "arXiv:conformal-42 Announce Type: new \nAbstract: an item from elsewhere",
+}
+
+
+def test_one_odd_item_costs_only_itself_with_one_counted_warning(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    body = _stat_day_with({0: WITHDRAWN, 1: NOT_ARXIV})
+    with caplog.at_level(logging.WARNING):
+        feed = parse_rss(body)
+    assert len(feed.papers) == 121
+    assert {"2403.15527", "2403.15670"}.isdisjoint(p.arxiv_id for p in feed.papers)
+    warnings = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(warnings) == 1
+    message = warnings[0].getMessage()
+    assert "skipped 2 of 123 RSS items" in message
+    assert "unknown announce type 'withdrawn'" in message and "conformal-42" in message
+
+
+def test_many_odd_items_still_make_one_warning(caplog: pytest.LogCaptureFixture) -> None:
+    body = _stat_day_with(dict.fromkeys(range(0, 100, 2), WITHDRAWN))
+    with caplog.at_level(logging.WARNING):
+        feed = parse_rss(body)
+    assert len(feed.papers) == 73
+    assert len([r for r in caplog.records if r.levelno >= logging.WARNING]) == 1
+    assert "skipped 50 of 123 RSS items" in caplog.text
+
+
+def test_a_feed_with_no_readable_item_is_an_error() -> None:
+    body = _stat_day_with(dict.fromkeys(range(123), WITHDRAWN))
+    with pytest.raises(FeedError, match="none of the 123 RSS items could be read"):
+        parse_rss(body)
+
+
+def test_tex_accents_in_titles_and_abstracts_become_letters_that_keywords_find() -> None:
+    title = 'Spectral gaps of the Schr\\"odinger operator with P\\"oschl--Teller potential'
+    abstract = (
+        "arXiv:2403.15527v1 Announce Type: new \nAbstract: L\\'evy flights and Erd\\H{o}s $\\alpha$"
+    )
+    feed = parse_rss(_stat_day_with({0: {"title": title, "description": abstract}}))
+    paper = feed.papers[0]
+    assert paper.title == "Spectral gaps of the Schrödinger operator with Pöschl--Teller potential"
+    assert paper.abstract == "Lévy flights and Erdős $\\alpha$"
+    assert Matcher(["Schrödinger", "Lévy"]).search(f"{paper.title} {paper.abstract}") == [
+        "Schrödinger",
+        "Lévy",
+    ]
+
+
+def test_double_encoded_author_names_are_repaired() -> None:
+    feed = parse_rss(_stat_day_with({0: {f"{{{DC_NS}}}creator": "JosÃ© RaÃºl, Aaditya Ramdas"}}))
+    assert feed.papers[0].authors == ("José Raúl", "Aaditya Ramdas")

@@ -12,8 +12,8 @@ from lxml import etree
 
 from arxiv_digest.errors import FeedError
 from arxiv_digest.models import Paper
-from arxiv_digest.sources.text import clean_text, split_arxiv_id
-from arxiv_digest.sources.xml import parse_xml
+from arxiv_digest.sources.text import clean_name, clean_prose, clean_text, split_arxiv_id
+from arxiv_digest.sources.xml import convert_each, parse_xml
 
 OAI = "{http://www.openarchives.org/OAI/2.0/}"
 META = "{http://arxiv.org/OAI/arXiv/}"
@@ -27,10 +27,11 @@ class OaiPage:
 
 def _author(el: etree._Element) -> str:
     parts = (el.findtext(f"{META}forenames"), el.findtext(f"{META}keyname"))
-    return clean_text(" ".join(p for p in parts if p))
+    return clean_name(" ".join(p for p in parts if p))
 
 
 def _record_to_paper(record: etree._Element) -> Paper | None:
+    """One record as a Paper, None for a deleted one; ValueError when it cannot be read."""
     meta = record.find(f"{OAI}metadata/{META}arXiv")
     if meta is None:  # a deleted record carries a header only
         return None
@@ -44,9 +45,9 @@ def _record_to_paper(record: etree._Element) -> Paper | None:
     return Paper(
         arxiv_id=arxiv_id,
         version=0,
-        title=clean_text(meta.findtext(f"{META}title")),
+        title=clean_prose(meta.findtext(f"{META}title")),
         authors=tuple(_author(a) for a in meta.iterfind(f"{META}authors/{META}author")),
-        abstract=clean_text(meta.findtext(f"{META}abstract")),
+        abstract=clean_prose(meta.findtext(f"{META}abstract")),
         primary_category=categories[0] if categories else "",
         categories=categories,
         announce_type="replace" if updated else "new",
@@ -64,13 +65,7 @@ def parse_oai(content: bytes, content_type: str = "") -> OaiPage:
         if code == "noRecordsMatch":
             return OaiPage(papers=(), resumption_token=None)
         raise FeedError(f"OAI-PMH {code}: {clean_text(error.text)}")
-    papers: list[Paper] = []
-    try:
-        for record in root.iterfind(f"{OAI}ListRecords/{OAI}record"):
-            paper = _record_to_paper(record)
-            if paper is not None:
-                papers.append(paper)
-    except ValueError as exc:
-        raise FeedError(f"unreadable OAI-PMH record: {exc}") from None
+    records = root.iterfind(f"{OAI}ListRecords/{OAI}record")
+    papers = convert_each(records, _record_to_paper, "OAI-PMH records")
     token = root.findtext(f"{OAI}ListRecords/{OAI}resumptionToken")
     return OaiPage(papers=tuple(papers), resumption_token=(token or "").strip() or None)

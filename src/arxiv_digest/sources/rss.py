@@ -21,8 +21,8 @@ from arxiv_digest.errors import FeedError
 from arxiv_digest.models import ANNOUNCE_TYPES, Paper, Validators
 from arxiv_digest.retry import Sleep
 from arxiv_digest.sources import http
-from arxiv_digest.sources.text import clean_text, split_arxiv_id, split_authors
-from arxiv_digest.sources.xml import parse_xml
+from arxiv_digest.sources.text import clean_prose, split_arxiv_id, split_authors
+from arxiv_digest.sources.xml import convert_each, parse_xml
 
 ARXIV_NS = "http://arxiv.org/schemas/atom"
 DC_NS = "http://purl.org/dc/elements/1.1/"
@@ -72,6 +72,7 @@ def _children(item: etree._Element) -> tuple[dict[str, str], list[str]]:
 
 
 def _item_to_paper(item: etree._Element, channel_date: dt.date | None) -> Paper:
+    """One item as a Paper; ValueError when it cannot be read (the caller skips it)."""
     fields, categories = _children(item)
     description = fields.get("description", "")
     match = _DESCRIPTION.match(description)
@@ -80,16 +81,16 @@ def _item_to_paper(item: etree._Element, channel_date: dt.date | None) -> Paper:
     announce = fields.get(_ANNOUNCE_TAG) or (match.group("type") if match else "new")
     announce = announce.strip()
     if announce not in ANNOUNCE_TYPES:
-        raise FeedError(f"item {arxiv_id}: unknown announce type {announce!r}")
+        raise ValueError(f"item {arxiv_id}: unknown announce type {announce!r}")
     announced = _rfc822_date(fields.get("pubDate")) or channel_date
     if announced is None:
-        raise FeedError(f"item {arxiv_id}: neither the item nor the channel has a date")
+        raise ValueError(f"item {arxiv_id}: neither the item nor the channel has a date")
     return Paper(
         arxiv_id=arxiv_id,
         version=version,
-        title=clean_text(fields.get("title")),
+        title=clean_prose(fields.get("title")),
         authors=split_authors(fields.get(_CREATOR_TAG, "")),
-        abstract=clean_text(match.group("abstract") if match else description),
+        abstract=clean_prose(match.group("abstract") if match else description),
         primary_category=categories[0] if categories else "",
         categories=tuple(categories),
         announce_type=announce,
@@ -98,7 +99,10 @@ def _item_to_paper(item: etree._Element, channel_date: dt.date | None) -> Paper:
 
 
 def parse_rss(content: bytes, content_type: str = "") -> RssFeed:
-    """Parse one arXiv RSS response; raise FeedError on anything that is not such a feed."""
+    """Parse one arXiv RSS response; raise FeedError on anything that is not such a feed.
+
+    Items that cannot be read are skipped with one counted warning (see ``convert_each``).
+    """
     root = parse_xml(content, content_type)
     channel = root.find("channel")
     if root.tag != "rss" or channel is None:
@@ -106,12 +110,9 @@ def parse_rss(content: bytes, content_type: str = "") -> RssFeed:
     channel_date = _rfc822_date(channel.findtext("pubDate")) or _rfc822_date(
         channel.findtext("lastBuildDate")
     )
-    papers: list[Paper] = []
-    for item in channel.iterfind("item"):
-        try:
-            papers.append(_item_to_paper(item, channel_date))
-        except ValueError as exc:
-            raise FeedError(f"unreadable feed item: {exc}") from None
+    papers = convert_each(
+        channel.iterfind("item"), lambda item: _item_to_paper(item, channel_date), "RSS items"
+    )
     return RssFeed(date=channel_date, papers=tuple(papers))
 
 

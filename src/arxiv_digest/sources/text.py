@@ -1,13 +1,25 @@
-"""Cleaning the text arXiv sends: whitespace, HTML entities, TeX accents, author lists."""
+"""Cleaning the text arXiv sends: whitespace, HTML entities, mojibake, TeX accents, authors.
+
+Titles and abstracts go through :func:`clean_prose`; author names through
+:func:`clean_name` (or :func:`split_authors` for the RSS feed's one string of names).
+
+TeX accents become letters (``Schr\\"odinger`` -> ``Schrödinger``) with a targeted
+converter, not a TeX-to-text pass over the whole text: math (``$\\alpha$``,
+``\\(x\\)``) and other commands (``\\cite``, ``\\emph{...}``) are kept as the TeX they are.
+"""
 
 from __future__ import annotations
 
 import html
+import logging
 import re
 import unicodedata
 from functools import lru_cache
 
+import ftfy
 from pylatexenc.latex2text import LatexNodes2Text
+
+log = logging.getLogger(__name__)
 
 _SPACES = re.compile(r"\s+")
 _NEEDS_CARE = re.compile(r"[(\[]|\sand\s")
@@ -15,6 +27,58 @@ _TEX_MARKUP = re.compile(r"[\\{}]")
 _NEW_ID = re.compile(r"^(\d{4}\.\d{4,5})(?:v(\d+))?$")
 _OLD_ID = re.compile(r"^([a-z-]+(?:\.[A-Z]{2})?/\d{7})(?:v(\d+))?$")
 _LATEX = LatexNodes2Text()
+
+# UTF-8 read as cp1252/latin-1 turns every non-ASCII letter into a lead character (Â..ô)
+# followed by what a continuation byte (0x80-0xBF) decodes to. Only texts holding such a
+# pair are handed to ftfy, which decides (it is far too slow to run on every abstract).
+_MOJIBAKE_HINT = re.compile(
+    "[\u00c2-\u00f4][\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192"
+    "\u02c6\u02dc\u2013\u2014\u2018-\u201a\u201c-\u201e\u2020-\u2022\u2026\u2030"
+    "\u2039\u203a\u20ac\u2122]"
+)
+
+# TeX accent commands -> Unicode combining marks.
+_SYMBOL_ACCENTS = {
+    "'": "\u0301",  # acute
+    "`": "\u0300",  # grave
+    "^": "\u0302",  # circumflex
+    '"': "\u0308",  # diaeresis
+    "~": "\u0303",  # tilde
+    "=": "\u0304",  # macron
+    ".": "\u0307",  # dot above
+}
+_LETTER_ACCENTS = {
+    "H": "\u030b",  # double acute (Erd\H{o}s)
+    "c": "\u0327",  # cedilla
+    "k": "\u0328",  # ogonek
+    "v": "\u030c",  # caron
+    "u": "\u0306",  # breve
+    "r": "\u030a",  # ring above
+    "d": "\u0323",  # dot below
+    "b": "\u0331",  # macron below
+    "t": "\u0361",  # tie over two letters (\t{oo})
+}
+_SPECIAL_LETTERS = {
+    "ss": "ß", "aa": "å", "AA": "Å", "ae": "æ", "AE": "Æ", "oe": "œ", "OE": "Œ",
+    "o": "ø", "O": "Ø", "l": "ł", "L": "Ł", "i": "ı", "j": "ȷ",
+}  # fmt: skip
+_BASE = r"\\[ij](?![A-Za-z])|[A-Za-z]"
+_SYMBOLS = re.escape("".join(_SYMBOL_ACCENTS))
+_LETTERS = "".join(_LETTER_ACCENTS)
+_SPECIALS = "|".join(sorted(_SPECIAL_LETTERS, key=len, reverse=True))
+_ACCENT = re.compile(
+    r"\\(?:"
+    # \'e \' e \'{e} \'\i \'{\i}: a symbol accent may touch its letter
+    rf"(?P<sym>[{_SYMBOLS}])\s*(?:\{{\s*(?P<a1>{_BASE})\s*\}}|(?P<a2>{_BASE}))"
+    # \H{o} \c c \t{oo}: a letter accent needs a brace or a space, or it is another command
+    rf"|(?P<let>[{_LETTERS}])(?:\s*\{{\s*(?P<a3>(?:{_BASE}){{1,2}})\s*\}}|\s+(?P<a4>{_BASE}))"
+    # \ss \o{} \AA ngstr: a letter on its own, not the start of a longer command (\omega)
+    rf"|(?P<spec>{_SPECIALS})(?![A-Za-z])(?:\{{\}}| (?=[a-z]))?"
+    r")"
+)
+# Math and the commands before a brace group are kept as they are.
+_MATH = re.compile(r"(?<!\\)\$\$.+?(?<!\\)\$\$|(?<!\\)\$.+?(?<!\\)\$|\\\(.+?\\\)|\\\[.+?\\\]", re.S)
+_COMMAND_BEFORE = re.compile(r"\\[A-Za-z]+\s*\Z")
 
 
 def clean_text(text: str | None) -> str:
@@ -26,6 +90,73 @@ def clean_text(text: str | None) -> str:
     return " ".join(text.split())
 
 
+def repair_mojibake(text: str) -> str:
+    """``JosÃ© RaÃºl`` (UTF-8 decoded twice) -> ``José Raúl``; other text is unchanged."""
+    if text.isascii() or not _MOJIBAKE_HINT.search(text):
+        return text
+    fixed: str = ftfy.fix_encoding(text)
+    if fixed != text:
+        log.info("repaired double-encoded UTF-8: %r -> %r", text[:60], fixed[:60])
+    return fixed
+
+
+def _accent_base(raw: str) -> str:
+    """The letter under an accent: ``\\i`` stands for an i whose dot the accent replaces."""
+    return raw[1] if raw.startswith("\\") else raw
+
+
+def _accented(match: re.Match[str]) -> str:
+    if match["spec"]:
+        return _SPECIAL_LETTERS[match["spec"]]
+    if match["sym"]:
+        mark, arg = _SYMBOL_ACCENTS[match["sym"]], match["a1"] or match["a2"]
+        return _accent_base(arg) + mark
+    mark, arg = _LETTER_ACCENTS[match["let"]], match["a3"] or match["a4"]
+    letters = [_accent_base(p) for p in re.findall(_BASE, arg)]
+    if len(letters) == 2:  # only \t takes two letters: the tie sits between them
+        return letters[0] + mark + letters[1] if match["let"] == "t" else match[0]
+    return letters[0] + mark
+
+
+def _convert_accents(text: str) -> str:
+    """Accent commands in text without math -> letters, with ``{\\"o}``'s braces dropped."""
+    out: list[str] = []
+    pos = 0
+    for match in _ACCENT.finditer(text):
+        start, end = match.span()
+        wrapped = (
+            start - 1 >= pos
+            and text[start - 1] == "{"
+            and text[end : end + 1] == "}"
+            and not _COMMAND_BEFORE.search(text, 0, start - 1)
+        )
+        if wrapped:  # {\"o}, not \emph{\"o}
+            start, end = start - 1, end + 1
+        out.append(text[pos:start])
+        out.append(_accented(match))
+        pos = end
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def tex_accents_to_unicode(text: str) -> str:
+    """``Erd\\H{o}s``, ``Schr\\"odinger``, ``{\\"u}``, ``\\ss`` -> letters (NFC); math untouched."""
+    if "\\" not in text:
+        return text
+    pieces = _MATH.split(text) if "$" in text or "\\(" in text or "\\[" in text else [text]
+    maths = _MATH.findall(text) if len(pieces) > 1 else []
+    converted = [_convert_accents(pieces[0])]
+    for math, piece in zip(maths, pieces[1:], strict=True):
+        converted.append(math)
+        converted.append(_convert_accents(piece))
+    return unicodedata.normalize("NFC", "".join(converted))
+
+
+def clean_prose(text: str | None) -> str:
+    """A title or an abstract as a reader should see it (math left as TeX)."""
+    return tex_accents_to_unicode(repair_mojibake(clean_text(text)))
+
+
 @lru_cache(maxsize=4096)
 def tex_to_unicode(name: str) -> str:
     """``S\\'ebastien`` -> ``Sébastien``; names without TeX markup are returned as they are."""
@@ -35,10 +166,15 @@ def tex_to_unicode(name: str) -> str:
     return unicodedata.normalize("NFC", _SPACES.sub(" ", converted).strip())
 
 
+def clean_name(name: str | None) -> str:
+    """One author name: whitespace, entities, mojibake and TeX accents fixed."""
+    return tex_to_unicode(repair_mojibake(clean_text(name)))
+
+
 def split_authors(creators: str) -> tuple[str, ...]:
     """Split an RSS author string on commas and " and ", never inside parentheses."""
     if not _NEEDS_CARE.search(creators):
-        return tuple(n for n in (tex_to_unicode(clean_text(p)) for p in creators.split(",")) if n)
+        return tuple(n for n in (clean_name(p) for p in creators.split(",")) if n)
     names: list[str] = []
     depth = 0
     current: list[str] = []
@@ -56,7 +192,7 @@ def split_authors(creators: str) -> tuple[str, ...]:
     result: list[str] = []
     for raw in names:
         for part in re.split(r"\s+and\s+(?![^()]*\))", raw.strip()):
-            name = tex_to_unicode(clean_text(part))
+            name = clean_name(part)
             if name:
                 result.append(name)
     return tuple(result)
