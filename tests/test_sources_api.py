@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
+from collections.abc import Callable
 from urllib.parse import parse_qs
 
 import pytest
+from lxml import etree
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from arxiv_digest import pipeline
 from arxiv_digest.errors import FeedError, FetchError
 from arxiv_digest.sources import http
+from arxiv_digest.sources.arxiv_api import ATOM as ATOM_NS
 from arxiv_digest.sources.arxiv_api import ApiClient, announcement_day, parse_api
-from arxiv_digest.sources.oai import parse_oai
+from arxiv_digest.sources.oai import META, OAI, parse_oai
 from arxiv_digest.store import Store
 from tests.conftest import MakeSettings, fixture_bytes
 
@@ -158,3 +162,164 @@ def test_a_revised_paper_counts_from_its_first_announcement() -> None:
     assert revised.announce_type == "new"
     # published 2012-06-15 (a Friday): announced Sunday night, in Monday's feed
     assert revised.announced == dt.date(2012, 6, 18)
+
+
+def _edited(relative: str, edit: Callable[[etree._Element], None]) -> bytes:
+    """A real fixture parsed, changed in place by ``edit(root)``, serialized again."""
+    root = etree.fromstring(fixture_bytes(relative))
+    edit(root)
+    return etree.tostring(root)
+
+
+def _set_text(root: etree._Element, path: str, index: int, text: str) -> None:
+    element = root.findall(path)[index]
+    element.text = text
+
+
+def test_one_unreadable_api_entry_is_skipped_with_a_counted_warning(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    body = _edited(
+        "api/query_all-nicotine_10entries.xml",
+        lambda root: _set_text(root, f"{ATOM_NS}entry/{ATOM_NS}id", 3, "http://arxiv.org/abs/nope"),
+    )
+    with caplog.at_level(logging.WARNING):
+        page = parse_api(body)
+    assert (len(page.papers), page.entries, page.total) == (9, 10, 58)
+    assert "2004.14943" not in {p.arxiv_id for p in page.papers}
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == [
+        "skipped 1 of 10 API entries that could not be read "
+        "(e.g. not an arXiv identifier: 'http://arxiv.org/abs/nope')"
+    ]
+
+
+def test_one_unreadable_oai_record_is_skipped_with_a_counted_warning(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    path = f"{OAI}ListRecords/{OAI}record/{OAI}metadata/{META}arXiv/{META}id"
+    body = _edited(
+        "oai/ListRecords_cs_lastpage_538records.xml",
+        lambda root: _set_text(root, path, 0, "not/an-id"),
+    )
+    with caplog.at_level(logging.WARNING):
+        page = parse_oai(body)
+    assert len(page.papers) == 537
+    assert "skipped 1 of 538 OAI-PMH records" in caplog.text
+
+
+def test_api_titles_abstracts_and_names_are_repaired_and_accented() -> None:
+    def edit(root: etree._Element) -> None:
+        _set_text(root, f"{ATOM_NS}entry/{ATOM_NS}author/{ATOM_NS}name", 0, "JosÃ© RaÃºl")
+        _set_text(root, f"{ATOM_NS}entry/{ATOM_NS}title", 0, "Schr\\\"odinger  and L\\'evy")
+        _set_text(root, f"{ATOM_NS}entry/{ATOM_NS}summary", 0, "P\\'{o}lya on $\\mathcal{O}(n^3)$")
+
+    first = parse_api(_edited("api/query_all-nicotine_10entries.xml", edit)).papers[0]
+    assert first.authors == ("José Raúl",)
+    assert first.title == "Schrödinger and Lévy"
+    assert first.abstract == "Pólya on $\\mathcal{O}(n^3)$"
+
+
+def test_cross_listed_papers_are_marked_cross_as_the_daily_feed_would() -> None:
+    body = fixture_bytes("api/query_all-nicotine_10entries.xml")
+    page = parse_api(body, monitored=["cond-mat.mes-hall", "q-bio"])
+    types = {p.arxiv_id: p.announce_type for p in page.papers}
+    # primary cond-mat.mes-hall, or in the monitored archive q-bio: new
+    assert {i for i, t in types.items() if t == "new"} == {
+        "1509.01687", "1206.3474", "2004.14943", "1902.05515", "0901.0089", "q-bio/0509018",
+        "0902.1417",
+    }  # fmt: skip
+    # primary physics.soc-ph, cs.CV, cs.AI: listed in a monitored category only as a cross-list
+    assert {i for i, t in types.items() if t == "cross"} == {
+        "2511.17570",
+        "2603.02047",
+        "2212.06330",
+    }
+
+
+def test_backfill_marks_cross_listed_papers_cross(
+    httpserver: HTTPServer, make_settings: MakeSettings
+) -> None:
+    httpserver.expect_request("/api/query").respond_with_data(
+        fixture_bytes("api/query_legacy-format_10entries.xml"), content_type=ATOM
+    )
+    settings = make_settings(categories=["cond-mat.mes-hall", "cond-mat.other"])
+    with http.make_client(settings.http) as client:
+        api = ApiClient(client, settings, sleep=FakeClock().sleep)
+        page = api.page(0)
+        papers = list(api.recent(dt.date(2013, 1, 1)))
+    new = {p.arxiv_id for p in page.papers if p.announce_type == "new"}
+    assert new == {"1201.4869", "1303.6954"}
+    assert len([p for p in page.papers if p.announce_type == "cross"]) == 8
+    assert {p.arxiv_id: p.announce_type for p in papers} == {
+        "1303.6954": "new",
+        "1312.6177": "cross",
+        "1412.6529": "cross",
+    }
+
+
+def _empty_page() -> bytes:
+    """A real API page with its entries taken out: totalResults still says 58."""
+
+    def drop_entries(root: etree._Element) -> None:
+        for entry in root.findall(f"{ATOM_NS}entry"):
+            root.remove(entry)
+
+    return _edited("api/query_all-nicotine_10entries.xml", drop_entries)
+
+
+def _serve_pages(httpserver: HTTPServer, answers: dict[str, list[bytes]]) -> list[str]:
+    """Each start index answers its list of bodies in turn (the last one repeats)."""
+    starts: list[str] = []
+
+    def handler(request: Request) -> Response:
+        start = parse_qs(request.query_string.decode())["start"][0]
+        starts.append(start)
+        bodies = answers.get(start) or answers["*"]
+        body = bodies.pop(0) if len(bodies) > 1 else bodies[0]
+        return Response(body, content_type=ATOM)
+
+    httpserver.expect_request("/api/query").respond_with_handler(handler)
+    return starts
+
+
+def test_an_empty_page_before_the_end_is_asked_again(
+    httpserver: HTTPServer, make_settings: MakeSettings, caplog: pytest.LogCaptureFixture
+) -> None:
+    nicotine = fixture_bytes("api/query_all-nicotine_10entries.xml")
+    starts = _serve_pages(httpserver, {"10": [_empty_page(), nicotine], "*": [nicotine]})
+    settings = make_settings(http={"retries": 2, "backoff": 5, "max_backoff": 60})
+    clock = FakeClock()
+    with http.make_client(settings.http) as client, caplog.at_level(logging.WARNING):
+        api = ApiClient(client, settings, sleep=clock.sleep, clock=clock.time)
+        papers = list(api.recent(dt.date(2000, 1, 1)))
+    assert starts == ["0", "10", "10", "20", "30", "40", "50"]
+    assert clock.sleeps == [3.0, 5.0, 3.0, 3.0, 3.0, 3.0]  # the page delay, one backoff
+    assert len(papers) == 60
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+
+
+def test_backfill_warns_how_much_is_missing_when_pages_stay_empty(
+    httpserver: HTTPServer, make_settings: MakeSettings, caplog: pytest.LogCaptureFixture
+) -> None:
+    nicotine = fixture_bytes("api/query_all-nicotine_10entries.xml")
+    starts = _serve_pages(httpserver, {"0": [nicotine], "*": [_empty_page()]})
+    settings = make_settings(
+        store={"url": "sqlite:///store.sqlite"},
+        http={"retries": 2, "backoff": 5, "max_backoff": 60},
+    )
+    clock = FakeClock()
+    with (
+        http.make_client(settings.http) as client,
+        Store(settings.store.url) as store,
+        caplog.at_level(logging.WARNING),
+    ):
+        count = pipeline.backfill(
+            settings, store, client, 10_000, today=dt.date(2026, 7, 17), sleep=clock.sleep
+        )
+    assert count == 10
+    assert starts == ["0", "10", "10", "10"]
+    assert 5.0 in clock.sleeps and 10.0 in clock.sleeps  # backoff 5 s, doubling
+    warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(warnings) == 1
+    assert "empty page at 10 of 58 results" in warnings[0]
+    assert "48 results were not fetched" in warnings[0]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -23,8 +23,8 @@ from arxiv_digest.config import Settings
 from arxiv_digest.errors import FeedError, FetchError
 from arxiv_digest.models import Paper
 from arxiv_digest.sources import http
-from arxiv_digest.sources.text import clean_text, split_arxiv_id
-from arxiv_digest.sources.xml import parse_xml
+from arxiv_digest.sources.text import clean_name, clean_prose, clean_text, split_arxiv_id
+from arxiv_digest.sources.xml import convert_each, parse_xml
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +41,7 @@ class ApiPage:
     total: int
     start: int
     papers: tuple[Paper, ...]
+    entries: int = 0  # entries on the page, readable or not: where the next page starts
 
 
 def _next_weekday(day: dt.date) -> dt.date:
@@ -70,7 +71,24 @@ def _timestamp(entry: etree._Element, tag: str) -> dt.datetime | None:
     return dt.datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
 
 
-def _entry_to_paper(entry: etree._Element) -> Paper:
+def primary_is_monitored(primary: str, monitored: Collection[str]) -> bool:
+    """``cs.AI`` is monitored by ``cs.AI`` and by the whole archive ``cs`` (as in ranking)."""
+    return primary in monitored or primary.split(".", 1)[0] in monitored
+
+
+def _announce_type(primary: str, monitored: Collection[str] | None) -> str:
+    """What the daily feed of the monitored categories called the first announcement.
+
+    A paper whose primary category is not monitored reached the query by a cross-listing:
+    the feed listed it as ``cross``. Without categories (a lookup by id) it is ``new``.
+    """
+    if monitored is None or primary_is_monitored(primary, monitored):
+        return "new"
+    return "cross"
+
+
+def _entry_to_paper(entry: etree._Element, monitored: Collection[str] | None = None) -> Paper:
+    """One entry as a Paper; ValueError when it cannot be read (the caller skips it)."""
     arxiv_id, version = split_arxiv_id(entry.findtext(f"{ATOM}id") or "")
     categories = tuple(term for c in entry.findall(f"{ATOM}category") if (term := c.get("term")))
     primary_el = entry.find(f"{ARXIV}primary_category")
@@ -81,16 +99,16 @@ def _entry_to_paper(entry: etree._Element) -> Paper:
     stamp = _timestamp(entry, "published") or _timestamp(entry, "updated")
     if stamp is None:
         raise ValueError(f"entry {arxiv_id} has no date")
-    authors = tuple(clean_text(a.findtext(f"{ATOM}name")) for a in entry.findall(f"{ATOM}author"))
+    authors = tuple(clean_name(a.findtext(f"{ATOM}name")) for a in entry.findall(f"{ATOM}author"))
     return Paper(
         arxiv_id=arxiv_id,
         version=version,
-        title=clean_text(entry.findtext(f"{ATOM}title")),
+        title=clean_prose(entry.findtext(f"{ATOM}title")),
         authors=tuple(a for a in authors if a),
-        abstract=clean_text(entry.findtext(f"{ATOM}summary")),
+        abstract=clean_prose(entry.findtext(f"{ATOM}summary")),
         primary_category=primary,
         categories=categories or ((primary,) if primary else ()),
-        announce_type="new",
+        announce_type=_announce_type(primary, monitored),
         announced=announcement_day(stamp),
     )
 
@@ -102,7 +120,12 @@ def _api_error(entry: etree._Element) -> str | None:
     return None
 
 
-def parse_api(content: bytes, content_type: str = "") -> ApiPage:
+def parse_api(
+    content: bytes, content_type: str = "", monitored: Collection[str] | None = None
+) -> ApiPage:
+    """One page of API results; ``monitored`` (the configured categories) tells which papers
+    were announced as ``new`` and which as ``cross``. Unreadable entries are skipped with one
+    counted warning."""
     root = parse_xml(content, content_type)
     if root.tag != f"{ATOM}feed":
         raise FeedError(f"expected an Atom feed from the arXiv API, got <{root.tag}>")
@@ -111,13 +134,13 @@ def parse_api(content: bytes, content_type: str = "") -> ApiPage:
         message = _api_error(entry)
         if message:
             raise FeedError(f"the arXiv API reported an error: {message}")
+    papers = tuple(convert_each(entries, lambda e: _entry_to_paper(e, monitored), "API entries"))
     try:
-        papers = tuple(_entry_to_paper(e) for e in entries)
         total = int(root.findtext(f"{OPENSEARCH}totalResults") or len(papers))
         start = int(root.findtext(f"{OPENSEARCH}startIndex") or 0)
     except ValueError as exc:
-        raise FeedError(f"unreadable API entry: {exc}") from None
-    return ApiPage(total=total, start=start, papers=papers)
+        raise FeedError(f"unreadable API page: {exc}") from None
+    return ApiPage(total=total, start=start, papers=papers, entries=len(entries))
 
 
 def category_query(categories: list[str]) -> str:
@@ -159,7 +182,7 @@ class ApiClient:
             accept_status=frozenset({400}),
             sleep=self.sleep,
         )
-        page = parse_api(response.content, response.content_type)
+        page = parse_api(response.content, response.content_type, self.settings.categories)
         if response.status == 400:
             raise FetchError("the arXiv API rejected the query (HTTP 400)")
         return page
@@ -180,17 +203,46 @@ class ApiClient:
         """The papers with these ids (a version suffix selects that version)."""
         return list(self._query({"id_list": ",".join(ids), "max_results": str(len(ids))}).papers)
 
+    def _page_with_entries(self, start: int, expected: int) -> ApiPage:
+        """The page at ``start``, asked again while arXiv answers it empty too early.
+
+        The API is known to return an empty page before ``totalResults`` now and then;
+        it is retried ``http.retries`` times, waiting ``http.backoff`` seconds, doubling.
+        """
+        policy = self.settings.http
+        page = self.page(start)
+        for attempt in range(policy.retries):
+            if page.entries or start >= max(expected, page.total):
+                break
+            wait = min(policy.backoff * 2**attempt, policy.max_backoff)
+            log.info("API page at %d came back empty; asking again in %.1f s", start, wait)
+            self.sleep(wait)
+            page = self.page(start)
+        return page
+
     def recent(self, since: dt.date) -> Iterator[Paper]:
         """Papers announced on or after ``since``, newest first, page by page."""
         start = 0
+        expected = 0  # totalResults as first announced: an empty page may claim 0
         while True:
-            page = self.page(start)
-            log.info("API page at %d: %d of %d entries", start, len(page.papers), page.total)
+            page = self._page_with_entries(start, expected)
+            expected = max(expected, page.total)
+            log.info("API page at %d: %d of %d entries", start, len(page.papers), expected)
             for paper in page.papers:
                 if paper.announced >= since:
                     yield paper
-            if not page.papers or page.papers[-1].announced < since:
+            if not page.entries:
+                if start < expected:
+                    log.warning(
+                        "the arXiv API kept answering an empty page at %d of %d results: "
+                        "stopped early, up to %d results were not fetched",
+                        start,
+                        expected,
+                        expected - start,
+                    )
                 return
-            start += len(page.papers)
-            if start >= page.total:
+            if page.papers and page.papers[-1].announced < since:
+                return
+            start += page.entries
+            if start >= expected:
                 return
