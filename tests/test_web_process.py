@@ -248,3 +248,38 @@ def test_page_in_chromium_summaries_expand_and_nothing_runs(
         assert problems == []  # no console message, failed request, or alert()
     finally:
         server.stop()
+
+
+def test_in_chromium_the_archive_leads_to_each_day_and_a_paper_page_runs_nothing(
+    browser: object, make_settings: MakeSettings, make_paper: object, tmp_path: Path
+) -> None:
+    settings = hostile_store(make_settings, make_paper)
+    server = Server(write_settings(settings, tmp_path / "browser-config.json"))
+    problems: list[str] = []
+    try:
+        page = browser.new_page()  # type: ignore[attr-defined]
+        page.on("console", lambda message: problems.append(f"{message.type}: {message.text}"))
+        page.on("pageerror", lambda error: problems.append(f"pageerror: {error}"))
+        page.on("dialog", lambda dialog: problems.append(f"dialog: {dialog.message}"))
+        page.on(
+            "response",
+            lambda r: problems.append(f"HTTP {r.status} {r.url}") if r.status >= 400 else None,
+        )
+        for archive in ("/archive", "/archive/"):
+            page.goto(server.url + archive)
+            page.locator("ul.archive a", has_text="2026-04-27").click()
+            page.wait_for_load_state()
+            assert page.url == f"{server.url}/archive/2026-04-27.html"
+            assert page.locator("h1").inner_text().endswith("2026-04-27")
+
+        response = page.goto(server.url + "/papers/2604.66666")
+        assert response is not None and response.status == 200
+        assert page.locator("h1").inner_text() == "<img src=x onerror=alert(1)>"
+        assert page.locator("main img").count() == 0 and page.locator("script").count() == 0
+        assert page.locator(".summary-body strong", has_text="Up").is_visible()
+        page.locator("table.appearances a", has_text="2026-04-27").click()
+        page.wait_for_load_state()
+        assert page.url == f"{server.url}/archive/2026-04-27.html"
+        assert problems == []
+    finally:
+        server.stop()
