@@ -166,6 +166,63 @@ class FakeLLM:
         return Handler
 
 
+class TrickleServer:
+    """A server that answers every GET or POST with a body sent one byte every 0.05 s.
+
+    A slow or stuck upstream as seen through a proxy: each read gets a byte in time, so only
+    a deadline on the whole request stops the client. ``requests`` counts the requests.
+    """
+
+    def __init__(self, size: int = 200, pause: float = 0.05) -> None:
+        self.size = size
+        self.pause = pause  # the fake server being slow, not test synchronisation
+        self.requests = 0
+        self.stopped = threading.Event()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def url(self, path: str = "/") -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}{path}"
+
+    def __enter__(self) -> TrickleServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stopped.set()
+        self._server.shutdown()
+        self._server.server_close()
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                fake.requests += 1
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(fake.size))
+                self.end_headers()
+                try:
+                    for _ in range(fake.size):
+                        if fake.stopped.wait(fake.pause):
+                            return
+                        self.wfile.write(b" ")
+                        self.wfile.flush()
+                except OSError:  # the client gave up and closed the connection
+                    return
+
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                self.do_GET()
+
+        return Handler
+
+
 def make_pdf(title: str, sections: list[tuple[str, str]]) -> bytes:
     """A PDF with known text: one page per section, headings on their own line."""
     pdf = FPDF()

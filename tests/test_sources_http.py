@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import httpx2
 import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
@@ -13,6 +14,7 @@ from arxiv_digest.retry import retry_after_seconds
 from arxiv_digest.sources import http
 from arxiv_digest.sources.rss import fetch_rss, parse_rss
 from tests.conftest import RSS_TYPE, MakeSettings, fixture_bytes
+from tests.fakes import TrickleServer
 
 SETTINGS = HttpSettings(retries=3, backoff=0.5, max_backoff=30, timeout=5)
 
@@ -100,6 +102,40 @@ def test_conditional_get_downloads_nothing_the_second_time(
         second, nothing = fetch_rss(client, settings, first.validators)
     assert nothing is None and second.not_modified and second.content == b""
     assert second.validators == Validators(etag='"v1"', last_modified=None)
+
+
+def test_a_trickling_response_fails_at_its_deadline() -> None:
+    # Each byte comes well within 0.5 s, so only a deadline on the whole request stops it.
+    settings = HttpSettings(retries=1, backoff=0, max_backoff=0, timeout=0.5)
+    with (
+        TrickleServer() as server,
+        http.make_client(settings) as client,
+        pytest.raises(FetchError) as info,
+    ):
+        http.get(client, server.url("/api/query"), settings, sleep=Sleeps())
+    assert "failed after 2 attempt(s)" in str(info.value)
+    assert "0.5 s deadline" in str(info.value)
+    assert isinstance(info.value.__cause__, httpx2.ReadTimeout)
+    assert server.requests == 2
+
+
+def test_the_rss_feed_has_a_deadline_too(make_settings: MakeSettings) -> None:
+    with TrickleServer() as server:
+        settings = make_settings(
+            categories=["cs.AI"],
+            arxiv={"rss_url": server.url("/rss")},
+            http={"timeout": 0.5, "retries": 2, "backoff": 0, "max_backoff": 0},
+        )
+        with http.make_client(settings.http) as client, pytest.raises(FetchError, match="dead"):
+            fetch_rss(client, settings)
+    assert server.requests == 3
+
+
+def test_a_fast_response_is_read_whole(httpserver: HTTPServer) -> None:
+    body = b"x" * 3_000_000  # many chunks, each checked against the deadline
+    httpserver.expect_request("/big").respond_with_data(body)
+    with http.make_client(SETTINGS) as client:
+        assert http.get(client, httpserver.url_for("/big"), SETTINGS).content == body
 
 
 @pytest.mark.parametrize(

@@ -3,12 +3,19 @@
 One function, :func:`get`, used by every source: timeouts, a User-Agent naming the tool,
 retries with exponential backoff and jitter that honour ``Retry-After`` on 429/503, and
 conditional requests (ETag / Last-Modified). After the last try it raises FetchError.
+
+Every client of ours (arXiv, PDFs, and the LLM's, see ``summarize/llm.py``) is a
+:class:`DeadlineClient`: its timeout is a deadline for the whole request, not httpx's
+per-read timeout, which a server trickling a byte now and then never trips.
 """
 
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import httpx2
 
@@ -42,13 +49,85 @@ class _RetryableStatus(Exception):
         self.response = response
 
 
+class _DeadlineStream(httpx2.SyncByteStream):
+    """A response body that raises ReadTimeout once its request's deadline has passed."""
+
+    def __init__(self, inner: httpx2.SyncByteStream, deadline: float, seconds: float) -> None:
+        self.inner = inner
+        self.deadline = deadline
+        self.seconds = seconds
+
+    def __iter__(self) -> Iterator[bytes]:
+        for chunk in self.inner:
+            _check(self.deadline, self.seconds)
+            yield chunk
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def _check(deadline: float, seconds: float) -> None:
+    if time.monotonic() > deadline:
+        raise httpx2.ReadTimeout(f"no complete response within the {seconds:g} s deadline")
+
+
+class DeadlineClient(httpx2.Client):
+    """An ``httpx2.Client`` whose ``deadline`` bounds each request from start to last byte.
+
+    Connecting, waiting for a pooled connection and each read are capped at the deadline
+    (httpx's own per-operation timeouts); the body is checked against it after every chunk,
+    so a response still arriving at the deadline fails with ``httpx2.ReadTimeout`` at the
+    next chunk, at most one read later. Redirects share their request's deadline. It is a
+    client rather than a transport wrapper so that httpx still builds its own transports,
+    proxies from the environment (HTTPS_PROXY, NO_PROXY) included.
+    """
+
+    def __init__(self, *, deadline: float, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.deadline = deadline
+
+    def send(
+        self,
+        request: httpx2.Request,
+        *,
+        stream: bool = False,
+        auth: Any = httpx2.USE_CLIENT_DEFAULT,
+        follow_redirects: Any = httpx2.USE_CLIENT_DEFAULT,
+    ) -> httpx2.Response:
+        deadline = time.monotonic() + self.deadline
+        self._cap_timeouts(request)
+        response = super().send(request, stream=True, auth=auth, follow_redirects=follow_redirects)
+        try:
+            _check(deadline, self.deadline)
+            assert isinstance(response.stream, httpx2.SyncByteStream)
+            response.stream = _DeadlineStream(response.stream, deadline, self.deadline)
+            if not stream:
+                response.read()
+        except BaseException:
+            response.close()
+            raise
+        return response
+
+    def _cap_timeouts(self, request: httpx2.Request) -> None:
+        """No single connect, pool wait or read may outlast the whole deadline."""
+        timeouts = request.extensions.get("timeout") or {}
+        request.extensions["timeout"] = {
+            phase: self.deadline
+            if timeouts.get(phase) is None
+            else min(timeouts[phase], self.deadline)
+            for phase in ("connect", "read", "write", "pool")
+        }
+
+
 def make_client(
     settings: HttpSettings, transport: httpx2.BaseTransport | None = None
 ) -> httpx2.Client:
+    """The client for arXiv and PDFs: ``settings.timeout`` is each request's deadline."""
     user_agent = (
         f"arxiv-digest/{__version__} (+https://github.com/arxiv-digest; {settings.contact})"
     )
-    return httpx2.Client(
+    return DeadlineClient(
+        deadline=settings.timeout,
         timeout=httpx2.Timeout(settings.timeout),
         headers={"User-Agent": user_agent},
         follow_redirects=True,

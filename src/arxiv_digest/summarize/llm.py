@@ -23,6 +23,7 @@ from pydantic import BaseModel, ValidationError
 from arxiv_digest.config import AISummarySettings, HttpSettings
 from arxiv_digest.errors import SummarizeError
 from arxiv_digest.retry import RetryPolicy, Sleep, retry_after_header, retrying
+from arxiv_digest.sources.http import DeadlineClient
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +77,15 @@ class _Answer(BaseModel):
     usage: _Usage | None = None
 
 
+def _deadline_client(seconds: float) -> httpx2.Client:
+    """The SDK's HTTP client, with ``ai_summary.timeout`` as a deadline for each call.
+
+    Without it the SDK's timeout is httpx's per-read one: a provider or proxy trickling
+    its answer could hold a worker for ever. Redirects followed, as the SDK's default does.
+    """
+    return DeadlineClient(deadline=seconds, timeout=httpx2.Timeout(seconds), follow_redirects=True)
+
+
 def _parse_answer(response: httpx2.Response) -> _Answer:
     try:
         return _Answer.model_validate_json(response.content)
@@ -124,7 +134,7 @@ class LlmClient:
             base_url=settings.base_url,
             timeout=settings.timeout,
             max_retries=0,  # ours below: logged, capped, testable
-            http_client=http_client,
+            http_client=http_client or _deadline_client(settings.timeout),
         )
 
     def _call(self, what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
