@@ -93,7 +93,12 @@ class ArxivEndpoints(_Section):
 
 
 class HttpSettings(_Section):
-    timeout: float = Field(30.0, gt=0, description="Seconds before one request gives up.")
+    timeout: float = Field(
+        30.0,
+        gt=0,
+        description="Deadline in seconds for one whole request (connecting to the last byte); "
+        "past it the request fails as a timeout and is retried.",
+    )
     retries: int = Field(4, ge=0, le=10, description="Extra attempts after a failed request.")
     backoff: float = Field(2.0, ge=0, description="First retry delay in seconds; doubles.")
     max_backoff: float = Field(120.0, ge=0, description="Longest wait between two attempts.")
@@ -193,7 +198,12 @@ class AISummarySettings(_Section):
     )
     temperature: float = Field(0.3, ge=0, le=2, description="Sampling temperature.")
     max_output_tokens: int = Field(4096, ge=64, description="Longest summary, in tokens.")
-    timeout: float = Field(300.0, gt=0, description="Seconds before one LLM call gives up.")
+    timeout: float = Field(
+        300.0,
+        gt=0,
+        description="Deadline in seconds for one whole LLM call (connecting to the last byte "
+        "of the answer); past it the call fails as a timeout and is retried.",
+    )
     retries: int = Field(4, ge=0, le=10, description="Extra attempts after a failed LLM call.")
     pdf_delay: float = Field(1.0, ge=0, description="Seconds between two PDF downloads from arXiv.")
     price_input_per_1k: float = Field(0.0, ge=0, description="Price of 1,000 input tokens.")
