@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from typing import Any
 
 from sqlalchemy import Engine, select
 from sqlalchemy.exc import SQLAlchemyError
@@ -11,7 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from arxiv_digest.errors import StoreError
 from arxiv_digest.models import Summary
 from arxiv_digest.store import schema
-from arxiv_digest.store.rows import summary_from_row, upsert
+from arxiv_digest.store.rows import summary_from_row, upsert, utc
 
 
 class SummaryQueries:
@@ -21,6 +22,27 @@ class SummaryQueries:
         self, papers: Iterable[tuple[str, int]], model: str, prompt_hash: str, input_mode: str
     ) -> dict[tuple[str, int], Summary]:
         """Summaries already paid for, by (arXiv id, version)."""
+        rows = self._cached_rows(papers, model, prompt_hash, input_mode)
+        return {key: summary_from_row(row) for key, row in rows.items()}
+
+    def fallback_times(
+        self, papers: Iterable[tuple[str, int]], model: str, prompt_hash: str, input_mode: str
+    ) -> dict[tuple[str, int], dt.datetime]:
+        """When each cached summary with a note (made from the abstract because the full text
+        was unavailable) was saved, in UTC: the summarizer retries the full text while recent.
+        Replacing one by a full-text summary clears its note, so it is not retried again."""
+        rows = self._cached_rows(papers, model, prompt_hash, input_mode, with_note=True)
+        return {key: utc(row["created_at"]) for key, row in rows.items()}
+
+    def _cached_rows(
+        self,
+        papers: Iterable[tuple[str, int]],
+        model: str,
+        prompt_hash: str,
+        input_mode: str,
+        *,
+        with_note: bool = False,
+    ) -> dict[tuple[str, int], Any]:
         wanted = set(papers)
         if not wanted:
             return {}
@@ -31,14 +53,15 @@ class SummaryQueries:
             c.input_mode == input_mode,
             c.arxiv_id.in_(sorted({arxiv_id for arxiv_id, _ in wanted})),
         )
+        if with_note:
+            query = query.where(c.note != "")
         with self.engine.connect() as conn:
             rows = conn.execute(query).mappings().all()
-        found = {}
-        for row in rows:
-            key = (row["arxiv_id"], row["version"])
-            if key in wanted:
-                found[key] = summary_from_row(row)
-        return found
+        return {
+            (row["arxiv_id"], row["version"]): row
+            for row in rows
+            if (row["arxiv_id"], row["version"]) in wanted
+        }
 
     def save_summary(self, summary: Summary, prompt_hash: str, created_at: dt.datetime) -> None:
         row = {

@@ -5,6 +5,9 @@
 * One thread downloads PDFs in rank order, ``pdf_delay`` seconds apart (polite to arXiv);
   ``max_workers`` threads call the LLM, each taking the next paper whose PDF is ready.
 * One paper failing never blocks the others; it is counted, reported and retried next run.
+* A summary made from the abstract because the PDF was unavailable (it carries a note) is
+  shown, and for ``FULLTEXT_RETRY_DAYS`` after it was made each run downloads the PDF again;
+  only if that works is the LLM asked again, and the full-text summary replaces it.
 """
 
 from __future__ import annotations
@@ -31,10 +34,17 @@ log = logging.getLogger(__name__)
 Progress = Callable[[SummaryStats, int], None]  # stats so far, papers to summarize
 Key = tuple[str, int]
 MAX_REASON = 300  # characters of a failure's reason kept in the report and the log
+# Long enough to outlast an arXiv hiccup, short enough that a PDF that never comes (withdrawn,
+# too big) stops costing a download per run; the LLM is only paid when the full text came.
+FULLTEXT_RETRY_DAYS = 3
 FALLBACK_NOTES = {
     "fulltext": "Summary from the abstract: the full text could not be downloaded.",
     "file": "Summary from the abstract: the PDF could not be downloaded or uploaded.",
 }
+
+
+class _StillNoFullText(SummarizeError):
+    """A full-text retry whose PDF failed again: nothing to ask the LLM."""
 
 
 def _key(paper: Paper) -> Key:
@@ -95,9 +105,13 @@ class Summarizer:
     # -- one paper ---------------------------------------------------------------------------
 
     def _messages(
-        self, paper: Paper, pdf: Future[bytes] | None
+        self, paper: Paper, pdf: Future[bytes] | None, fulltext_only: bool
     ) -> tuple[list[dict[str, str]], str, str | None]:
-        """The request, the note to show with the summary, and an uploaded file's id."""
+        """The request, the note to show with the summary, and an uploaded file's id.
+
+        Without the full text it falls back to the abstract, unless ``fulltext_only`` (the
+        paper already has a summary from its abstract): then it raises _StillNoFullText.
+        """
         system = {"role": "system", "content": self.instructions}
         mode = self.config.input
         if mode == "abstract" or pdf is None:
@@ -114,6 +128,8 @@ class Summarizer:
         except (DigestError, OSError) as exc:
             if isinstance(exc, CredentialsRejected):
                 raise
+            if fulltext_only:
+                raise _StillNoFullText(str(exc)) from None
             log.warning(
                 "%s: full text unavailable (%s); summarizing the abstract", paper.versioned_id, exc
             )
@@ -124,13 +140,15 @@ class Summarizer:
     def _user(paper: Paper, label: str, body: str) -> dict[str, str]:
         return {"role": "user", "content": prompt.paper_message(paper, label, body)}
 
-    def _summarize_one(self, paper: Paper, pdf: Future[bytes] | None) -> Summary:
+    def _summarize_one(
+        self, paper: Paper, pdf: Future[bytes] | None, fulltext_only: bool = False
+    ) -> Summary:
         if self._rejected:
             raise SummarizeError(self._rejected)
         assert self.llm is not None
         file_id = None
         try:
-            messages, note, file_id = self._messages(paper, pdf)
+            messages, note, file_id = self._messages(paper, pdf, fulltext_only)
             completion = self.llm.complete(messages)
         except CredentialsRejected as exc:
             self._rejected = str(exc)
@@ -160,63 +178,104 @@ class Summarizer:
             + tokens_out / 1000 * self.config.price_output_per_1k
         )
 
+    def _fulltext_retries(self, found: dict[Key, Summary]) -> set[Key]:
+        """Cached summaries from the abstract, recent enough to try their full text again."""
+        if self.llm is None or self.config.input == "abstract" or not found:
+            return set()
+        since = self.clock() - dt.timedelta(days=FULLTEXT_RETRY_DAYS)
+        saved = self.store.fallback_times(
+            list(found), self.config.model, self.prompt_hash, self.config.input
+        )
+        return {key for key, when in saved.items() if when >= since}
+
     def summarize(
         self, papers: Sequence[Paper], on_progress: Progress | None = None
     ) -> tuple[dict[Key, Summary], SummaryStats]:
         """Summaries for ``papers``: from the cache, else from the LLM when one is set."""
         found = self.cached(papers)
-        stats = SummaryStats(cached=len(found))
-        missing = [p for p in dict.fromkeys(papers) if _key(p) not in found]
-        if not missing or self.llm is None:
+        retry = self._fulltext_retries(found)
+        stats = SummaryStats(cached=len(found) - len(retry))
+        todo = [p for p in dict.fromkeys(papers) if _key(p) not in found or _key(p) in retry]
+        if not todo or self.llm is None:
             return found, stats
+        if retry:
+            log.info("trying the full text again for %d paper(s)", len(retry))
+        self._run(todo, retry, found, stats, on_progress)
+        stats.cost = self._cost(stats.tokens_in, stats.tokens_out)
+        return found, stats
+
+    def _run(
+        self,
+        todo: list[Paper],
+        retry: set[Key],
+        found: dict[Key, Summary],
+        stats: SummaryStats,
+        on_progress: Progress | None,
+    ) -> None:
+        """Summarizes ``todo`` (adding to ``found`` and ``stats``): PDFs ahead, LLM in a pool."""
         needs_pdf = self.config.input != "abstract"
         with (
             ThreadPoolExecutor(1, thread_name_prefix="pdf") as downloads,
             ThreadPoolExecutor(self.config.max_workers, thread_name_prefix="llm") as calls,
         ):
-            pdfs = (
-                {_key(p): downloads.submit(self.pdfs.fetch, p) for p in missing}
-                if needs_pdf
-                else {}
-            )
-            jobs = {calls.submit(self._summarize_one, p, pdfs.get(_key(p))): p for p in missing}
+            pdfs = {_key(p): downloads.submit(self.pdfs.fetch, p) for p in todo if needs_pdf}
+            jobs = {
+                calls.submit(self._summarize_one, p, pdfs.get(_key(p)), _key(p) in retry): p
+                for p in todo
+            }
             for job in as_completed(jobs):
                 paper = jobs[job]
                 try:
                     summary = job.result()
                 except Exception as exc:  # one paper's failure, never the run's
-                    _record_failure(stats, paper, exc)
+                    if _key(paper) in retry:
+                        _keep_fallback(stats, paper, exc)
+                    else:
+                        _record_failure(stats, paper, exc)
                 else:
                     found[_key(paper)] = summary
                     stats.made += 1
                     stats.tokens_in += summary.tokens_in
                     stats.tokens_out += summary.tokens_out
                 if on_progress:
-                    on_progress(stats, len(missing))
-        stats.cost = self._cost(stats.tokens_in, stats.tokens_out)
-        return found, stats
+                    on_progress(stats, len(todo))
 
     def close(self) -> None:
         if self.llm is not None:
             self.llm.close()
 
 
-def _record_failure(stats: SummaryStats, paper: Paper, error: Exception) -> None:
-    """Counts one paper's failure and logs it in one line; it is retried next run.
+def _reason(paper: Paper, error: Exception) -> str:
+    """Why one paper's summary failed, on one short line (the traceback goes to debug).
 
     Whatever went wrong (our errors, or a bug or library surprise on one odd paper), the
-    other papers and the digest must still come out: the traceback goes to the debug log.
+    other papers and the digest must still come out.
     """
     if isinstance(error, DigestError):
         reason = str(error)
     else:
         reason = f"unexpected {type(error).__name__}: {error}"
         log.debug("summary of %s failed", paper.versioned_id, exc_info=error)
-    reason = " ".join(reason.split())  # one line in the log and the report
-    reason = reason if len(reason) <= MAX_REASON else reason[: MAX_REASON - 1] + "…"
+    reason = " ".join(reason.split())
+    return reason if len(reason) <= MAX_REASON else reason[: MAX_REASON - 1] + "…"
+
+
+def _record_failure(stats: SummaryStats, paper: Paper, error: Exception) -> None:
+    """Counts one paper's failure and logs it; nothing is cached, so the next run retries."""
+    reason = _reason(paper, error)
     stats.failed += 1
     stats.failures.append(f"{paper.versioned_id}: {reason}")
     log.warning("summary of %s failed: %s", paper.versioned_id, reason)
+
+
+def _keep_fallback(stats: SummaryStats, paper: Paper, error: Exception) -> None:
+    """A full-text retry that did not work out: the cached summary from the abstract stays."""
+    stats.cached += 1
+    log.warning(
+        "%s: no full-text summary this time (%s); keeping the summary from the abstract",
+        paper.versioned_id,
+        _reason(paper, error),
+    )
 
 
 def api_key_for(settings: Settings) -> str | None:
