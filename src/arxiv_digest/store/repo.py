@@ -25,6 +25,7 @@ from arxiv_digest.errors import RunInProgress, StoreError
 from arxiv_digest.models import Paper, RankedPaper, RunReport, Validators
 from arxiv_digest.store import schema
 from arxiv_digest.store.lock import exclusive_run
+from arxiv_digest.store.papers import PaperQueries
 from arxiv_digest.store.published import PublicationQueries
 from arxiv_digest.store.rows import one_line, paper_from_row, paper_row, upsert, utc
 from arxiv_digest.store.summaries import SummaryQueries
@@ -64,7 +65,7 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 
 
 @_report_database_errors
-class Store(SummaryQueries, PublicationQueries):
+class Store(SummaryQueries, PublicationQueries, PaperQueries):
     """The history of everything arxiv-digest has seen and published."""
 
     def __init__(self, url: str) -> None:
@@ -317,26 +318,6 @@ class Store(SummaryQueries, PublicationQueries):
                 streak = streak.where(r.id > last_other)
             value: dt.datetime | None = conn.scalar(streak)
         return utc(value) if value is not None else None
-
-    def paper(self, arxiv_id: str) -> Paper | None:
-        """The latest stored version of a paper, with its latest announcement (or, for a
-        paper looked up by id and never announced, the date its source gave)."""
-        p, a = schema.papers, schema.announcements
-        announced = func.coalesce(a.c.announced, p.c.listed_on)
-        query = (
-            select(
-                p,
-                announced.label("announced"),
-                func.coalesce(a.c.announce_type, p.c.listed_as, "new").label("announce_type"),
-            )
-            .outerjoin(a, (a.c.arxiv_id == p.c.arxiv_id) & (a.c.version == p.c.version))
-            .where(p.c.arxiv_id == arxiv_id, announced.is_not(None))
-            .order_by(p.c.version.desc(), announced.desc())
-            .limit(1)
-        )
-        with self.engine.connect() as conn:
-            row = conn.execute(query).mappings().first()
-        return paper_from_row(row) if row else None
 
     def last_run(self) -> dict[str, Any] | None:
         runs = self.runs(1)

@@ -23,7 +23,6 @@ from arxiv_digest.models import Paper
 from arxiv_digest.publish.content import SiteContent, appearances, load_content
 from arxiv_digest.publish.site import paper_page, render_site
 from arxiv_digest.store import Store
-from arxiv_digest.store.papers import paper_version
 
 log = logging.getLogger(__name__)
 
@@ -132,11 +131,7 @@ class SiteCache:
         page = self._paper_pages.get(key)
         if page is not None:
             return page
-        paper = (
-            paper_version(self.store.engine, arxiv_id, version)
-            if version
-            else self.store.paper(arxiv_id)
-        )
+        paper = self.store.paper(arxiv_id, version)
         if paper is None:
             return None
         page = self._render_paper(snapshot, paper)
