@@ -2,61 +2,392 @@
 
 Two modes:
 
-``word`` (default)
-    Case-insensitive whole words and phrases. A term also matches its plural (``LLM`` ->
-    ``LLMs``) and is bounded by non-word characters (``LLM-based`` matches, ``dLLM`` does
-    not; ``RL`` never matches ``world``). In phrases, spaces and hyphens match each other
-    (``speculative decoding`` = ``speculative-decoding``).
 ``substring``
-    The original bot: ``term.lower() in text.lower()``.
+    The original bot: ``term.lower() in text.lower()``, nothing more.
+``word`` (default)
+    What a reader means by the term, not more. Case-insensitive whole words and phrases,
+    bounded by non-word characters (``LLM-based`` matches ``LLM``, ``dLLM`` does not; ``RL``
+    never matches ``world``), and:
+
+    * **Singular and plural, both ways**: -s, -es after s/x/z/ch/sh, -y/-ies (``policy`` =
+      ``policies``), -sis/-ses (``analysis`` = ``analyses``) and a table of Latin and Greek
+      plurals (``matrix``/``matrices``, ``criterion``/``criteria``, ``radius``/``radii``;
+      see :data:`IRREGULAR_PLURALS`). No other endings: ``Rat`` does not match ``rates``.
+      ``data`` is a mass noun here (it does not match ``datum``), and so are ``news``,
+      ``dynamics``, ``physics``... (:data:`NOT_PLURALS`). In a phrase, only the last
+      word takes these forms (``large language models`` = ``large language model``).
+    * **Compounds**: in a phrase, a space, a hyphen or nothing join the words
+      (``multi-agent`` = ``multi agent`` = ``multiagent``); a one-word term also matches
+      the text's hyphenated spelling in two halves (``multiagent`` matches
+      ``multi-agent``, not ``multi agent``: splitting a word needs a dictionary). A term
+      written with a hyphen that ends in -ing or -ed also matches the same compound's other
+      regular verb forms (``fine-tuning`` matches ``fine-tuned``, ``fine-tune``,
+      ``fine-tunes``); one-word and spaced terms do not (``training`` does not match
+      ``trained``).
+    * **Accents and apostrophes** are folded on both sides (``Schrödinger`` =
+      ``Schrodinger``; a term with ä/ö/ü also matches its German spelling ``Schroedinger``;
+      ``Shor's`` = ``Shor’s``).
+    * **Acronyms**: a one-word term in capitals (two or more, ``US``, ``GO``, ``GAN``,
+      ``LLM``, ``FP8``; a trailing lower-case ``s`` is its plural: ``LLMs``) matches a word
+      spelled the same ignoring case, with an optional lower-case plural ``s`` when the
+      term ends with a letter, provided the word keeps at least two capitals and is not a
+      chemical formula. At most one capital is how ordinary words are written (``us``,
+      ``Us`` at a sentence start, ``goes``), while acronyms keep their capitals even when
+      some letters are lower-case (``MoE``, ``LoRA``). A mixed-case word that reads as a
+      sequence of element symbols is a formula (``GaN`` = Ga + N, gallium nitride; but
+      ``MoE`` is not: there is no element E). ``AdS`` ends in a capital S, which is not a
+      plural, so it is not ``AD``. Phrases and other terms stay case-insensitive.
 
 Word mode is fast because most terms are one word: the text is split into its set of words
-once and each such term is a few set lookups (the word, its plurals). Phrases and terms
-with punctuation are checked with their own regex, only when all their words occur.
+once and each such term is a few set lookups (its forms precomputed). Acronyms look at the
+spelling of the few words that pass the lookup; phrases and terms with punctuation are
+checked with their own regex, only when their words occur. Accents are folded only in
+non-ASCII text, hyphenated compounds found only around hyphens.
 """
 
 from __future__ import annotations
 
+import codecs
 import re
-from collections.abc import Sequence
+import unicodedata
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 MatchMode = Literal["word", "substring"]
 _WORD = re.compile(r"\w+")
-# ASCII characters that are not \w, mapped to spaces: on ASCII text, str.split() then gives
-# exactly the words _WORD finds, about twice as fast.
+# ASCII characters that are not \w, mapped to spaces: on ASCII text (every text, once
+# folded), str.split() then gives exactly the words _WORD finds, about twice as fast.
 _ASCII_NON_WORD = str.maketrans({c: " " for c in map(chr, range(128)) if not re.match(r"\w", c)})
 _JOINER = r"[\s\-\u2010\u2011\u2012\u2013]+"
+_COMPOUND = re.compile(r"\w+(?:-\w+)+")
+
+# Letters NFKD does not decompose, apostrophes and hyphens: what a plain keyboard types.
+_FOLD = {
+    "ß": "ss", "ø": "o", "Ø": "O", "ł": "l", "Ł": "L", "æ": "ae", "Æ": "AE", "œ": "oe",
+    "Œ": "OE", "đ": "d", "Đ": "D", "ı": "i", "’": "'", "‘": "'", "ʼ": "'", "′": "'",
+    "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-",
+}  # fmt: skip
+_GERMAN = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue"})
+
+IRREGULAR_PLURALS = {
+    "matrix": "matrices", "index": "indices", "vertex": "vertices", "simplex": "simplices",
+    "appendix": "appendices", "cortex": "cortices", "apex": "apices", "axis": "axes",
+    "criterion": "criteria", "phenomenon": "phenomena", "automaton": "automata",
+    "polyhedron": "polyhedra", "radius": "radii", "nucleus": "nuclei", "locus": "loci",
+    "focus": "foci", "stimulus": "stimuli", "modulus": "moduli", "torus": "tori",
+    "annulus": "annuli", "fungus": "fungi", "corpus": "corpora", "genus": "genera",
+    "spectrum": "spectra", "maximum": "maxima", "minimum": "minima", "optimum": "optima",
+    "extremum": "extrema", "quantum": "quanta", "curriculum": "curricula", "stratum": "strata",
+    "formula": "formulae", "antenna": "antennae", "schema": "schemata", "child": "children",
+    "mouse": "mice", "man": "men", "woman": "women", "foot": "feet", "tooth": "teeth",
+    "leaf": "leaves", "half": "halves",
+}  # fmt: skip
+_IRREGULAR_SINGULARS = {plural: singular for singular, plural in IRREGULAR_PLURALS.items()}
+# Words ending in s that are not plurals: "news" must not match "new", "dynamics" not
+# "dynamic" (an adjective in "dynamic programming").
+_NOT_PLURALS_TEXT = (
+    "news means series species lens bias gas chaos ethics physics economics robotics "
+    "statistics linguistics electronics optics mechanics graphics semantics acoustics "
+    "analytics logistics politics informatics photonics kinematics"
+)
+NOT_PLURALS = frozenset(_NOT_PLURALS_TEXT.split())
+_NOT_PLURAL_ENDINGS = ("dynamics", "omics", "matics")
+
+_PERIODIC_TABLE = (
+    "H He Li Be B C N O F Ne Na Mg Al Si P S Cl Ar K Ca Sc Ti V Cr Mn Fe Co Ni Cu Zn Ga Ge "
+    "As Se Br Kr Rb Sr Y Zr Nb Mo Tc Ru Rh Pd Ag Cd In Sn Sb Te I Xe Cs Ba La Ce Pr Nd Pm Sm "
+    "Eu Gd Tb Dy Ho Er Tm Yb Lu Hf Ta W Re Os Ir Pt Au Hg Tl Pb Bi Po At Rn Fr Ra Ac Th Pa U "
+    "Np Pu Am Cm Bk Cf Es Fm Md No Lr Rf Db Sg Bh Hs Mt Ds Rg Cn Nh Fl Mc Lv Ts Og"
+)
+_ELEMENTS = frozenset(_PERIODIC_TABLE.split())
 
 
-def _term_regex(term: str) -> re.Pattern[str]:
-    parts = [p for p in re.split(_JOINER, term.strip()) if p]
-    body = _JOINER.join(re.escape(p) for p in parts)
-    if term[-1:].isalpha():
-        body += "(?:e?s)?"
-    return re.compile(rf"(?<!\w){body}(?!\w)", re.IGNORECASE)
+@lru_cache(maxsize=4096)
+def _fold_run(run: str) -> str:
+    """ASCII for a run of non-ASCII characters: accents dropped (é -> e), special letters
+    spelled out (ß -> ss), other letters kept as words by their code (α -> _3b1_),
+    anything else (dashes, quotes, math symbols) a space."""
+    out: list[str] = []
+    for char in run:
+        if char in _FOLD:
+            out.append(_FOLD[char])
+            continue
+        for part in unicodedata.normalize("NFKD", char):
+            if part.isascii():
+                out.append(part)
+            elif part.isalnum():
+                out.append("".join(f"_{ord(c):x}_" for c in part.lower()))
+            elif not unicodedata.combining(part):
+                out.append(" ")
+    return "".join(out)
 
 
-@dataclass(frozen=True, slots=True)
-class _WordTerm:
-    index: int
-    words: tuple[str, ...]  # lower-cased words of the term
-    single: bool  # one plain word: a set lookup decides
-    forms: tuple[str, ...]  # the text words that stand for it: llm, llms, llmes
-    pattern: re.Pattern[str]
+def _fold_error(error: UnicodeError) -> tuple[str, int]:
+    if not isinstance(error, UnicodeEncodeError):
+        raise error
+    return _fold_run(error.object[error.start : error.end]), error.end
+
+
+# The ASCII encoder finds the non-ASCII runs in C and hands only those to _fold_run: ten
+# times faster than a str.translate or a regex over the whole text.
+codecs.register_error("arxiv_digest.fold", _fold_error)
+
+
+def fold(text: str) -> str:
+    """The text in ASCII for matching (see :func:`_fold_run`); case is kept."""
+    if text.isascii():
+        return text
+    return text.encode("ascii", "arxiv_digest.fold").decode("ascii")
+
+
+# Plural rules, written as "which lemmas take which ending" so that both directions are
+# the same relation: a word matches a term when they share a lemma.
+def _takes_ies(lemma: str) -> bool:
+    return len(lemma) >= 3 and lemma.endswith("y") and lemma[-2] not in "aeiou"
+
+
+def _takes_es(lemma: str) -> bool:
+    return len(lemma) >= 3 and lemma.endswith(("s", "x", "z", "ch", "sh"))
+
+
+def _takes_s(lemma: str) -> bool:
+    return (
+        len(lemma) >= 3
+        and not lemma.endswith(("s", "x", "z", "ch", "sh", "u", "i"))
+        and not _takes_ies(lemma)
+    )
+
+
+def _is_plural_spelling(word: str) -> bool:
+    return word not in NOT_PLURALS and not word.endswith(_NOT_PLURAL_ENDINGS)
+
+
+def _plurals(lemma: str) -> set[str]:
+    forms = {lemma}
+    if _takes_s(lemma):
+        forms.add(lemma + "s")
+    if _takes_es(lemma):
+        forms.add(lemma + "es")
+    if _takes_ies(lemma):
+        forms.add(lemma[:-1] + "ies")
+    if lemma.endswith("sis"):
+        forms.add(lemma[:-3] + "ses")
+    if lemma in IRREGULAR_PLURALS:
+        forms.add(IRREGULAR_PLURALS[lemma])
+    return {lemma} | {f for f in forms if _is_plural_spelling(f)}
+
+
+def _lemmas(word: str) -> set[str]:
+    lemmas = {word}
+    if not _is_plural_spelling(word):
+        return lemmas
+    if word.endswith("s") and _takes_s(word[:-1]):
+        lemmas.add(word[:-1])
+    if word.endswith("es") and _takes_es(word[:-2]):
+        lemmas.add(word[:-2])
+    if word.endswith("ies") and _takes_ies(word[:-3] + "y"):
+        lemmas.add(word[:-3] + "y")
+    if word.endswith("ses"):
+        lemmas.add(word[:-3] + "sis")
+    if word in _IRREGULAR_SINGULARS:
+        lemmas.add(_IRREGULAR_SINGULARS[word])
+    return lemmas
+
+
+def noun_forms(word: str) -> frozenset[str]:
+    """Every spelling sharing a lemma with ``word`` (lower-case): policy -> policies, ..."""
+    if not word[-1:].isalpha():
+        return frozenset({word})
+    return frozenset(form for lemma in _lemmas(word) for form in _plurals(lemma))
+
+
+def _verb_forms(word: str) -> set[str]:
+    """fine-tun(ing): the other regular forms of the verb, for hyphenated -ing/-ed terms."""
+    if word.endswith("ing"):
+        stems = {word[:-3], word[:-3] + "e"}
+    elif word.endswith("ed"):
+        stems = {word[:-2], word[:-1]}
+    else:
+        return set()
+    forms: set[str] = set()
+    for stem in stems:
+        bare = stem[:-1] if stem.endswith("e") else stem
+        forms |= {stem, stem + "s", bare + "ing", bare + "ed"}
+    return forms
+
+
+def _is_formula(word: str) -> bool:
+    """Whether ``word`` reads as element symbols, each with an optional count (GaN, MoS2)."""
+    reachable = [False] * (len(word) + 1)
+    reachable[0] = True
+    for start in range(len(word)):
+        if not reachable[start]:
+            continue
+        for size in (1, 2):
+            if start + size <= len(word) and word[start : start + size] in _ELEMENTS:
+                end = start + size
+                reachable[end] = True
+                while end < len(word) and word[end].isdigit():
+                    end += 1
+                    reachable[end] = True
+    return reachable[-1]
+
+
+def _is_word_char(char: str) -> bool:
+    return char.isalnum() or char == "_"
 
 
 class TextWords:
-    """A text split once into its set of lower-cased words."""
+    """A text prepared once: folded, split into its set of lower-cased words; the hyphenated
+    compounds it contains, written solid (``multi-agent`` -> ``multiagent``), on demand."""
 
-    __slots__ = ("text", "words")
+    __slots__ = ("_compounds", "folded", "lowered", "text", "words")
 
     def __init__(self, text: str) -> None:
         self.text = text
-        lowered = text.lower()
-        spaced = lowered.translate(_ASCII_NON_WORD)
-        self.words = set(spaced.split() if spaced.isascii() else _WORD.findall(lowered))
+        self.folded = fold(text)
+        self.lowered = lowered = self.folded.lower()
+        self.words = set(lowered.translate(_ASCII_NON_WORD).split())
+        self._compounds: set[str] | None = None
+
+    @property
+    def compounds(self) -> set[str]:
+        if self._compounds is None:
+            self._compounds = _compounds(self.lowered) if "-" in self.lowered else set()
+        return self._compounds
+
+
+def _compounds(lowered: str) -> set[str]:
+    """The hyphenated words of a text, hyphens removed; only the text around each hyphen is
+    searched (a regex over the whole text costs more than the rest of the preparation)."""
+    found: set[str] = set()
+    hyphen = lowered.find("-")
+    while hyphen != -1:
+        start = lowered.rfind(" ", 0, hyphen) + 1
+        end = lowered.find(" ", hyphen)
+        end = len(lowered) if end == -1 else end
+        for compound in _COMPOUND.findall(lowered, start, end):
+            found.add(compound.replace("-", ""))
+        hyphen = lowered.find("-", end)
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class _Word:
+    """A plain word, or a phrase written solid: a set lookup decides."""
+
+    index: int
+
+    def matches(self, text: TextWords) -> bool:
+        return True
+
+
+@dataclass(frozen=True, slots=True)
+class _Acronym:
+    index: int
+    base: str  # lower-cased, without the plural s
+    plural: bool  # a lower-case s may follow (the term ends with a letter)
+
+    def _accepts(self, token: str) -> bool:
+        lowered = token.lower()
+        if lowered == self.base:
+            stem = token
+        elif self.plural and lowered == self.base + "s" and token.endswith("s"):
+            stem = token[:-1]
+        else:
+            return False
+        if sum(c.isupper() for c in stem) < 2:
+            return False
+        return stem.isupper() or not _is_formula(stem)
+
+    def matches(self, text: TextWords) -> bool:
+        lowered, folded = text.lowered, text.folded  # ASCII: the same offsets
+        at = lowered.find(self.base)
+        while at != -1:
+            end = at + len(self.base)
+            if at == 0 or not _is_word_char(lowered[at - 1]):
+                while end < len(lowered) and _is_word_char(lowered[end]):
+                    end += 1
+                if self._accepts(folded[at:end]):
+                    return True
+            at = lowered.find(self.base, end)
+        return False
+
+
+@dataclass(frozen=True, slots=True)
+class _Phrase:
+    """Several words, or a term with punctuation: its other words, then its regex."""
+
+    index: int
+    required: tuple[str, ...]
+    pattern: re.Pattern[str]
+
+    def matches(self, text: TextWords) -> bool:
+        words = text.words
+        return all(w in words for w in self.required) and bool(self.pattern.search(text.folded))
+
+
+_Rule = _Word | _Acronym | _Phrase
+
+
+def _acronym_base(term: str) -> str | None:
+    """``LLMs`` -> ``LLM``; None when the term is not an acronym."""
+    base = term[:-1] if term.endswith("s") and len(term) > 2 else term
+    if base.isalnum() and base.isupper() and sum(c.isupper() for c in base) >= 2:
+        return base
+    return None
+
+
+def _spellings(term: str) -> list[str]:
+    """The term folded, and its German spelling if it has umlauts (Schroedinger)."""
+    spellings = [fold(term.strip())]
+    german = term.strip().translate(_GERMAN)
+    if german != term.strip():
+        spellings.append(fold(german))
+    return spellings
+
+
+def _rules(index: int, spelling: str) -> Iterable[tuple[str, _Rule, bool]]:
+    """(key, rule, also a hyphenated compound's solid spelling) for one spelling of a term."""
+    parts = [p for p in re.split(_JOINER, spelling) if p]
+    if not parts:
+        return
+    if len(parts) == 1 and _WORD.fullmatch(parts[0]):
+        base = _acronym_base(parts[0])
+        if base is not None:
+            rule = _Acronym(index, base.lower(), base[-1].isalpha())
+            yield base.lower(), rule, False
+            if rule.plural:
+                yield base.lower() + "s", rule, False
+            return
+        for form in noun_forms(parts[0].lower()):
+            yield form, _Word(index), True
+        return
+    yield from _phrase_rules(index, spelling, parts)
+
+
+def _phrase_rules(index: int, spelling: str, parts: list[str]) -> Iterable[tuple[str, _Rule, bool]]:
+    lowered = [p.lower() for p in parts]
+    last = lowered[-1]
+    plain = all(_WORD.fullmatch(p) for p in lowered)
+    forms = set(noun_forms(last)) if _WORD.fullmatch(last) else {last}
+    if "-" in spelling and plain:
+        forms |= _verb_forms(last)
+    alternatives = "|".join(re.escape(f) for f in sorted(forms, key=len, reverse=True))
+    head = _JOINER.join(re.escape(p) for p in lowered[:-1])
+    body = f"{head}{_JOINER}(?:{alternatives})" if head else f"(?:{alternatives})"
+    pattern = re.compile(rf"(?<!\w){body}(?!\w)", re.IGNORECASE)
+    words = _WORD.findall(" ".join(lowered[:-1]))
+    last_words = _WORD.findall(last)
+    required = tuple(words + last_words[:-1])
+    keys = {_WORD.findall(f)[-1] for f in forms if _WORD.findall(f)} if last_words else set()
+    for key in keys:
+        yield key, _Phrase(index, required, pattern), False
+    if plain:  # written solid: multiagent, finetuned, gpt4 (hyphenated: the regex's)
+        for form in forms:
+            yield "".join(lowered[:-1]) + form, _Word(index), False
 
 
 class Matcher:
@@ -66,20 +397,31 @@ class Matcher:
         self.terms = tuple(terms)
         self.mode = mode
         self._lowered = tuple(t.lower() for t in self.terms)
-        self._word_terms = tuple(self._compile(i, t) for i, t in enumerate(self.terms))
-        self._by_form: dict[str, list[int]] = {}
-        for term in self._word_terms:
-            for form in term.forms:
-                self._by_form.setdefault(form, []).append(term.index)
-        self._forms = frozenset(self._by_form)
+        self._by_key: dict[str, list[_Rule]] = {}
+        self._solid: dict[str, list[_Rule]] = {}
+        self._always: list[_Rule] = []
+        for index, term in enumerate(self.terms):
+            self._compile(index, term)
+        self._keys = frozenset(self._by_key)
+        # A one-word term written with a hyphen in the text (multi-agent for multiagent):
+        # its two halves are both words of the text, so index the halves of every split.
+        self._heads: dict[str, list[tuple[str, str]]] = {}
+        for form in self._solid:
+            for cut in range(2, len(form) - 1):
+                self._heads.setdefault(form[:cut], []).append((form[cut:], form))
+        self._head_keys = frozenset(self._heads)
 
-    @staticmethod
-    def _compile(index: int, term: str) -> _WordTerm:
-        words = tuple(_WORD.findall(term.lower()))
-        single = len(words) == 1 and words[0] == term.lower()
-        last = words[-1] if words else ""
-        forms = (last, f"{last}s", f"{last}es") if term[-1:].isalpha() else (last,)
-        return _WordTerm(index, words, single, forms, _term_regex(term))
+    def _compile(self, index: int, term: str) -> None:
+        compiled = False
+        for spelling in _spellings(term):
+            for key, rule, solid in _rules(index, spelling):
+                compiled = True
+                self._by_key.setdefault(key, []).append(rule)
+                if solid:
+                    self._solid.setdefault(key, []).append(rule)
+        if not compiled and term.strip():  # punctuation only: its regex on every text
+            pattern = re.compile(re.escape(fold(term.strip())), re.IGNORECASE)
+            self._always.append(_Phrase(index, (), pattern))
 
     def prepare(self, text: str) -> TextWords | str:
         """Pre-process a text once, for several calls of :meth:`found`."""
@@ -89,16 +431,24 @@ class Matcher:
         """Indices of the terms present, in term order."""
         if isinstance(prepared, str):
             return [i for i, t in enumerate(self._lowered) if t in prepared]
-        words = prepared.words
-        candidates = {i for form in words & self._forms for i in self._by_form[form]}
-        hits = []
-        for index in sorted(candidates):
-            term = self._word_terms[index]
-            if term.single or (
-                all(w in words for w in term.words[:-1]) and term.pattern.search(prepared.text)
-            ):
-                hits.append(index)
-        return hits
+        hits: set[int] = set()
+        for key in prepared.words & self._keys:
+            self._check(self._by_key[key], prepared, hits)
+        if "-" in prepared.lowered:
+            words = prepared.words
+            for head in words & self._head_keys:
+                for tail, form in self._heads[head]:
+                    if tail in words and form in prepared.compounds:
+                        self._check(self._solid[form], prepared, hits)
+        if self._always:
+            self._check(self._always, prepared, hits)
+        return sorted(hits)
+
+    @staticmethod
+    def _check(rules: list[_Rule], prepared: TextWords, hits: set[int]) -> None:
+        for rule in rules:
+            if rule.index not in hits and rule.matches(prepared):
+                hits.add(rule.index)
 
     def search(self, text: str) -> list[str]:
         """The terms present in ``text``, as written, in term order."""
