@@ -171,11 +171,13 @@ class TrickleServer:
 
     A slow or stuck upstream as seen through a proxy: each read gets a byte in time, so only
     a deadline on the whole request stops the client. ``requests`` counts the requests.
+    With ``slow_headers`` the status line and headers trickle too, and the body is quick.
     """
 
-    def __init__(self, size: int = 200, pause: float = 0.05) -> None:
+    def __init__(self, size: int = 200, pause: float = 0.05, slow_headers: bool = False) -> None:
         self.size = size
         self.pause = pause  # the fake server being slow, not test synchronisation
+        self.slow_headers = slow_headers
         self.requests = 0
         self.stopped = threading.Event()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -201,20 +203,31 @@ class TrickleServer:
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
+            def _trickle(self, data: bytes) -> bool:
+                """False once the server stops or the client hangs up."""
+                try:
+                    for byte in data:
+                        if fake.stopped.wait(fake.pause):
+                            return False
+                        self.wfile.write(bytes([byte]))
+                        self.wfile.flush()
+                except OSError:  # the client gave up and closed the connection
+                    return False
+                return True
+
             def do_GET(self) -> None:
                 fake.requests += 1
+                if fake.slow_headers:
+                    head = f"HTTP/1.1 200 OK\r\nContent-Length: {fake.size}\r\n\r\n"
+                    if self._trickle(head.encode()):
+                        self.wfile.write(b" " * fake.size)
+                    self.close_connection = True
+                    return
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(fake.size))
                 self.end_headers()
-                try:
-                    for _ in range(fake.size):
-                        if fake.stopped.wait(fake.pause):
-                            return
-                        self.wfile.write(b" ")
-                        self.wfile.flush()
-                except OSError:  # the client gave up and closed the connection
-                    return
+                self._trickle(b" " * fake.size)
 
             def do_POST(self) -> None:
                 self.rfile.read(int(self.headers.get("Content-Length", 0)))

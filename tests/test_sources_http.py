@@ -119,6 +119,17 @@ def test_a_trickling_response_fails_at_its_deadline() -> None:
     assert server.requests == 2
 
 
+def test_headers_arriving_after_the_deadline_are_a_timeout() -> None:
+    settings = HttpSettings(retries=1, backoff=0, max_backoff=0, timeout=0.5)
+    with (
+        TrickleServer(pause=0.02, slow_headers=True) as server,  # about 40 bytes of headers
+        http.make_client(settings) as client,
+        pytest.raises(FetchError, match=r"0\.5 s deadline"),
+    ):
+        http.get(client, server.url("/pdf/2604.00001v1"), settings, sleep=Sleeps())
+    assert server.requests == 2
+
+
 def test_the_rss_feed_has_a_deadline_too(make_settings: MakeSettings) -> None:
     with TrickleServer() as server:
         settings = make_settings(

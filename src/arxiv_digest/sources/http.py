@@ -66,9 +66,10 @@ class _DeadlineStream(httpx2.SyncByteStream):
         self.inner.close()
 
 
-def _check(deadline: float, seconds: float) -> None:
+def _check(deadline: float, seconds: float, request: httpx2.Request | None = None) -> None:
     if time.monotonic() > deadline:
-        raise httpx2.ReadTimeout(f"no complete response within the {seconds:g} s deadline")
+        message = f"no complete response within the {seconds:g} s deadline"
+        raise httpx2.ReadTimeout(message, request=request)
 
 
 class DeadlineClient(httpx2.Client):
@@ -80,6 +81,10 @@ class DeadlineClient(httpx2.Client):
     next chunk, at most one read later. Redirects share their request's deadline. It is a
     client rather than a transport wrapper so that httpx still builds its own transports,
     proxies from the environment (HTTPS_PROXY, NO_PROXY) included.
+
+    Limit: httpx offers no hook between the reads of the status line and headers, so a
+    server trickling its *headers* is only bounded per read (and by h11's header size cap);
+    the deadline is then enforced as soon as the headers are in.
     """
 
     def __init__(self, *, deadline: float, **kwargs: Any) -> None:
@@ -98,7 +103,7 @@ class DeadlineClient(httpx2.Client):
         self._cap_timeouts(request)
         response = super().send(request, stream=True, auth=auth, follow_redirects=follow_redirects)
         try:
-            _check(deadline, self.deadline)
+            _check(deadline, self.deadline, request)
             assert isinstance(response.stream, httpx2.SyncByteStream)
             response.stream = _DeadlineStream(response.stream, deadline, self.deadline)
             if not stream:
