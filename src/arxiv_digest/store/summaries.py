@@ -12,7 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from arxiv_digest.errors import StoreError
 from arxiv_digest.models import Summary
 from arxiv_digest.store import schema
-from arxiv_digest.store.rows import summary_from_row, upsert, utc
+from arxiv_digest.store.rows import one_line, summary_from_row, upsert, utc
 
 
 class SummaryQueries:
@@ -80,7 +80,9 @@ class SummaryQueries:
             with self.engine.begin() as conn:
                 upsert(conn, schema.summaries, [row])
         except SQLAlchemyError as exc:
-            raise StoreError(f"cannot save the summary of {summary.arxiv_id}: {exc}") from None
+            raise StoreError(
+                f"cannot save the summary of {summary.arxiv_id}: {one_line(exc)}"
+            ) from None
 
     def latest_summaries(self, papers: Iterable[tuple[str, int]]) -> dict[tuple[str, int], Summary]:
         """The most recent summary of each paper version, whatever model or prompt made it."""
