@@ -28,6 +28,9 @@ ACCENTS = [
     ('Schr\\" odinger, \\^{o}, \\`a, \\~n', "Schrödinger, ô, à, ñ"),
     ("\\=a, \\.z, \\k{a}, \\u{g}, \\r{u}, \\d{s}, \\b{k}, \\t{oo}", "ā, ż, ą, ğ, ů, ṣ, ḵ, o͡o"),
     ("Poincar\\'e inequality", "Poincaré inequality"),
+    ("costs \\$5, says Schr\\\"odinger", "costs \\$5, says Schrödinger"),  # \\$ is no math
+    ("$x$ and $y$ by L\\'evy, $z", "$x$ and $y$ by Lévy, $z"),  # an unclosed $ is no math
+    ("\\[ \\hat{x} \\] and \\( \\'e \\) then \\'e", "\\[ \\hat{x} \\] and \\( \\'e \\) then é"),
 ]  # fmt: skip
 
 # TeX that is not an accent: it must come out exactly as it went in.

@@ -77,7 +77,8 @@ _ACCENT = re.compile(
     r")"
 )
 # Math and the commands before a brace group are kept as they are.
-_MATH = re.compile(r"(?<!\\)\$\$.+?(?<!\\)\$\$|(?<!\\)\$.+?(?<!\\)\$|\\\(.+?\\\)|\\\[.+?\\\]", re.S)
+_MATH_OPEN = re.compile(r"\$\$?|\\[(\[]")
+_MATH_CLOSE = {"$$": "$$", "$": "$", "\\(": "\\)", "\\[": "\\]"}
 _COMMAND_BEFORE = re.compile(r"\\[A-Za-z]+\s*\Z")
 
 
@@ -118,11 +119,32 @@ def _accented(match: re.Match[str]) -> str:
     return letters[0] + mark
 
 
-def _convert_accents(text: str) -> str:
-    """Accent commands in text without math -> letters, with ``{\\"o}``'s braces dropped."""
+def _math_spans(text: str) -> list[tuple[int, int]]:
+    """Where ``$...$``, ``$$...$$``, ``\\(...\\)`` and ``\\[...\\]`` are, in one pass
+    (``\\$`` is a dollar sign; an opening with no closing is not math)."""
+    spans: list[tuple[int, int]] = []
+    pos = 0
+    while (opening := _MATH_OPEN.search(text, pos)) is not None:
+        start, pos = opening.span()
+        if opening[0][0] == "$" and start and text[start - 1] == "\\":
+            pos = start + 1
+            continue
+        closer = _MATH_CLOSE[opening[0]]
+        end = text.find(closer, pos)
+        while end != -1 and closer[0] == "$" and text[end - 1] == "\\":
+            end = text.find(closer, end + 1)
+        if end == -1:
+            break
+        pos = end + len(closer)
+        spans.append((start, pos))
+    return spans
+
+
+def _replaced(text: str, matches: list[re.Match[str]]) -> str:
+    """Each match -> its letter, with ``{\\"o}``'s braces dropped (not ``\\emph{\\"o}``'s)."""
     out: list[str] = []
     pos = 0
-    for match in _ACCENT.finditer(text):
+    for match in matches:
         start, end = match.span()
         wrapped = (
             start - 1 >= pos
@@ -130,7 +152,7 @@ def _convert_accents(text: str) -> str:
             and text[end : end + 1] == "}"
             and not _COMMAND_BEFORE.search(text, 0, start - 1)
         )
-        if wrapped:  # {\"o}, not \emph{\"o}
+        if wrapped:
             start, end = start - 1, end + 1
         out.append(text[pos:start])
         out.append(_accented(match))
@@ -140,21 +162,28 @@ def _convert_accents(text: str) -> str:
 
 
 def tex_accents_to_unicode(text: str) -> str:
-    """``Erd\\H{o}s``, ``Schr\\"odinger``, ``{\\"u}``, ``\\ss`` -> letters (NFC); math untouched."""
+    """``Erd\\H{o}s``, ``Schr\\"odinger``, ``{\\"u}``, ``\\ss`` -> letters (NFC); math untouched.
+
+    Most abstracts with a backslash hold math and no accent: the accent search (a regex
+    led by a literal backslash, fast) runs first, math is located only when it finds one.
+    """
     if "\\" not in text:
         return text
-    pieces = _MATH.split(text) if "$" in text or "\\(" in text or "\\[" in text else [text]
-    maths = _MATH.findall(text) if len(pieces) > 1 else []
-    converted = [_convert_accents(pieces[0])]
-    for math, piece in zip(maths, pieces[1:], strict=True):
-        converted.append(math)
-        converted.append(_convert_accents(piece))
-    return unicodedata.normalize("NFC", "".join(converted))
+    matches = list(_ACCENT.finditer(text))
+    if not matches:
+        return text
+    spans = _math_spans(text) if "$" in text or "\\(" in text or "\\[" in text else []
+    if spans:
+        matches = [m for m in matches if not any(a <= m.start() < b for a, b in spans)]
+    return unicodedata.normalize("NFC", _replaced(text, matches))
 
 
 def clean_prose(text: str | None) -> str:
     """A title or an abstract as a reader should see it (math left as TeX)."""
-    return tex_accents_to_unicode(repair_mojibake(clean_text(text)))
+    text = clean_text(text)
+    if not text.isascii():  # the checks inlined: this runs twice per paper
+        text = repair_mojibake(text)
+    return tex_accents_to_unicode(text) if "\\" in text else text
 
 
 @lru_cache(maxsize=4096)
@@ -173,8 +202,9 @@ def clean_name(name: str | None) -> str:
 
 def split_authors(creators: str) -> tuple[str, ...]:
     """Split an RSS author string on commas and " and ", never inside parentheses."""
+    creators = repair_mojibake(creators)  # once for the whole list
     if not _NEEDS_CARE.search(creators):
-        return tuple(n for n in (clean_name(p) for p in creators.split(",")) if n)
+        return tuple(n for n in (tex_to_unicode(clean_text(p)) for p in creators.split(",")) if n)
     names: list[str] = []
     depth = 0
     current: list[str] = []
@@ -192,7 +222,7 @@ def split_authors(creators: str) -> tuple[str, ...]:
     result: list[str] = []
     for raw in names:
         for part in re.split(r"\s+and\s+(?![^()]*\))", raw.strip()):
-            name = clean_name(part)
+            name = tex_to_unicode(clean_text(part))
             if name:
                 result.append(name)
     return tuple(result)
