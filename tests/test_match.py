@@ -98,6 +98,8 @@ READER_MEANS = [
     ("fine-tuning", "we fine-tune a model", True),
     ("fine-tuning", "Fine‑tunes (non-breaking hyphen)", True),
     ("Finetuning", "parameter-efficient fine-tuning", True),
+    ("pretraining", "large-scale pre-training", True),
+    ("nonlinear", "a non-linear operator", True),
     ("pre-trained", "large-scale pre-training", True),
     ("training", "trained models", False),  # -ing/-ed only for hyphenated terms
     ("LLMs", "an LLM agent", True),

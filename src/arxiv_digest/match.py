@@ -17,9 +17,10 @@ Two modes:
       ``dynamics``, ``physics``... (:data:`NOT_PLURALS`). In a phrase, only the last
       word takes these forms (``large language models`` = ``large language model``).
     * **Compounds**: in a phrase, a space, a hyphen or nothing join the words
-      (``multi-agent`` = ``multi agent`` = ``multiagent``); a one-word term also matches
-      the text's hyphenated spelling in two halves (``multiagent`` matches
-      ``multi-agent``, not ``multi agent``: splitting a word needs a dictionary). A term
+      (``multi-agent`` = ``multi agent`` = ``multiagent``); a one-word term that starts
+      with a common prefix (multi, fine, pre, non, self, co, re...: :data:`COMPOUND_PREFIXES`)
+      also matches the text's spelling with a hyphen after it (``multiagent`` matches
+      ``multi-agent``, ``finetuning`` ``fine-tuning``; not ``multi agent``). A term
       written with a hyphen that ends in -ing or -ed also matches the same compound's other
       regular verb forms (``fine-tuning`` matches ``fine-tuned``, ``fine-tune``,
       ``fine-tunes``); one-word and spaced terms do not (``training`` does not match
@@ -94,6 +95,13 @@ _NOT_PLURALS_TEXT = (
 )
 NOT_PLURALS = frozenset(_NOT_PLURALS_TEXT.split())
 _NOT_PLURAL_ENDINGS = ("dynamics", "omics", "matics")
+# Where a one-word term may be hyphenated in the text (multiagent = multi-agent).
+_COMPOUND_PREFIXES_TEXT = (
+    "multi fine pre post non on off self semi cross sub super hyper inter intra over under "
+    "out meta auto co re de un bi tri uni mono poly micro macro mini pseudo quasi anti "
+    "counter data end few zero long open real"
+)
+COMPOUND_PREFIXES = tuple(_COMPOUND_PREFIXES_TEXT.split())
 
 _PERIODIC_TABLE = (
     "H He Li Be B C N O F Ne Na Mg Al Si P S Cl Ar K Ca Sc Ti V Cr Mn Fe Co Ni Cu Zn Ga Ge "
@@ -403,12 +411,13 @@ class Matcher:
         for index, term in enumerate(self.terms):
             self._compile(index, term)
         self._keys = frozenset(self._by_key)
-        # A one-word term written with a hyphen in the text (multi-agent for multiagent):
-        # its two halves are both words of the text, so index the halves of every split.
+        # A one-word term written with a hyphen after its prefix (multi-agent for
+        # multiagent): both halves are words of the text, so index the halves.
         self._heads: dict[str, list[tuple[str, str]]] = {}
         for form in self._solid:
-            for cut in range(2, len(form) - 1):
-                self._heads.setdefault(form[:cut], []).append((form[cut:], form))
+            for prefix in COMPOUND_PREFIXES:
+                if form.startswith(prefix) and len(form) - len(prefix) >= 3:
+                    self._heads.setdefault(prefix, []).append((form[len(prefix) :], form))
         self._head_keys = frozenset(self._heads)
 
     def _compile(self, index: int, term: str) -> None:
