@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 ANNOUNCE_TYPES = ("new", "cross", "replace", "replace-cross")
+
+
+def is_monitored(category: str, monitored: Collection[str]) -> bool:
+    """``cs.AI`` is monitored by ``cs.AI`` and by the whole archive ``cs``."""
+    return category in monitored or category.split(".", 1)[0] in monitored
 
 
 @dataclass(frozen=True, slots=True)

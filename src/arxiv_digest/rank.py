@@ -18,12 +18,7 @@ from dataclasses import dataclass
 
 from arxiv_digest.config import Settings
 from arxiv_digest.match import Matcher
-from arxiv_digest.models import Paper, RankedPaper
-
-
-def is_monitored(category: str, monitored: Collection[str]) -> bool:
-    """``cs.AI`` is monitored by ``cs.AI`` and by the whole archive ``cs``."""
-    return category in monitored or category.split(".", 1)[0] in monitored
+from arxiv_digest.models import Paper, RankedPaper, is_monitored
 
 
 def display_category(paper: Paper, monitored: Collection[str]) -> str | None:

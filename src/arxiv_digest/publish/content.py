@@ -6,8 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from arxiv_digest.config import Settings
-from arxiv_digest.models import DigestEntry, PublishedDigest
-from arxiv_digest.rank import is_monitored
+from arxiv_digest.models import DigestEntry, PublishedDigest, is_monitored
 from arxiv_digest.store import Store
 
 

@@ -21,7 +21,7 @@ from lxml import etree
 
 from arxiv_digest.config import Settings
 from arxiv_digest.errors import FeedError, FetchError
-from arxiv_digest.models import Paper
+from arxiv_digest.models import Paper, is_monitored
 from arxiv_digest.sources import http
 from arxiv_digest.sources.text import clean_name, clean_prose, clean_text, split_arxiv_id
 from arxiv_digest.sources.xml import convert_each, parse_xml
@@ -71,18 +71,13 @@ def _timestamp(entry: etree._Element, tag: str) -> dt.datetime | None:
     return dt.datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
 
 
-def primary_is_monitored(primary: str, monitored: Collection[str]) -> bool:
-    """``cs.AI`` is monitored by ``cs.AI`` and by the whole archive ``cs`` (as in ranking)."""
-    return primary in monitored or primary.split(".", 1)[0] in monitored
-
-
 def _announce_type(primary: str, monitored: Collection[str] | None) -> str:
     """What the daily feed of the monitored categories called the first announcement.
 
     A paper whose primary category is not monitored reached the query by a cross-listing:
     the feed listed it as ``cross``. Without categories (a lookup by id) it is ``new``.
     """
-    if monitored is None or primary_is_monitored(primary, monitored):
+    if monitored is None or is_monitored(primary, monitored):
         return "new"
     return "cross"
 
