@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+import json
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, insert, select, text
 
 from arxiv_digest.errors import StoreError
-from arxiv_digest.models import RankedPaper, RunReport, Summary, Validators
+from arxiv_digest.models import Paper, RankedPaper, RunReport, Summary, Validators
 from arxiv_digest.sources.rss import parse_rss
 from arxiv_digest.store import Store, schema
+from arxiv_digest.store.rows import paper_row
 from tests.conftest import fixture_bytes
 
 
@@ -58,6 +60,28 @@ def test_schema_is_versioned_and_reopening_does_not_migrate_again(store: Store) 
     with Store(store.url) as again:
         assert again.schema_version() == schema.SCHEMA_VERSION
         assert again.count_papers() == 3
+
+
+def test_upgrading_repairs_tex_accents_and_mojibake_stored_by_older_versions(
+    store: Store, make_paper: Callable[..., Paper]
+) -> None:
+    old = make_paper(
+        title='Schr\\"odinger operators with P\\"oschl--Teller potentials, $\\alpha > 0$',
+        abstract="After Erd\\H{o}s and L\\'evy we bound $\\mathcal{O}(n^3)$ terms.",
+        authors=("JosÃ© RaÃºl Gonz\\'alez",),
+    )
+    plain = make_paper(title="Nothing to repair", abstract="Plain text with $x$ math.")
+    with store.engine.begin() as conn:  # written raw, as an older arxiv-digest did
+        conn.execute(insert(schema.papers), [paper_row(old), paper_row(plain)])
+        conn.execute(text("UPDATE meta SET value = '4' WHERE key = 'schema_version'"))
+    with Store(store.url) as upgraded, upgraded.engine.connect() as conn:
+        assert upgraded.schema_version() == schema.SCHEMA_VERSION
+        rows = {r.arxiv_id: r for r in conn.execute(select(schema.papers)).all()}
+    repaired = rows[old.arxiv_id]
+    assert repaired.title == "Schrödinger operators with Pöschl--Teller potentials, $\\alpha > 0$"
+    assert repaired.abstract == "After Erdős and Lévy we bound $\\mathcal{O}(n^3)$ terms."
+    assert json.loads(repaired.authors) == ["José Raúl González"]
+    assert rows[plain.arxiv_id].title == "Nothing to repair"
 
 
 def test_a_store_from_a_newer_version_is_refused(store: Store) -> None:

@@ -6,6 +6,7 @@ tool appends to :data:`MIGRATIONS` and never edits an existing step.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -20,7 +21,10 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    or_,
+    select,
     text,
+    update,
 )
 from sqlalchemy.engine import Connection
 
@@ -168,10 +172,41 @@ def _paper_listing(conn: Connection) -> None:
         conn.execute(text(f"ALTER TABLE papers ADD COLUMN {name} {sql_type}"))
 
 
+def _repair_stored_text(conn: Connection) -> None:
+    """Papers stored before TeX accents and double-encoded UTF-8 were repaired at parse time
+    get the same repair, so old archive pages and feeds read "Schrödinger" too."""
+    from arxiv_digest.sources.text import clean_name, repair_mojibake, tex_accents_to_unicode
+
+    def prose(value: str) -> str:
+        return tex_accents_to_unicode(repair_mojibake(value))
+
+    c = papers.c
+    suspects = or_(
+        *(
+            column.contains(mark, autoescape=True)
+            for column in (c.title, c.abstract, c.authors)
+            for mark in ("\\", "Ã", "Â")
+        )
+    )
+    rows = conn.execute(
+        select(c.arxiv_id, c.version, c.title, c.abstract, c.authors).where(suspects)
+    )
+    for row in rows.all():
+        authors = json.dumps([clean_name(a) for a in json.loads(row.authors)], ensure_ascii=False)
+        values = {"title": prose(row.title), "abstract": prose(row.abstract), "authors": authors}
+        if values != {"title": row.title, "abstract": row.abstract, "authors": row.authors}:
+            conn.execute(
+                update(papers)
+                .where(c.arxiv_id == row.arxiv_id, c.version == row.version)
+                .values(**values)
+            )
+
+
 MIGRATIONS: list[Migration] = [
     ("0001_initial", _initial),
     ("0002_summaries", _summaries),
     ("0003_digest_date", _digest_date),
     ("0004_paper_listing", _paper_listing),
+    ("0005_repair_stored_text", _repair_stored_text),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
