@@ -134,7 +134,10 @@ def test_first_published_is_the_start_of_the_current_streak(store: Store) -> Non
     assert store.first_published("A") == back_to_a
 
 
-def test_a_committed_store_can_be_served_read_only(tmp_path: Path) -> None:
+def test_a_committed_store_can_be_served_read_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
     path = tmp_path / "digest.sqlite"
     with Store(f"sqlite:///{path}") as writable:
         writable.upsert_papers(parse_rss(fixture_bytes("rss/cs.AI_2026-04-27_trimmed.xml")).papers)
@@ -145,6 +148,7 @@ def test_a_committed_store_can_be_served_read_only(tmp_path: Path) -> None:
             assert read_only.read_only and read_only.count_papers() == 3
     finally:
         tmp_path.chmod(0o755)
+    assert not (tmp_path / "file:").exists()  # the URI is not taken for a folder to make
 
 
 def test_publication_queries(store: Store) -> None:

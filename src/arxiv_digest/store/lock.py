@@ -30,13 +30,20 @@ ADVISORY_KEY = int.from_bytes(hashlib.sha256(b"arxiv-digest run").digest()[:8], 
 BUSY = "another arxiv-digest run is using this store"
 
 
-def sqlite_lock_path(url: str) -> Path | None:
-    """The lock file of a SQLite store file, or None for an in-memory database."""
+def sqlite_file(url: str) -> Path | None:
+    """The database file of a SQLite URL (``file:`` URIs included), None when there is none
+    (another database, or an in-memory one)."""
     parsed = make_url(url)
     database = (parsed.database or "").removeprefix("file:")
     if parsed.get_backend_name() != "sqlite" or database in ("", ":memory:"):
         return None
-    return Path(database).with_name(Path(database).name + ".lock")
+    return Path(database)
+
+
+def sqlite_lock_path(url: str) -> Path | None:
+    """The lock file of a SQLite store file, or None for an in-memory database."""
+    database = sqlite_file(url)
+    return database.with_name(database.name + ".lock") if database is not None else None
 
 
 @contextmanager

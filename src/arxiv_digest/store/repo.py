@@ -14,7 +14,6 @@ import json
 import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event, func, insert, select, update
@@ -24,7 +23,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from arxiv_digest.errors import RunInProgress, StoreError
 from arxiv_digest.models import Paper, RankedPaper, RunReport, Validators
 from arxiv_digest.store import schema
-from arxiv_digest.store.lock import exclusive_run
+from arxiv_digest.store.lock import exclusive_run, sqlite_file
 from arxiv_digest.store.papers import PaperQueries
 from arxiv_digest.store.published import PublicationQueries
 from arxiv_digest.store.rows import one_line, paper_from_row, paper_row, upsert, utc
@@ -71,13 +70,9 @@ class Store(SummaryQueries, PublicationQueries, PaperQueries):
     def __init__(self, url: str) -> None:
         self.url = url
         try:
-            parsed = make_url(url)
-            if parsed.get_backend_name() == "sqlite" and parsed.database not in (
-                None,
-                "",
-                ":memory:",
-            ):
-                Path(parsed.database or "").parent.mkdir(parents=True, exist_ok=True)
+            database = sqlite_file(url)
+            if database is not None and not self._is_read_only_sqlite(url):
+                database.parent.mkdir(parents=True, exist_ok=True)
             self.engine: Engine = create_engine(url, future=True)
         except SQLAlchemyError as exc:
             raise StoreError(f"cannot open store {self.safe_url}: {one_line(exc)}") from None
