@@ -6,8 +6,9 @@ import re
 
 import pytest
 
-from arxiv_digest.match import Matcher, TextWords, fold
+from arxiv_digest.match import Matcher, TextWords
 from arxiv_digest.sources.rss import parse_rss
+from arxiv_digest.wordforms import fold
 from tests.conftest import FIXTURES
 
 WORD = Matcher(["LLM", "RL", "Efficient", "review", "Speculative Decoding", "C++", "FP8", "MOE"])

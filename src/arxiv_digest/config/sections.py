@@ -1,16 +1,12 @@
-"""The config file: the original bot's ``config.json`` plus our own options.
+"""The config's sections and fields: the original bot's ``config.json`` plus our own options.
 
-Every field carries a description; ``docs/config.md`` is checked against them by the tests.
-Loading never falls back to defaults on error: a bad file raises :class:`ConfigError`
-naming the JSON path of the offending value.
+Every field carries a description; the README's config reference is checked against them
+by the tests.
 """
 
 from __future__ import annotations
 
-import difflib
-import json
 import logging
-import os
 import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -20,14 +16,11 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    ValidationError,
     field_validator,
     model_validator,
 )
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
-
-from arxiv_digest.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
@@ -312,159 +305,3 @@ class Settings(_Section):
     @property
     def keyword_terms(self) -> list[str]:
         return [k.term for k in self.keywords]
-
-
-def _json_path(loc: tuple[int | str, ...]) -> str:
-    path = ""
-    for part in loc:
-        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
-    return path or "(top level)"
-
-
-def _model_at(loc: tuple[int | str, ...]) -> type[BaseModel] | None:
-    model: type[BaseModel] = Settings
-    for part in loc:
-        if isinstance(part, int):
-            continue
-        field = model.model_fields.get(part)
-        annotation = getattr(field, "annotation", None)
-        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
-            return None
-        model = annotation
-    return model
-
-
-def _describe(error: Any) -> str:
-    loc = tuple(p for p in error["loc"] if not (isinstance(p, str) and p.startswith("function-")))
-    if error["type"] == "extra_forbidden":
-        model = _model_at(loc[:-1])
-        hint = ""
-        if model is not None:
-            close = difflib.get_close_matches(str(loc[-1]), list(model.model_fields), n=1)
-            if close:
-                hint = f" (did you mean {close[0]!r}?)"
-        return f"{_json_path(loc)}: unknown key{hint}"
-    message = str(error["msg"]).removeprefix("Value error, ")
-    return f"{_json_path(loc)}: {message}"
-
-
-def _strip_comments(data: Any) -> Any:
-    """JSON has no comments: keys starting with "//" serve as comments and are dropped."""
-    if isinstance(data, dict):
-        return {k: _strip_comments(v) for k, v in data.items() if not str(k).startswith("//")}
-    if isinstance(data, list):
-        return [_strip_comments(v) for v in data]
-    return data
-
-
-def parse_settings(data: Any, source: str = "config") -> Settings:
-    """Validate already-decoded JSON; raise ConfigError listing every problem."""
-    if not isinstance(data, dict):
-        raise ConfigError(f"{source}: the top level must be a JSON object")
-    data = _strip_comments(data)
-    try:
-        settings = Settings.model_validate(data)
-    except ValidationError as exc:
-        problems = "\n".join(f"  {_describe(e)}" for e in exc.errors())
-        raise ConfigError(f"{source} is invalid:\n{problems}") from None
-    for key, notice in IGNORED_LEGACY_KEYS.items():
-        if key in data:
-            log.warning("%s: %s (%s)", source, key, notice)
-    return settings
-
-
-def resolve_config_path(path: str | Path | None) -> Path:
-    chosen = path or os.environ.get(CONFIG_ENV) or "config.json"
-    return Path(chosen).expanduser().resolve()
-
-
-def _absolute(base: Path, value: Path) -> Path:
-    return value if value.is_absolute() else (base / value)
-
-
-def _absolute_store_url(base: Path, url: str) -> str:
-    parsed = make_url(url)
-    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
-        return url
-    database = parsed.database or ""
-    uri = database.startswith("file:")  # sqlite:///file:data/x.sqlite?mode=ro&uri=true
-    path = _absolute(base, Path(database.removeprefix("file:")))
-    # Replace the path in the text itself: rendering the URL would escape "file:" as "file%3A".
-    return url.replace(database, f"file:{path}" if uri else str(path), 1)
-
-
-def with_paths_resolved(settings: Settings, base: Path) -> Settings:
-    """Make every relative path in the config relative to ``base`` (the config's folder)."""
-    output = settings.output
-    template = output.readme_template
-    if template is None and (base / "README.template.md").is_file():
-        template = base / "README.template.md"
-    new_output = output.model_copy(
-        update={
-            "readme": _absolute(base, output.readme),
-            "site_dir": _absolute(base, output.site_dir),
-            "readme_template": _absolute(base, template) if template else None,
-        }
-    )
-    summary = settings.ai_summary
-    prompt = summary.prompt_file
-    new_summary = summary.model_copy(
-        update={"prompt_file": _absolute(base, prompt) if prompt else None}
-    )
-    new_store = settings.store.model_copy(
-        update={"url": _absolute_store_url(base, settings.store.url)}
-    )
-    return settings.model_copy(
-        update={"output": new_output, "ai_summary": new_summary, "store": new_store}
-    )
-
-
-def _unreadable(path: Path) -> str | None:
-    """Why a file the config names cannot be used, or None when it can."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return f"{path} does not exist"
-    except IsADirectoryError:
-        return f"{path} is a directory, not a file"
-    except (OSError, UnicodeDecodeError) as exc:
-        return f"cannot read {path}: {exc}"
-    return f"{path} is empty" if not text.strip() else None
-
-
-def check_files(settings: Settings, source: str = "config") -> None:
-    """Files the config names must exist now, not half-way through a run: raise ConfigError
-    naming the field before anything is fetched or created."""
-    named = [("output.readme_template", settings.output.readme_template)]
-    if settings.ai_summary.enabled:
-        named.append(("ai_summary.prompt_file", settings.ai_summary.prompt_file))
-    problems = [
-        f"  {field}: {why}"
-        for field, path in named
-        if path is not None and (why := _unreadable(Path(path))) is not None
-    ]
-    if problems:
-        raise ConfigError(f"{source} is invalid:\n" + "\n".join(problems))
-
-
-def load_settings(path: str | Path | None = None) -> Settings:
-    """Read, validate and resolve a config file; never touches any output."""
-    config_path = resolve_config_path(path)
-    try:
-        text = config_path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(f"config file not found: {config_path}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read config file {config_path}: {exc}") from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ConfigError(
-            f"{config_path}: not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
-        ) from None
-    if isinstance(data, dict) and os.environ.get(STORE_URL_ENV):
-        data = {**data, "store": {**data.get("store", {}), "url": os.environ[STORE_URL_ENV]}}
-    source = str(config_path)
-    settings = with_paths_resolved(parse_settings(data, source=source), config_path.parent)
-    check_files(settings, source=source)
-    return settings

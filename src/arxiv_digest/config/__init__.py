@@ -1,0 +1,51 @@
+"""The config file: its sections (``sections``) and how a file becomes them (``loading``)."""
+
+from arxiv_digest.config.loading import (
+    check_files,
+    load_settings,
+    parse_settings,
+    resolve_config_path,
+    with_paths_resolved,
+)
+from arxiv_digest.config.sections import (
+    CONFIG_ENV,
+    DEDUP_METHODS,
+    DEFAULT_ANNOUNCE_TYPES,
+    IGNORED_LEGACY_KEYS,
+    STORE_URL_ENV,
+    AISummarySettings,
+    ArxivEndpoints,
+    FeedSettings,
+    HttpSettings,
+    Keyword,
+    OutputSettings,
+    ScheduleSettings,
+    ScoringSettings,
+    Settings,
+    StoreSettings,
+    SummaryInput,
+)
+
+__all__ = [
+    "CONFIG_ENV",
+    "DEDUP_METHODS",
+    "DEFAULT_ANNOUNCE_TYPES",
+    "IGNORED_LEGACY_KEYS",
+    "STORE_URL_ENV",
+    "AISummarySettings",
+    "ArxivEndpoints",
+    "FeedSettings",
+    "HttpSettings",
+    "Keyword",
+    "OutputSettings",
+    "ScheduleSettings",
+    "ScoringSettings",
+    "Settings",
+    "StoreSettings",
+    "SummaryInput",
+    "check_files",
+    "load_settings",
+    "parse_settings",
+    "resolve_config_path",
+    "with_paths_resolved",
+]
