@@ -115,3 +115,17 @@ class PublishedDigest:
     date: dt.date  # the latest announcement day it covers
     updated_at: dt.datetime
     entries: tuple[DigestEntry, ...]
+
+
+RATING_VALUES = {"up": 1, "down": -1}
+RATING_SOURCES = ("cli", "link")
+
+
+@dataclass(frozen=True, slots=True)
+class Rating:
+    """The reader's verdict on one paper (every version): +1 (👍) or -1 (👎)."""
+
+    arxiv_id: str  # without version
+    value: int  # +1 or -1
+    rated_at: dt.datetime  # UTC
+    source: str  # cli | link

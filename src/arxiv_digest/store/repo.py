@@ -26,6 +26,7 @@ from arxiv_digest.store import schema
 from arxiv_digest.store.lock import exclusive_run, sqlite_file
 from arxiv_digest.store.papers import PaperQueries
 from arxiv_digest.store.published import PublicationQueries
+from arxiv_digest.store.ratings import RatingQueries
 from arxiv_digest.store.rows import one_line, paper_from_row, paper_row, upsert, utc
 from arxiv_digest.store.summaries import SummaryQueries
 
@@ -64,7 +65,7 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 
 
 @_report_database_errors
-class Store(SummaryQueries, PublicationQueries, PaperQueries):
+class Store(SummaryQueries, PublicationQueries, PaperQueries, RatingQueries):
     """The history of everything arxiv-digest has seen and published."""
 
     def __init__(self, url: str) -> None:

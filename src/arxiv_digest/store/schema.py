@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import (
+    CheckConstraint,
     Column,
     Date,
     DateTime,
@@ -141,6 +142,17 @@ summaries = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
 
+# 0006: the reader's +1/-1 per paper (any version), from the CLI or a signed link
+ratings = Table(
+    "ratings",
+    metadata,
+    Column("arxiv_id", String(64), primary_key=True),
+    Column("value", Integer, nullable=False),
+    Column("rated_at", DateTime(timezone=True), nullable=False),
+    Column("source", String(16), nullable=False),  # cli | link
+    CheckConstraint("value IN (1, -1)", name="ratings_value"),
+)
+
 
 def _initial(conn: Connection) -> None:
     # The tables as they were in version 1: later columns are added by later steps.
@@ -202,11 +214,16 @@ def _repair_stored_text(conn: Connection) -> None:
             )
 
 
+def _ratings(conn: Connection) -> None:
+    ratings.create(conn, checkfirst=True)
+
+
 MIGRATIONS: list[Migration] = [
     ("0001_initial", _initial),
     ("0002_summaries", _summaries),
     ("0003_digest_date", _digest_date),
     ("0004_paper_listing", _paper_listing),
     ("0005_repair_stored_text", _repair_stored_text),
+    ("0006_ratings", _ratings),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

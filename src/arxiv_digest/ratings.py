@@ -1,0 +1,88 @@
+"""Signed rating links: ``{site_url}/rate/{arxiv_id}/{up|down|clear}?sig=...``.
+
+A link is a GET that works from a feed reader or an e-mail without a login, so what makes it
+safe is the signature: an HMAC-SHA256, keyed by the secret in the environment variable
+``ARXIV_DIGEST_RATING_SECRET``, over a message that binds the paper and the action. A link
+for one paper or one action never verifies for another, and nobody without the secret can
+make one. Without the secret no link is made (and the service records none).
+
+Publishing builds links here and the service checks them here: neither imports the other.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+
+from arxiv_digest.errors import ConfigError
+
+SECRET_ENV = "ARXIV_DIGEST_RATING_SECRET"
+MIN_SECRET_CHARS = 16
+SIGNATURE_CHARS = 22  # 132 bits of the HMAC, URL-safe base64
+ACTIONS = ("up", "down", "clear")
+SYMBOLS = {"up": "👍", "down": "👎"}
+
+__all__ = [
+    "ACTIONS",
+    "SECRET_ENV",
+    "SYMBOLS",
+    "rating_secret",
+    "rating_url",
+    "sign",
+    "signed_url",
+    "verify",
+]
+
+
+def rating_secret() -> bytes | None:
+    """The signing key from the environment; None when it is not set (or blank).
+
+    A short secret could be guessed from one published link, so it is a config error,
+    reported without the value.
+    """
+    value = os.environ.get(SECRET_ENV, "").strip()
+    if not value:
+        return None
+    if len(value) < MIN_SECRET_CHARS:
+        raise ConfigError(
+            f"{SECRET_ENV} is too short ({len(value)} characters; at least "
+            f"{MIN_SECRET_CHARS}): make one with "
+            "python -c 'import secrets; print(secrets.token_urlsafe(32))'"
+        )
+    return value.encode("utf-8")
+
+
+def _message(arxiv_id: str, action: str) -> bytes:
+    return f"arxiv-digest rate\n{arxiv_id}\n{action}".encode()
+
+
+def sign(arxiv_id: str, action: str, secret: bytes) -> str:
+    """The signature of one action on one paper (an id without version)."""
+    if action not in ACTIONS:
+        raise ValueError(f"unknown rating action {action!r}")
+    mac = hmac.new(secret, _message(arxiv_id, action), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(mac).decode("ascii")[:SIGNATURE_CHARS]
+
+
+def verify(arxiv_id: str, action: str, signature: str, secret: bytes) -> bool:
+    """Whether ``signature`` was made with ``secret`` for exactly this paper and action."""
+    if action not in ACTIONS:
+        return False
+    expected = sign(arxiv_id, action, secret).encode("ascii")
+    return hmac.compare_digest(expected, signature.encode("utf-8", "replace"))
+
+
+def signed_url(site_url: str, arxiv_id: str, action: str, secret: bytes) -> str:
+    return f"{site_url.rstrip('/')}/rate/{arxiv_id}/{action}?sig={sign(arxiv_id, action, secret)}"
+
+
+def rating_url(site_url: str | None, arxiv_id: str, action: str) -> str | None:
+    """The signed link for this action, or None without ``site_url`` or the secret."""
+    if not site_url:
+        return None
+    secret = rating_secret()
+    if secret is None:
+        return None
+    return signed_url(site_url, arxiv_id, action, secret)
