@@ -47,7 +47,7 @@ def test_every_command_is_in_the_readme() -> None:
     commands = [
         c.name or (c.callback.__name__ if c.callback else "") for c in app.registered_commands
     ]
-    assert sorted(commands) == ["backfill", "demo", "doctor", "run", "serve", "summarize"]
+    assert sorted(commands) == ["backfill", "demo", "doctor", "rate", "run", "serve", "summarize"]
     for command in commands:
         assert f"arxiv-digest {command}" in readme
 

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
+from typer.testing import CliRunner
 
 from arxiv_digest import ratings
+from arxiv_digest.cli import app
+from arxiv_digest.config import load_settings
 from arxiv_digest.errors import ConfigError
+from arxiv_digest.models import Paper
 from arxiv_digest.store import Store, schema
 
 SECRET = "s3cret-for-tests-only-0123456789"
@@ -114,3 +120,92 @@ def test_a_short_secret_is_a_config_error_that_does_not_show_it(
     assert "hunter2" not in str(raised.value) and ratings.SECRET_ENV in str(raised.value)
     monkeypatch.setenv(ratings.SECRET_ENV, "   ")
     assert ratings.rating_secret() is None
+
+
+# -- the command line -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Result:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def cli(*args: str, cwd: Path, env: dict[str, str] | None = None) -> Result:
+    """The command in-process (a subprocess costs seconds each): --config in ``cwd``."""
+    environment: dict[str, str | None] = {ratings.SECRET_ENV: None, "COLUMNS": "200"}
+    environment.update(env or {})
+    command = [*args[:1], "--config", str(cwd / "config.json"), *args[1:]]
+    result = CliRunner().invoke(app, command, env=environment)
+    return Result(result.exit_code, result.stdout, result.stderr)
+
+
+@pytest.fixture
+def project(tmp_path: Path, make_paper: Callable[..., Paper]) -> Path:
+    config = {"categories": ["cs.AI"], "keywords": ["LLM"]}
+    (tmp_path / "config.json").write_text(json.dumps(config), encoding="utf-8")
+    settings = load_settings(tmp_path / "config.json")
+    with Store(settings.store.url) as store:
+        store.upsert_papers([make_paper(arxiv_id="2604.00001", version=2, title="Sparse LLMs")])
+    return tmp_path
+
+
+def test_rate_up_then_list_shows_it_with_the_title(project: Path) -> None:
+    rated = cli("rate", "2604.00001v2", "up", cwd=project)
+    assert rated.returncode == 0, rated.stderr
+    assert "Rated 2604.00001 (Sparse LLMs) 👍" in rated.stdout
+    listed = cli("rate", "--list", cwd=project)
+    assert listed.returncode == 0, listed.stderr
+    row = next(line for line in listed.stdout.splitlines() if "2604.00001" in line)
+    assert "👍" in row and "cli" in row and "Sparse LLMs" in row and "v2" not in row
+
+
+def test_rate_down_changes_it_and_clear_removes_it(project: Path) -> None:
+    cli("rate", "2604.00001", "up", cwd=project)
+    assert cli("rate", "2604.00001", "down", cwd=project).returncode == 0
+    assert "👎" in cli("rate", "--list", cwd=project).stdout
+    cleared = cli("rate", "2604.00001", "clear", cwd=project)
+    assert cleared.returncode == 0 and "Cleared" in cleared.stdout
+    assert "No ratings yet." in cli("rate", "--list", cwd=project).stdout
+    again = cli("rate", "2604.00001", "clear", cwd=project)
+    assert again.returncode == 0 and "had no rating" in again.stdout
+
+
+def test_a_paper_not_in_the_store_can_be_rated_and_the_reader_is_told(project: Path) -> None:
+    rated = cli("rate", "https://arxiv.org/abs/2605.01234v1", "down", cwd=project)
+    assert rated.returncode == 0, rated.stderr
+    assert "2605.01234" in rated.stdout and "not in the store yet" in rated.stdout
+    listed = cli("rate", "--list", cwd=project).stdout
+    assert "2605.01234" in listed and "(not in the store)" in listed
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("rate", "not-an-id", "up"), "not an arXiv identifier: 'not-an-id'"),
+        (("rate", "2604.00001", "sideways"), "up, down or clear, not 'sideways'"),
+        (("rate", "2604.00001"), "give an arXiv id and up, down or clear"),
+        (("rate",), "give an arXiv id and up, down or clear"),
+    ],
+)
+def test_a_bad_rating_command_exits_2_and_records_nothing(
+    project: Path, args: tuple[str, ...], message: str
+) -> None:
+    result = cli(*args, cwd=project)
+    assert result.returncode == 2
+    assert message in " ".join(result.stderr.split())
+    assert "No ratings yet." in cli("rate", "--list", cwd=project).stdout
+
+
+def test_the_secret_is_in_no_command_output(project: Path) -> None:
+    env = {ratings.SECRET_ENV: SECRET}
+    outputs = [
+        cli("rate", "2604.00001", "up", cwd=project, env=env),
+        cli("rate", "--list", cwd=project, env=env),
+        cli("rate", "bad", "up", cwd=project, env=env),
+    ]
+    for result in outputs:
+        assert SECRET not in result.stdout + result.stderr
+    short = cli("serve", "--port", "1", cwd=project, env={ratings.SECRET_ENV: "hunter2"})
+    assert short.returncode == 2 and "too short" in short.stderr and "hunter2" not in short.stderr
