@@ -28,6 +28,7 @@ __all__ = [
     "ACTIONS",
     "SECRET_ENV",
     "SYMBOLS",
+    "rating_links",
     "rating_secret",
     "rating_url",
     "sign",
@@ -86,3 +87,13 @@ def rating_url(site_url: str | None, arxiv_id: str, action: str) -> str | None:
     if secret is None:
         return None
     return signed_url(site_url, arxiv_id, action, secret)
+
+
+def rating_links(site_url: str | None, arxiv_id: str) -> dict[str, str] | None:
+    """The 👍 and 👎 links of one paper (``{"up": ..., "down": ...}``), or None (no links)."""
+    if not site_url:
+        return None
+    secret = rating_secret()
+    if secret is None:
+        return None
+    return {action: signed_url(site_url, arxiv_id, action, secret) for action in ("up", "down")}

@@ -17,6 +17,7 @@ from arxiv_digest.config import Settings
 from arxiv_digest.models import DigestEntry
 from arxiv_digest.publish.html import markdown_to_html
 from arxiv_digest.publish.readme import format_score
+from arxiv_digest.ratings import rating_links
 
 JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
 
@@ -27,7 +28,8 @@ def item_date(entry: DigestEntry) -> dt.datetime:
 
 
 def item_html(entry: DigestEntry, settings: Settings) -> str:
-    """The item body: abstract, score and matched terms, links, and the AI summary."""
+    """The item body: abstract, score and matched terms, links (rating links with the
+    secret and ``site_url``), and the AI summary."""
     ranked = entry.ranked
     paper = ranked.paper
     parts = [
@@ -42,6 +44,11 @@ def item_html(entry: DigestEntry, settings: Settings) -> str:
         f'<p><a href="{settings.arxiv.abs_url}/{paper.arxiv_id}">abs</a> · '
         f'<a href="{settings.arxiv.pdf_url}/{paper.versioned_id}">PDF</a></p>',
     ]
+    rate = rating_links(settings.site_url, paper.arxiv_id)
+    if rate is not None:
+        up, down = (html.escape(rate[action]) for action in ("up", "down"))
+        links = f'<a href="{up}">👍</a> · <a href="{down}">👎</a>'
+        parts.append(f"<p><strong>Rate</strong>: {links}</p>")
     if entry.summary is not None:
         parts.append(f"<h3>AI summary (by {html.escape(entry.summary.model)})</h3>")
         if entry.summary.note:

@@ -18,6 +18,7 @@ from arxiv_digest.config import Settings
 from arxiv_digest.errors import PublishError
 from arxiv_digest.models import Digest, DigestEntry
 from arxiv_digest.publish.files import write_atomic
+from arxiv_digest.ratings import rating_links
 
 ABSTRACT_CHARS = 300
 _MARKDOWN_ESCAPES = str.maketrans({"[": "\\[", "]": "\\]", "<": "&lt;", ">": "&gt;"})
@@ -67,6 +68,7 @@ def _paper_block(number: int, entry: DigestEntry, settings: Settings) -> str:
         type=paper.announce_type,
         versioned_id=paper.versioned_id,
         matched=", ".join(ranked.matched),
+        rate=rating_links(settings.site_url, paper.arxiv_id),
         followed=", ".join(ranked.followed_authors),
         abstract=cut_abstract(paper.abstract).translate(_HTML_ESCAPES),
         summary=neutralize_html(summary.text) if summary else None,

@@ -19,6 +19,7 @@ from arxiv_digest.publish.content import Appearance, SiteContent
 from arxiv_digest.publish.files import write_tree
 from arxiv_digest.publish.html import markdown_to_html
 from arxiv_digest.publish.readme import format_score
+from arxiv_digest.ratings import rating_links
 
 _PAGES = jinja2.Environment(
     loader=jinja2.PackageLoader("arxiv_digest", "templates/site"),
@@ -51,6 +52,7 @@ def _page(template: str, settings: Settings, root: str, **values: object) -> byt
         pdf_url=settings.arxiv.pdf_url,
         score=format_score,
         summary_html=markdown_to_html,
+        rating_links=lambda arxiv_id: rating_links(settings.site_url, arxiv_id),
         **values,
     )
     return text.encode("utf-8")

@@ -3,7 +3,8 @@
 Routes (the original's first): ``/``, ``/rss``, ``/rss/{category}``, ``/config``,
 ``/health``, ``/update-cache`` (POST, bearer token); then ``/atom``, ``/atom/{category}``,
 ``/feed.json``, ``/feed/{category}.json``, ``/archive``, ``/archive/{date}``,
-``/papers/{arxiv_id}``, ``/style.css``. No request ever reaches arXiv; an unknown category
+``/papers/{arxiv_id}``, ``/style.css``; ``/rate/{arxiv_id}/{action}`` (signed rating links,
+see :mod:`arxiv_digest.web.rating_links`). No request ever reaches arXiv; an unknown category
 is a 404. Errors are a short message; details go to the server log only.
 """
 
@@ -27,8 +28,10 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from arxiv_digest.config import Settings
+from arxiv_digest.ratings import rating_secret
 from arxiv_digest.sources.text import split_arxiv_id
 from arxiv_digest.store import Store
+from arxiv_digest.web.rating_links import RatingLinks
 from arxiv_digest.web.snapshot import Asset, SiteCache
 
 log = logging.getLogger(__name__)
@@ -282,8 +285,9 @@ def create_app(
             if on_shutdown:
                 on_shutdown()
 
+    rating = RatingLinks(settings, store, rating_secret())
     app = Starlette(
-        routes=endpoints.routes(),
+        routes=[*endpoints.routes(), Route("/rate/{target:path}", rating.respond)],
         exception_handlers={HTTPException: _error, Exception: _server_error},
         lifespan=lifespan,
     )
