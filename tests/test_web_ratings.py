@@ -64,7 +64,11 @@ def link(arxiv_id: str, action: str) -> str:
 def hrefs(content: bytes, text: str | None = None) -> list[str]:
     """The links of a page, in order; only those whose text is ``text`` if given."""
     anchors = lxml.html.fromstring(content).iter("a")
-    return [str(a.get("href")) for a in anchors if text is None or "".join(a.itertext()) == text]
+    return [
+        str(a.get("href"))
+        for a in anchors
+        if text is None or "".join(str(t) for t in a.itertext()) == text
+    ]
 
 
 def readme_of(settings: Settings, store: Store) -> str:
