@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import MetaData
 from typer.testing import CliRunner
 
 from arxiv_digest import ratings
@@ -18,6 +18,7 @@ from arxiv_digest.config import load_settings
 from arxiv_digest.errors import ConfigError
 from arxiv_digest.models import Paper
 from arxiv_digest.store import Store, schema
+from arxiv_digest.store.rows import upsert
 
 SECRET = "s3cret-for-tests-only-0123456789"
 NOW = dt.datetime(2026, 4, 28, 7, 30, tzinfo=dt.UTC)
@@ -72,9 +73,14 @@ def test_only_plus_or_minus_one_from_a_known_source(store: Store) -> None:
 
 
 def test_a_store_at_schema_version_5_gets_the_ratings_table(store: Store) -> None:
-    with store.engine.begin() as conn:  # as arxiv-digest left it before ratings existed
-        conn.execute(text("DROP TABLE ratings"))
-        conn.execute(text("UPDATE meta SET value = '5' WHERE key = 'schema_version'"))
+    existing = MetaData()
+    existing.reflect(store.engine)
+    existing.drop_all(store.engine)
+    with store.engine.begin() as conn:  # the store as arxiv-digest 0005 left it
+        for _, step in schema.MIGRATIONS[:5]:
+            step(conn)
+        upsert(conn, schema.meta, [{"key": "schema_version", "value": "5"}])
+        assert not store.engine.dialect.has_table(conn, "ratings")
     with Store(store.url) as upgraded:
         assert upgraded.schema_version() == schema.SCHEMA_VERSION
         assert [name for name, _ in schema.MIGRATIONS][5] == "0006_ratings"
