@@ -314,3 +314,17 @@ def test_the_secret_appears_in_no_response_or_log(
     assert "/rate/" in client.get(f"/papers/{arxiv_id}").text  # the paper's own page has them
     assert SECRET not in caplog.text
     assert SECRET not in json.dumps(client.get("/config").json())
+
+
+def test_a_read_only_store_says_the_rating_was_not_recorded(
+    published_site: Settings, store: Store, secret: str
+) -> None:
+    arxiv_id, _ = first_paper(published_site, store)
+    database = Path(published_site.store.url.removeprefix("sqlite:///"))
+    with Store(f"sqlite:///file:{database}?mode=ro&uri=true") as read_only:
+        app = create_app(published_site, read_only, admin_token="")
+        with TestClient(app, raise_server_exceptions=False) as on_vercel:
+            response = on_vercel.get(link(arxiv_id, "up"))
+    assert response.status_code == 503
+    assert "could not be recorded" in response.text and SECRET not in response.text
+    assert store.ratings() == []

@@ -19,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
 from arxiv_digest.config import Settings
+from arxiv_digest.errors import StoreError
 from arxiv_digest.models import RATING_VALUES
 from arxiv_digest.ratings import ACTIONS, SYMBOLS, sign, verify
 from arxiv_digest.sources.text import split_arxiv_id
@@ -62,11 +63,15 @@ class RatingLinks:
             return self._page(403, root, outcome="forbidden", paper_url="")
         if request.method == "HEAD":
             return Response(headers=HEADERS)
-        paper = self.store.paper(arxiv_id)
-        if action == "clear":
-            self.store.clear_rating(arxiv_id)
-        else:
-            self.store.rate(arxiv_id, RATING_VALUES[action], "link", self.clock())
+        try:
+            paper = self.store.paper(arxiv_id)
+            if action == "clear":
+                self.store.clear_rating(arxiv_id)
+            else:
+                self.store.rate(arxiv_id, RATING_VALUES[action], "link", self.clock())
+        except StoreError as exc:  # e.g. a read-only store (a serverless deployment)
+            log.error("rating from a link not recorded: %s", exc)
+            return self._page(503, root, outcome="unavailable", paper_url="")
         log.info("rating from a link: %s %s", arxiv_id, action)
         return self._page(
             200,
