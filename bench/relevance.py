@@ -56,6 +56,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import hashlib
 import inspect
 import json
 import math
@@ -78,7 +79,7 @@ from arxiv_digest.models import Paper
 from corpus import machine
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the tests' offline MiniLM
-from tests.minilm import load_minilm
+from tests.minilm import DEFAULT_DIR, load_minilm
 
 TRACKS = ("content", "full")
 METHODS = (
@@ -92,6 +93,7 @@ METHODS = (
 KEYWORDS_PER_PROFILE = 10
 SHOWN_PER_DAY = 10  # the digest's top papers of a day, what a reader sees and may rate
 DOWN_PER_DAY = 3
+OPTIONS = {"cache": True}  # set from the command line
 
 Scores = list[list[float]]  # per case, per candidate
 Vectors = NDArray[np.float32]
@@ -291,15 +293,27 @@ def recency_weights(data: Dataset, case: Case) -> NDArray[np.float64]:
 
 
 _MINILM: dict[int, Vectors] = {}
+CACHED: set[str] = set()  # methods whose vectors came from the cache (their time says so)
 
 
 def minilm_vectors(data: Dataset) -> Vectors:
-    """Unit vectors of every paper's title + abstract (computed once per dataset)."""
-    if id(data) not in _MINILM:
+    """Unit vectors of every paper's title + abstract, kept next to the model folder by a
+    hash of the texts (a rerun on the same file embeds nothing; ``--no-cache`` re-embeds)."""
+    if id(data) in _MINILM:
+        return _MINILM[id(data)]
+    texts = [data.papers[i].text for i in data.ids]
+    digest = hashlib.sha256("\0".join(texts).encode()).hexdigest()[:16]
+    path = DEFAULT_DIR / f"vectors-{digest}.npy"
+    if OPTIONS["cache"] and path.exists():
+        CACHED.add("zotero-arxiv-daily")
+        vectors: Vectors = np.load(path)
+    else:
         model = load_minilm()
-        texts = [data.papers[i].text for i in data.ids]
-        _MINILM[id(data)] = np.array(list(model.embed(texts, batch_size=64)), dtype=np.float32)
-    return _MINILM[id(data)]
+        vectors = np.array(list(model.embed(texts, batch_size=16)), dtype=np.float32)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.save(path, vectors)
+    _MINILM[id(data)] = vectors
+    return vectors
 
 
 def zotero_scores(data: Dataset, track: str, seed: int) -> Scores:
@@ -455,7 +469,8 @@ def run_track(
             results[name] = Result(None, 0.0, str(skip))
             continue
         metrics = evaluate(data.cases, [c.candidates for c in data.cases], scores, seed)
-        results[name] = Result(metrics, time.perf_counter() - start)
+        note = "vectors from the cache" if name in CACHED else ""
+        results[name] = Result(metrics, time.perf_counter() - start, note)
     start = time.perf_counter()
     try:
         run = ratings_run(data, track, seed)
@@ -494,7 +509,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print only the figures, as JSON")
     parser.add_argument("--tracks", default=",".join(TRACKS), help="content,full (default both)")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--no-cache", action="store_true", help="embed again with MiniLM")
     args = parser.parse_args(argv)
+    OPTIONS["cache"] = not args.no_cache
     tracks = [t.strip() for t in args.tracks.split(",") if t.strip()]
     if not tracks or set(tracks) - set(TRACKS):
         parser.error(f"--tracks: a comma-separated subset of {','.join(TRACKS)}")
