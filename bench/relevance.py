@@ -46,9 +46,10 @@ Methods (ties in a score are broken by one seeded shuffle per case, the same for
     day of the last relevant candidate D: every relevant candidate announced before D is
     rated up (the reader's own paper, seen and liked), and on each earlier day 3 of the
     day's 10 best-ranked other candidates (by the blend without ratings: what the digest
-    showed) are rated down, chosen by a seeded draw. The rated papers have been seen, so they
-    leave the ranking; the rest is ranked with ``score_case(..., ratings=...)``. The table
-    also gives the blend without ratings on the same remaining candidates, for comparison.
+    showed) are rated down, chosen by a seeded draw. All candidates, rated ones included (so
+    their text is there to learn from), go to ``score_case(..., ratings=...)``; the rated
+    papers have been seen, so the metrics rank only the others. The table also gives the
+    blend without ratings on the same remaining candidates, for comparison.
     Skipped when ``score_case`` takes no ``ratings``.
 """
 
@@ -425,10 +426,13 @@ def ratings_run(data: Dataset, track: str, seed: int) -> RatingsRun:
             tuple(case.candidates[i] for i in keep),
             case.relevant - ratings.keys(),
         )
-        profile, candidates = blend_inputs(data, left, track, library_paper)
+        # score_case sees the rated papers (it learns from their text) among the candidates;
+        # only the unrated ones are scored for the metrics
+        profile, candidates = blend_inputs(data, case, track, library_paper)
+        learned = score_case(profile, candidates, ratings=ratings)
         cases.append(left)
         remaining.append(left.candidates)
-        after.append([float(s) for s in score_case(profile, candidates, ratings=ratings)])
+        after.append([float(learned[i]) for i in keep])
         before.append([scores[i] for i in keep])
     return RatingsRun(
         evaluate(cases, remaining, after, seed), evaluate(cases, remaining, before, seed), total
