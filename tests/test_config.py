@@ -121,7 +121,11 @@ BAD_CONFIGS: list[tuple[str, Any, str]] = [
         {"keywords": [{"weight": 2}]},
         "keywords[0].term: Field required",
     ),
-    ("nothing to match", {"keywords": []}, "give at least one keyword or followed author"),
+    (
+        "nothing to match",
+        {"keywords": []},
+        "give at least one keyword, followed author or relevance.library entry",
+    ),
     (
         "max_papers zero",
         {"max_papers": 0},

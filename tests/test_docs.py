@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import typing
+from typing import Any
+
 from pydantic import BaseModel
 
 from arxiv_digest.cli import app
@@ -9,11 +12,19 @@ from arxiv_digest.config import Settings
 from tests.conftest import REPO
 
 
+def section(annotation: Any) -> type[BaseModel] | None:
+    """The model of a nested section, also when it is optional (``X | None``)."""
+    for candidate in (annotation, *typing.get_args(annotation)):
+        if isinstance(candidate, type) and issubclass(candidate, BaseModel):
+            return candidate
+    return None
+
+
 def config_keys(model: type[BaseModel], prefix: str = "") -> list[str]:
     keys: list[str] = []
     for name, field in model.model_fields.items():
-        annotation = field.annotation
-        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        annotation = section(field.annotation)
+        if annotation is not None and typing.get_origin(field.annotation) is not list:
             keys += config_keys(annotation, f"{prefix}{name}.")
         else:
             keys.append(f"{prefix}{name}")
@@ -34,8 +45,8 @@ def test_every_config_key_has_a_description() -> None:
         for name, field in model.model_fields.items():
             if not field.description:
                 found.append(prefix + name)
-            annotation = field.annotation
-            if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            annotation = section(field.annotation)
+            if annotation is not None:
                 found += undocumented(annotation, f"{prefix}{name}.")
         return found
 

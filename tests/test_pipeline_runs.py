@@ -76,6 +76,14 @@ def start(args: list[str], cwd: Path) -> subprocess.Popen[str]:
     )  # fmt: skip
 
 
+def wait_for_summary_call(llm: FakeLLM, process: subprocess.Popen[str]) -> None:
+    """The run got as far as asking the LLM (else fail with what the process said)."""
+    if not llm.wait_for_calls(1):
+        process.kill()
+        _, err = process.communicate(timeout=30)
+        pytest.fail(f"the run never asked for a summary; it said:\n{err}")
+
+
 def statuses(url: str) -> list[str]:
     with Store(url) as store:
         return [run["status"] for run in reversed(store.runs(100))]
@@ -103,7 +111,7 @@ def test_a_second_run_on_the_same_store_says_so_and_pays_for_nothing(
     path = write_run_config(tmp_path, httpserver, llm, store_url)
     first = start(["run", "--config", str(path)], tmp_path)
     try:
-        assert llm.wait_for_calls(1), "the first run never asked for a summary"
+        wait_for_summary_call(llm, first)
         second = start(["run", "--config", str(path)], tmp_path)
         _, err = second.communicate(timeout=120)
         assert second.returncode == 3, err
@@ -125,7 +133,7 @@ def test_a_killed_run_is_marked_interrupted_and_does_not_block_the_next(
     path = write_run_config(tmp_path, httpserver, llm, store_url)
     victim = start(["run", "--config", str(path)], tmp_path)
     try:
-        assert llm.wait_for_calls(1)
+        wait_for_summary_call(llm, victim)
         victim.send_signal(signal.SIGKILL)
         victim.wait(30)
     finally:
@@ -135,7 +143,9 @@ def test_a_killed_run_is_marked_interrupted_and_does_not_block_the_next(
     rerun = start(["run", "--config", str(path)], tmp_path)
     _, err = rerun.communicate(timeout=120)
     assert rerun.returncode == 0, err  # the dead process's lock died with it
-    assert statuses(store_url) == ["interrupted", "ok"]
+    with Store(store_url) as store:
+        rows = store.runs(100)
+    assert statuses(store_url) == ["interrupted", "ok"], (rows, err)
     with Store(store_url) as store:
         dead = store.runs(100)[-1]
     assert dead["finished_at"] is not None and "stopped before the run finished" in dead["message"]

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import MetaData, func, insert, select, text
 
 from arxiv_digest.errors import StoreError
 from arxiv_digest.models import Paper, RankedPaper, RunReport, Summary, Validators
@@ -62,6 +62,17 @@ def test_schema_is_versioned_and_reopening_does_not_migrate_again(store: Store) 
         assert again.count_papers() == 3
 
 
+def rewind_to_version(store: Store, version: int) -> None:
+    """The store as an older arxiv-digest left it: only the first ``version`` migrations."""
+    existing = MetaData()
+    existing.reflect(store.engine)
+    existing.drop_all(store.engine)
+    with store.engine.begin() as conn:
+        for _, step in schema.MIGRATIONS[:version]:
+            step(conn)
+        conn.execute(insert(schema.meta).values(key="schema_version", value=str(version)))
+
+
 def test_upgrading_repairs_tex_accents_and_mojibake_stored_by_older_versions(
     store: Store, make_paper: Callable[..., Paper]
 ) -> None:
@@ -71,9 +82,9 @@ def test_upgrading_repairs_tex_accents_and_mojibake_stored_by_older_versions(
         authors=("JosÃ© RaÃºl Gonz\\'alez",),
     )
     plain = make_paper(title="Nothing to repair", abstract="Plain text with $x$ math.")
+    rewind_to_version(store, 4)
     with store.engine.begin() as conn:  # written raw, as an older arxiv-digest did
         conn.execute(insert(schema.papers), [paper_row(old), paper_row(plain)])
-        conn.execute(text("UPDATE meta SET value = '4' WHERE key = 'schema_version'"))
     with Store(store.url) as upgraded, upgraded.engine.connect() as conn:
         assert upgraded.schema_version() == schema.SCHEMA_VERSION
         rows = {r.arxiv_id: r for r in conn.execute(select(schema.papers)).all()}

@@ -44,6 +44,7 @@ class RankedPaper:
     matched: tuple[str, ...]  # keyword terms as written in the config, in config order
     category: str  # the monitored category the paper is shown under
     followed_authors: tuple[str, ...] = ()
+    why: str = ""  # one line: what put it in the digest (empty for a keyword-only config)
 
 
 @dataclass(frozen=True, slots=True)

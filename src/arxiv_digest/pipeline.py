@@ -18,6 +18,8 @@ from arxiv_digest.publish.files import write_atomic
 from arxiv_digest.publish.readme import content_fingerprint, render_readme
 from arxiv_digest.publish.site import render_site, write_site
 from arxiv_digest.rank import Ranker, select_candidates
+from arxiv_digest.relevance.library import Library, read_library_files
+from arxiv_digest.relevance.resolve import load_library
 from arxiv_digest.retry import Sleep
 from arxiv_digest.sources import http
 from arxiv_digest.sources.arxiv_api import ApiClient
@@ -56,13 +58,19 @@ def _ingest(
     return True
 
 
-def build_digest(settings: Settings, store: Store, report: RunReport, now: dt.datetime) -> Digest:
+def build_digest(
+    settings: Settings,
+    store: Store,
+    report: RunReport,
+    now: dt.datetime,
+    library: Library | None = None,
+) -> Digest:
     last = store.latest_announcement()
     if last is None:
         return Digest(updated_at=now, entries=(), window=None)
     first = last - dt.timedelta(days=settings.days_back - 1)
     candidates = select_candidates(store.announced_between(first, last), settings)
-    ranked = Ranker(settings).rank(candidates)
+    ranked = Ranker(settings, library).rank(candidates)
     report.candidates, report.ranked = len(candidates), len(ranked)
     entries = tuple(DigestEntry(r) for r in ranked)
     return Digest(updated_at=now, entries=entries, window=(first, last))
@@ -91,6 +99,7 @@ def attach_summaries(
 def _prepare_readme(
     settings: Settings,
     store: Store,
+    client: httpx2.Client,
     run_id: int,
     report: RunReport,
     *,
@@ -99,7 +108,8 @@ def _prepare_readme(
     on_summary: Progress | None,
 ) -> tuple[str, str]:
     """Rank, summarize and render the README (not yet written): (text, content fingerprint)."""
-    digest = build_digest(settings, store, report, started)
+    library = load_library(settings, store, client) if settings.library else None
+    digest = build_digest(settings, store, report, started, library)
     report.digest_date = digest.window[1] if digest.window else None
     store.save_ranking(run_id, [e.ranked for e in digest.entries])
     digest = attach_summaries(digest, summarizer, report, on_summary)
@@ -180,6 +190,7 @@ def _run_locked(
             readme, fingerprint = _prepare_readme(
                 settings,
                 store,
+                client,
                 run_id,
                 report,
                 started=started,
@@ -250,6 +261,7 @@ def run_configured(
 ) -> RunReport:
     """A whole daily run with the configured store, HTTP client and summarizer
     (``transport`` replaces the network, as the offline demo does)."""
+    read_library_files(settings)  # a broken library file is a config error before any request
     with (
         http.make_client(settings.http, transport=transport) as client,
         Store(settings.store.url) as store,

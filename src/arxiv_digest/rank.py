@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from arxiv_digest.config import Settings
 from arxiv_digest.match import Matcher
 from arxiv_digest.models import Paper, RankedPaper, is_monitored
+from arxiv_digest.relevance.library import Library
+from arxiv_digest.relevance.scorer import Relevance, RelevanceScorer, explain
 
 
 def display_category(paper: Paper, monitored: Collection[str]) -> str | None:
@@ -88,7 +90,7 @@ class _Author:
 class Ranker:
     """Scores papers against one config; build it once, use it for many papers."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, library: Library | None = None) -> None:
         self.settings = settings
         self.monitored = frozenset(settings.categories)
         mode = settings.match
@@ -98,6 +100,11 @@ class Ranker:
         scope = settings.exclude_scope or ("all" if mode == "substring" else "title")
         self.exclude_title_only = scope == "title"
         self.authors = [_Author(a, _name_words(a)) for a in settings.authors]
+        self.relevance = (
+            RelevanceScorer(settings.relevance, library)
+            if settings.relevance is not None and library is not None
+            else None
+        )
 
     def _followed(self, paper: Paper) -> tuple[str, ...]:
         if not self.authors:
@@ -111,15 +118,21 @@ class Ranker:
         text = paper.title if self.exclude_title_only else full_text
         return bool(self.excludes.found(self.excludes.prepare(text)))
 
-    def score(self, paper: Paper) -> RankedPaper | None:
-        """The paper ranked, or None when it does not belong in the digest."""
+    def score(self, paper: Paper, relevance: Relevance | None = None) -> RankedPaper | None:
+        """The paper ranked, or None when it does not belong in the digest.
+
+        ``relevance`` is the library's view of the paper (:meth:`rank` computes it for the
+        whole day at once); without a library it is None and only keywords count.
+        """
         category = display_category(paper, self.monitored)
         if category is None:
             return None
         followed = self._followed(paper)
         full_text = f"{paper.title} {paper.abstract}"
         in_text = self.keywords.found(self.keywords.prepare(full_text))
-        if not in_text and not followed:
+        library = self.relevance if relevance is not None else None
+        admitted = library is not None and relevance is not None and library.admits(relevance)
+        if not in_text and not followed and not admitted:
             return None
         if not followed and self._excluded(paper, full_text):
             return None
@@ -129,15 +142,26 @@ class Ranker:
         scoring = self.settings.scoring
         score = sum(self.weights[i] * scoring.keyword for i in in_text)
         score += sum(self.weights[i] * scoring.title for i in in_title)
+        if library is not None and relevance is not None:
+            score = library.settings.weights.keywords * score + library.points(relevance)
         score += scoring.author * len(followed)
         if not followed and score < self.settings.min_score:
             return None
         matched = tuple(self.keywords.terms[i] for i in in_text)
-        return RankedPaper(paper, round(score, 6), matched, category, followed)
+        why = explain(relevance, library, matched, followed)
+        return RankedPaper(paper, round(score, 6), matched, category, followed, why)
 
     def rank(self, papers: Iterable[Paper]) -> list[RankedPaper]:
         """The digest: at most ``max_papers`` papers, plus any followed author's paper."""
-        scored = [r for r in (self.score(p) for p in papers) if r is not None]
+        papers = list(papers)
+        views: list[Relevance | None] = (
+            list(self.relevance.assess(papers)) if self.relevance else [None] * len(papers)
+        )
+        scored = [
+            r
+            for r in (self.score(p, v) for p, v in zip(papers, views, strict=True))
+            if r is not None
+        ]
         scored.sort(key=_order)
         followed = [r for r in scored if r.followed_authors]
         room = max(self.settings.max_papers - len(followed), 0)

@@ -122,9 +122,20 @@ def with_paths_resolved(settings: Settings, base: Path) -> Settings:
     new_store = settings.store.model_copy(
         update={"url": _absolute_store_url(base, settings.store.url)}
     )
-    return settings.model_copy(
-        update={"output": new_output, "ai_summary": new_summary, "store": new_store}
-    )
+    update: dict[str, object] = {
+        "output": new_output,
+        "ai_summary": new_summary,
+        "store": new_store,
+    }
+    if settings.relevance is not None:
+        library = [
+            source.model_copy(update={"path": _absolute(base, source.path)})
+            if source.path is not None
+            else source
+            for source in settings.relevance.library
+        ]
+        update["relevance"] = settings.relevance.model_copy(update={"library": library})
+    return settings.model_copy(update=update)
 
 
 def _unreadable(path: Path) -> str | None:
@@ -144,6 +155,11 @@ def check_files(settings: Settings, source: str = "config") -> None:
     """Files the config names must exist now, not half-way through a run: raise ConfigError
     naming the field before anything is fetched or created."""
     named = [("output.readme_template", settings.output.readme_template)]
+    named += [
+        (f"relevance.library[{i}]", source.path)
+        for i, source in enumerate(settings.library)
+        if source.path is not None
+    ]
     if settings.ai_summary.enabled:
         named.append(("ai_summary.prompt_file", settings.ai_summary.prompt_file))
     problems = [

@@ -210,6 +210,96 @@ class AISummarySettings(_Section):
         return host.strip("[]") in {"localhost", "127.0.0.1", "::1", "0.0.0.0"}
 
 
+_ARXIV_REF = re.compile(
+    r"^(?:arXiv:)?(?:\d{4}\.\d{4,5}|[a-z-]+(?:\.[A-Z]{2})?/\d{7})(?:v\d+)?$"
+    r"|^https?://(?:www\.|export\.)?arxiv\.org/(?:abs|pdf)/\S+$",
+    re.IGNORECASE,
+)
+LibraryKind = Literal["bibtex", "csl-json", "arxiv"]
+_LIBRARY_KEYS = {
+    "bibtex": "bibtex",
+    "csl_json": "csl-json",
+    "csl-json": "csl-json",
+    "arxiv": "arxiv",
+}
+
+
+class LibrarySource(_Section):
+    """One source of the reader's library: a BibTeX file, a CSL-JSON file (the export of
+    Zotero, Mendeley, Paperpile) or one arXiv paper (id or abs/pdf URL)."""
+
+    kind: LibraryKind = Field(description="bibtex, csl-json or arxiv.")
+    path: Path | None = Field(None, description="The file (bibtex, csl-json).")
+    arxiv: str | None = Field(None, description="The arXiv id or URL (arxiv).")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_shorthand(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return _library_shorthand(value.strip())
+        if isinstance(value, dict) and "kind" not in value and len(value) == 1:
+            ((key, item),) = value.items()
+            if key == "zotero":
+                raise ValueError(
+                    "the Zotero Web API source is not available yet: export your library "
+                    'from Zotero as CSL JSON and list the file (e.g. "zotero.json")'
+                )
+            kind = _LIBRARY_KEYS.get(str(key))
+            if kind is None:
+                raise ValueError(f"unknown library source {key!r} (bibtex, csl_json, arxiv)")
+            return {"kind": kind, ("arxiv" if kind == "arxiv" else "path"): item}
+        return value
+
+
+def _library_shorthand(value: str) -> dict[str, str]:
+    if _ARXIV_REF.match(value):
+        return {"kind": "arxiv", "arxiv": value}
+    suffix = value.rsplit(".", 1)[-1].lower() if "." in value else ""
+    if suffix in ("bib", "bibtex"):
+        return {"kind": "bibtex", "path": value}
+    if suffix == "json":
+        return {"kind": "csl-json", "path": value}
+    raise ValueError(
+        f"{value!r} is neither a .bib or .json file nor an arXiv id or URL; "
+        'write {"bibtex": "file"} or {"csl_json": "file"} for other file names'
+    )
+
+
+class RelevanceWeights(_Section):
+    keywords: float = Field(1.0, ge=0, description="Multiplies the keyword points.")
+    similarity: float = Field(
+        2.0,
+        ge=0,
+        description="Points per standard deviation a paper's similarity to the library lies "
+        "above the day's average.",
+    )
+    library_authors: float = Field(
+        3.0, ge=0, description="Points per author of the paper who is in the library."
+    )
+
+
+class RelevanceSettings(_Section):
+    library: list[LibrarySource] = Field(
+        default_factory=list,
+        description="The reader's library: BibTeX or CSL-JSON files, arXiv ids or URLs "
+        "(paths relative to the config file); re-read at every run.",
+    )
+    embedder: Literal["tfidf"] = Field(
+        "tfidf",
+        description='How texts are compared: "tfidf" (word statistics of the day and the '
+        "library; no model, no download).",
+    )
+    weights: RelevanceWeights = Field(
+        default_factory=RelevanceWeights, description="The blend of the relevance signals."
+    )
+    min_similarity: float = Field(
+        1.0,
+        description="A paper without a keyword or a library author enters the digest only "
+        "when its similarity is at least this many standard deviations above the day's "
+        "average.",
+    )
+
+
 class Settings(_Section):
     categories: list[str] = Field(min_length=1, description="arXiv categories to monitor.")
     keywords: list[KeywordItem] = Field(
@@ -271,6 +361,11 @@ class Settings(_Section):
     ai_summary: AISummarySettings = Field(
         default_factory=AISummarySettings, description="LLM summaries of the top papers."
     )
+    relevance: RelevanceSettings | None = Field(
+        None,
+        description="Ranking by similarity to the reader's own library (off without it: "
+        "keywords only, as the original).",
+    )
     fetch_ratings: Any = Field(None, description="Legacy, ignored with a notice.")
     display_limit: Any = Field(None, description="Legacy, ignored with a notice.")
 
@@ -298,9 +393,15 @@ class Settings(_Section):
 
     @model_validator(mode="after")
     def _something_to_match(self) -> Settings:
-        if not self.keywords and not self.authors:
-            raise ValueError("give at least one keyword or followed author")
+        if not self.keywords and not self.authors and not self.library:
+            raise ValueError(
+                "give at least one keyword, followed author or relevance.library entry"
+            )
         return self
+
+    @property
+    def library(self) -> list[LibrarySource]:
+        return self.relevance.library if self.relevance is not None else []
 
     @property
     def keyword_terms(self) -> list[str]:

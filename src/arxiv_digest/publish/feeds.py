@@ -41,6 +41,7 @@ def item_html(entry: DigestEntry, settings: Settings) -> str:
             else ""
         )
         + f" · <strong>Category</strong>: {html.escape(ranked.category)}</p>",
+        *([f"<p><strong>Why</strong>: {html.escape(ranked.why)}</p>"] if ranked.why else []),
         f'<p><a href="{settings.arxiv.abs_url}/{paper.arxiv_id}">abs</a> · '
         f'<a href="{settings.arxiv.pdf_url}/{paper.versioned_id}">PDF</a></p>',
     ]

@@ -68,6 +68,7 @@ def _paper_block(number: int, entry: DigestEntry, settings: Settings) -> str:
         type=paper.announce_type,
         versioned_id=paper.versioned_id,
         matched=", ".join(ranked.matched),
+        why=ranked.why.translate(_MARKDOWN_ESCAPES),
         rate=rating_links(settings.site_url, paper.arxiv_id),
         followed=", ".join(ranked.followed_authors),
         abstract=cut_abstract(paper.abstract).translate(_HTML_ESCAPES),

@@ -42,7 +42,9 @@ class PublicationQueries:
     def ranking(self, run_id: int) -> list[RankedPaper]:
         k, p, a = schema.rankings, schema.papers, schema.announcements
         query = (
-            select(p, a.c.announced, a.c.announce_type, k.c.score, k.c.matched, k.c.category)
+            select(
+                p, a.c.announced, a.c.announce_type, k.c.score, k.c.matched, k.c.category, k.c.why
+            )
             .join(p, (p.c.arxiv_id == k.c.arxiv_id) & (p.c.version == k.c.version))
             .join(a, (a.c.arxiv_id == p.c.arxiv_id) & (a.c.version == p.c.version))
             .where(k.c.run_id == run_id)
@@ -56,7 +58,7 @@ class PublicationQueries:
             if key not in ranked:  # the latest announcement of that version
                 matched = tuple(json.loads(row["matched"]))
                 ranked[key] = RankedPaper(
-                    paper_from_row(row), row["score"], matched, row["category"]
+                    paper_from_row(row), row["score"], matched, row["category"], why=row["why"]
                 )
         return list(ranked.values())
 

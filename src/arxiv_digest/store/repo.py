@@ -264,6 +264,7 @@ class Store(SummaryQueries, PublicationQueries, PaperQueries, RatingQueries):
                 "version": r.paper.version,
                 "score": r.score,
                 "matched": json.dumps(list(r.matched), ensure_ascii=False),
+                "why": r.why,
                 "category": r.category,
             }
             for rank, r in enumerate(ranked, start=1)

@@ -106,16 +106,25 @@ runs = Table(
     Column("digest_date", Date),  # 0003: the latest announcement day the digest covers
 )
 
+
+def _ranking_columns_v1() -> list[Column[Any]]:
+    return [
+        Column("run_id", Integer, ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
+        Column("rank", Integer, primary_key=True),
+        Column("arxiv_id", String(64), nullable=False),
+        Column("version", Integer, nullable=False),
+        Column("score", Float, nullable=False),
+        Column("matched", Text, nullable=False),  # JSON list of config terms
+        Column("category", String(64), nullable=False),
+    ]
+
+
 rankings = Table(
     "rankings",
     metadata,
-    Column("run_id", Integer, ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
-    Column("rank", Integer, primary_key=True),
-    Column("arxiv_id", String(64), nullable=False),
-    Column("version", Integer, nullable=False),
-    Column("score", Float, nullable=False),
-    Column("matched", Text, nullable=False),  # JSON list of config terms
-    Column("category", String(64), nullable=False),
+    *_ranking_columns_v1(),
+    # 0007: why the paper is in the digest, one line ("" for a keyword-only config)
+    Column("why", Text, nullable=False, default=""),
 )
 
 http_cache = Table(
@@ -159,7 +168,15 @@ def _initial(conn: Connection) -> None:
     version_1 = MetaData()
     version_1_runs = Table("runs", version_1, *_run_columns_v1())
     version_1_papers = Table("papers", version_1, *_paper_columns_v1())
-    for table in (meta, version_1_papers, announcements, version_1_runs, rankings, http_cache):
+    version_1_rankings = Table("rankings", version_1, *_ranking_columns_v1())
+    for table in (
+        meta,
+        version_1_papers,
+        announcements,
+        version_1_runs,
+        version_1_rankings,
+        http_cache,
+    ):
         table.create(conn, checkfirst=True)
 
 
@@ -218,6 +235,10 @@ def _ratings(conn: Connection) -> None:
     ratings.create(conn, checkfirst=True)
 
 
+def _ranking_why(conn: Connection) -> None:
+    conn.execute(text("ALTER TABLE rankings ADD COLUMN why TEXT NOT NULL DEFAULT ''"))
+
+
 MIGRATIONS: list[Migration] = [
     ("0001_initial", _initial),
     ("0002_summaries", _summaries),
@@ -225,5 +246,6 @@ MIGRATIONS: list[Migration] = [
     ("0004_paper_listing", _paper_listing),
     ("0005_repair_stored_text", _repair_stored_text),
     ("0006_ratings", _ratings),
+    ("0007_ranking_why", _ranking_why),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,0 +1,51 @@
+"""The library as a run sees it: files re-read, arXiv entries completed from the store or
+one API request, what stays unresolved reported once. Never fatal past the config check."""
+
+from __future__ import annotations
+
+import logging
+
+import httpx2
+
+from arxiv_digest.config import Settings
+from arxiv_digest.errors import FetchError
+from arxiv_digest.models import Paper
+from arxiv_digest.relevance.library import Library, complete, ids_to_look_up, read_library_files
+from arxiv_digest.retry import Sleep
+from arxiv_digest.sources.arxiv_api import ApiClient
+from arxiv_digest.store import Store
+
+log = logging.getLogger(__name__)
+LOOKUP_BATCH = 100  # ids per API request
+
+
+def load_library(
+    settings: Settings, store: Store, client: httpx2.Client, *, sleep: Sleep | None = None
+) -> Library:
+    entries = read_library_files(settings)
+    wanted = ids_to_look_up(entries)
+    known: dict[str, Paper] = {}
+    for arxiv_id in wanted:
+        stored = store.paper(arxiv_id)
+        if stored is not None:
+            known[arxiv_id] = stored
+    missing = [i for i in wanted if i not in known]
+    if missing:
+        api = ApiClient(client, settings, sleep=sleep)
+        try:
+            for start in range(0, len(missing), LOOKUP_BATCH):
+                fetched = api.by_ids(missing[start : start + LOOKUP_BATCH])
+                store.upsert_papers(fetched, announced=False)  # looked up: no digest day
+                known.update((p.arxiv_id, p) for p in fetched)
+        except FetchError as exc:
+            log.warning("library: %d arXiv entries could not be looked up (%s)", len(missing), exc)
+    library = complete(entries, known)
+    if library.unresolved:
+        examples = ", ".join(library.unresolved[:3])
+        log.warning(
+            "library: %d entries have no title or abstract and are left out (e.g. %s)",
+            len(library.unresolved),
+            examples,
+        )
+    log.info("library: %d papers", len(library.papers))
+    return library

@@ -1,0 +1,130 @@
+"""The library's signals for one day's candidates: similarity and authors, with the words
+that explain them.
+
+Ranking (``rank.Ranker``) adds these to the keyword points with the configured weights:
+
+    score = weights.keywords × keyword points
+          + weights.similarity × max(similarity, 0)      (similarity in standard deviations)
+          + weights.library_authors × authors in the library
+          + scoring.author × followed authors             (as without a library)
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from arxiv_digest.config import RelevanceSettings
+from arxiv_digest.models import Paper
+from arxiv_digest.relevance.library import Library
+from arxiv_digest.relevance.similarity import document, similarity
+
+TITLE_SHOWN = 80  # characters of a library title quoted in "similar to ..."
+
+
+@dataclass(frozen=True, slots=True)
+class Relevance:
+    similarity: float  # standard deviations above the day's average
+    similar_to: str  # the closest library paper's title
+    library_authors: tuple[str, ...]  # the paper's authors found in the library
+
+
+def author_key(name: str) -> tuple[str, str] | None:
+    """First and last name, accents, case and punctuation folded ("Raúl González" =
+    "raul gonzalez"); None for a one-word name."""
+    plain = unicodedata.normalize("NFKD", name)
+    plain = "".join(c for c in plain if not unicodedata.combining(c)).casefold()
+    words = [w for w in "".join(c if c.isalnum() else " " for c in plain).split() if w]
+    if len(words) < 2:
+        return None
+    return (words[0], words[-1])
+
+
+class _AuthorIndex:
+    """Names in the library. Full first names must agree ("Wei Wang" is not "Wen Wang");
+    an initial on either side agrees with any first name of that letter ("J. Doe")."""
+
+    def __init__(self, names: Iterable[str]) -> None:
+        keys = {key for name in names if (key := author_key(name))}
+        self.full = {k for k in keys if len(k[0]) > 1}
+        self.initials = {(k[0][0], k[1]) for k in keys}
+        self.initial_only = {k for k in keys if len(k[0]) == 1}
+
+    def __contains__(self, name: str) -> bool:
+        key = author_key(name)
+        if key is None:
+            return False
+        first, last = key
+        if len(first) == 1:
+            return (first, last) in self.initials
+        return key in self.full or (first[0], last) in self.initial_only
+
+    def __bool__(self) -> bool:
+        return bool(self.initials)
+
+
+class RelevanceScorer:
+    """Scores candidates against one library; build it once per run."""
+
+    def __init__(self, settings: RelevanceSettings, library: Library) -> None:
+        self.settings = settings
+        self.library = library.papers
+        self._documents = [document(p.title, p.abstract) for p in self.library]
+        self._authors = _AuthorIndex(name for p in self.library for name in p.authors)
+
+    def assess(self, papers: Sequence[Paper]) -> list[Relevance]:
+        found = similarity([document(p.title, p.abstract) for p in papers], self._documents)
+        return [
+            Relevance(
+                similarity=float(found.z[i]),
+                similar_to=self._title(int(found.nearest[i])),
+                library_authors=self._in_library(paper.authors),
+            )
+            for i, paper in enumerate(papers)
+        ]
+
+    def _title(self, index: int) -> str:
+        if not self.library:
+            return ""
+        title = self.library[index].title or self.library[index].key
+        return title if len(title) <= TITLE_SHOWN else title[: TITLE_SHOWN - 1].rstrip() + "…"
+
+    def _in_library(self, authors: Sequence[str]) -> tuple[str, ...]:
+        if not self._authors:
+            return ()
+        return tuple(a for a in authors if a in self._authors)
+
+    def points(self, relevance: Relevance) -> float:
+        weights = self.settings.weights
+        similar = weights.similarity * max(relevance.similarity, 0.0)
+        return float(similar + weights.library_authors * len(relevance.library_authors))
+
+    def admits(self, relevance: Relevance) -> bool:
+        """Enough on its own to enter the digest without a keyword."""
+        return bool(relevance.library_authors) or (
+            relevance.similarity >= self.settings.min_similarity and bool(self.library)
+        )
+
+
+def explain(
+    relevance: Relevance | None,
+    scorer: RelevanceScorer | None,
+    matched: Sequence[str],
+    followed: Sequence[str],
+) -> str:
+    """The paper's one-line "why", strongest reason first."""
+    if relevance is None or scorer is None:
+        return ""
+    reasons = []
+    if scorer.admits(relevance) and relevance.similarity > 0 and relevance.similar_to:
+        reasons.append(f"similar to “{relevance.similar_to}”")
+    for name in relevance.library_authors[:2]:
+        reasons.append(f"by {name} (in your library)")
+    if len(relevance.library_authors) > 2:
+        reasons.append(f"and {len(relevance.library_authors) - 2} more in your library")
+    for name in followed:
+        reasons.append(f"by {name} (followed)")
+    if matched:
+        reasons.append(f"matched {', '.join(matched)}")
+    return "; ".join(reasons)

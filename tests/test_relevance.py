@@ -1,0 +1,195 @@
+"""Relevance by the reader's library: what it lifts, what it reads, how it explains itself."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+import feedparser
+import pytest
+from pytest_httpserver import HTTPServer
+from typer.testing import CliRunner
+
+from arxiv_digest.cli import app
+from arxiv_digest.config import Settings, parse_settings, with_paths_resolved
+from arxiv_digest.errors import ConfigError
+from arxiv_digest.models import Paper
+from arxiv_digest.rank import Ranker, select_candidates
+from arxiv_digest.relevance.library import complete, read_library_files
+from arxiv_digest.sources.rss import parse_rss
+from tests.conftest import REPO, MakeSettings, fixture_bytes, run_once, serve_feed
+
+DATA = REPO / "tests" / "fixtures" / "relevance"
+CATS = "cs.AI+cs.CL+cs.LG"
+
+
+def real_day() -> list[Paper]:
+    day = json.loads((DATA / "day-2025-09-11.json").read_text(encoding="utf-8"))
+    return [
+        Paper(
+            arxiv_id=p["arxiv_id"],
+            version=1,
+            title=p["title"],
+            authors=tuple(p["authors"]),
+            abstract=p["abstract"],
+            primary_category=p["category"],
+            categories=(p["category"],),
+            announce_type="new",
+            announced=dt.date.fromisoformat(p["day"]),
+        )
+        for p in day["papers"]
+    ]
+
+
+def about_federated_learning(paper: Paper) -> bool:
+    return "federated" in f"{paper.title} {paper.abstract}".lower()
+
+
+def library_settings(tmp_path: Path, library: list[Any], **config: Any) -> Settings:
+    raw = {
+        "categories": ["cs.AI", "cs.CL", "cs.LG", "cs.DC", "cs.CV", "stat.ML", "cs.CR"],
+        "keywords": [],
+        "max_papers": 10,
+        "relevance": {"library": library},
+        **config,
+    }
+    return with_paths_resolved(parse_settings(raw), tmp_path)
+
+
+def ranked_with_library(settings: Settings, papers: list[Paper]) -> list[Any]:
+    library = complete(read_library_files(settings), {})
+    return Ranker(settings, library).rank(select_candidates(papers, settings))
+
+
+def test_a_federated_learning_library_lifts_the_days_federated_papers_to_the_top() -> None:
+    papers = real_day()
+    assert sum(map(about_federated_learning, papers)) == 6  # of 93
+    settings = library_settings(DATA, ["library-federated.csl.json"])
+    ranked = ranked_with_library(settings, papers)
+    top = [r.paper for r in ranked]
+    assert all(map(about_federated_learning, top[:4]))
+    assert sum(map(about_federated_learning, top[:8])) >= 5
+    assert ranked[0].why.startswith("similar to “")  # names the library paper it is like
+
+
+def test_without_a_library_only_keywords_count() -> None:
+    papers = real_day()
+    raw = {"categories": ["cs.AI", "cs.LG", "cs.DC"], "keywords": ["federated"]}
+    settings = parse_settings(raw)
+    ranked = Ranker(settings).rank(select_candidates(papers, settings))
+    assert {r.paper.arxiv_id for r in ranked} <= {p.arxiv_id for p in papers}
+    assert all(r.why == "" and r.matched == ("federated",) for r in ranked)
+
+
+def test_authors_in_the_library_are_a_reason_of_their_own(tmp_path: Path) -> None:
+    papers = real_day()
+    chosen = next(p for p in papers if not about_federated_learning(p) and len(p.authors) > 1)
+    family, given = chosen.authors[0].split()[-1], chosen.authors[0].split()[0]
+    (tmp_path / "mine.bib").write_text(
+        "@article{mine, title={An unrelated topic entirely}, "
+        f"author={{{family}, {given[0]}. and Someone Else}}, abstract={{Nothing alike.}}}}\n",
+        encoding="utf-8",
+    )
+    settings = library_settings(tmp_path, ["mine.bib"], max_papers=93)
+    ranked = {r.paper.arxiv_id: r for r in ranked_with_library(settings, papers)}
+    assert f"by {chosen.authors[0]} (in your library)" in ranked[chosen.arxiv_id].why
+
+
+def test_bibtex_csl_json_and_arxiv_references_are_read(tmp_path: Path) -> None:
+    (tmp_path / "refs.bib").write_text(
+        r"""@article{a, title={{Schr\"odinger} bridges for {LLM} alignment},
+  author={Doe, Jane and Gonz{\'a}lez, Ra{\'u}l}, eprint={2401.12345}, year={2024},
+  abstract={We align models.}}
+@inproceedings{b, title={No abstract here}, author={Roe, R.}, doi={10.1000/xyz}}
+""",
+        encoding="utf-8",
+    )
+    (tmp_path / "zotero.json").write_text(
+        json.dumps([{"title": "A CSL item", "abstract": "Text.", "DOI": "10.48550/arXiv.2402.00001",
+                     "author": [{"given": "Ada", "family": "Lovelace"}, {"literal": "ACME Lab"}]}]),
+        encoding="utf-8",
+    )  # fmt: skip
+    settings = library_settings(
+        tmp_path, ["refs.bib", "zotero.json", "https://arxiv.org/abs/2403.00002v2"]
+    )
+    entries = {e.key: e for e in read_library_files(settings)}
+    first = entries["arxiv:2401.12345"]
+    assert first.title == "Schrödinger bridges for LLM alignment"
+    assert first.authors == ("Jane Doe", "Raúl González")
+    assert first.added == dt.date(2024, 1, 1)
+    assert entries["doi:10.1000/xyz"].abstract == ""
+    assert entries["arxiv:2402.00001"].authors == ("Ada Lovelace", "ACME Lab")
+    assert entries["arxiv:2403.00002"].arxiv_id == "2403.00002"  # to be looked up
+
+
+@pytest.mark.parametrize(
+    ("library", "content", "message"),
+    [
+        (["missing.bib"], None, "relevance.library[0]: "),
+        (["broken.json"], "{not json", "relevance.library[0]: "),
+        (["notes.txt"], "x", "neither a .bib or .json file nor an arXiv id"),
+        ([{"zotero": {"user": 1}}], None, "export your library from Zotero as CSL JSON"),
+    ],
+)
+def test_a_bad_library_is_a_config_error_before_anything_is_created(
+    tmp_path: Path, library: list[Any], content: str | None, message: str
+) -> None:
+    if content is not None:
+        (tmp_path / str(library[0])).write_text(content, encoding="utf-8")
+    config = {
+        "categories": ["cs.AI"],
+        "relevance": {"library": library},
+        "arxiv": {"rss_url": "http://127.0.0.1:9/rss"},
+    }
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(config), encoding="utf-8")
+    result = CliRunner().invoke(app, ["run", "--config", str(path)])
+    assert result.exit_code == 2, result.output
+    assert message in " ".join(result.output.split())
+    assert not (tmp_path / "data").exists() and not (tmp_path / "README.md").exists()
+
+
+def test_a_bad_library_file_fails_to_load_with_its_name(tmp_path: Path) -> None:
+    (tmp_path / "lib.json").write_text('{"items": 3}', encoding="utf-8")
+    settings = library_settings(tmp_path, ["lib.json"])
+    with pytest.raises(ConfigError, match=r"relevance\.library\[0\]: .*lib\.json"):
+        read_library_files(settings)
+
+
+def test_why_lines_in_readme_site_and_feeds(
+    httpserver: HTTPServer, make_settings: MakeSettings, combined_feed: bytes, tmp_path: Path
+) -> None:
+    serve_feed(httpserver, CATS, combined_feed)
+    day = parse_rss(combined_feed).papers
+    liked = next(p for p in day if "reasoning" in p.title.lower())
+    (tmp_path / "library.bib").write_text(
+        f"@article{{x, title={{{liked.title}}}, abstract={{{liked.abstract}}}}}\n",
+        encoding="utf-8",
+    )
+    settings = make_settings(keywords=["LLM"], relevance={"library": ["library.bib"]})
+    run_once(settings)
+    readme = settings.output.readme.read_text(encoding="utf-8")
+    assert f"**Why**: similar to “{liked.title[:60]}" in readme
+    assert readme.index("**Matched**") < readme.index("**Why**")
+    site = (settings.output.site_dir / "index.html").read_text(encoding="utf-8")
+    assert '<p class="why">similar to “' in site
+    feed = feedparser.parse((settings.output.site_dir / "rss.xml").read_bytes())
+    assert any("Why" in e.summary and "similar to" in e.summary for e in feed.entries)
+
+
+def test_arxiv_entries_are_looked_up_once_then_read_from_the_store(
+    httpserver: HTTPServer, make_settings: MakeSettings, combined_feed: bytes
+) -> None:
+    serve_feed(httpserver, CATS, combined_feed)
+    httpserver.expect_request("/api/query").respond_with_data(
+        fixture_bytes("api/query_all-nicotine_10entries.xml"), content_type="application/atom+xml"
+    )
+    settings = make_settings(
+        relevance={"library": ["1509.01687"]}, arxiv={"api_delay": 0}, http={"retries": 0}
+    )
+    run_once(settings)
+    run_once(settings)
+    lookups = [r for r, _ in httpserver.log if r.path == "/api/query"]
+    assert len(lookups) == 1
