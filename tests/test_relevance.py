@@ -19,6 +19,7 @@ from arxiv_digest.models import Paper
 from arxiv_digest.rank import Ranker, select_candidates
 from arxiv_digest.relevance.library import complete, read_library_files
 from arxiv_digest.sources.rss import parse_rss
+from arxiv_digest.store import Store
 from tests.conftest import REPO, MakeSettings, fixture_bytes, run_once, serve_feed
 
 DATA = REPO / "tests" / "fixtures" / "relevance"
@@ -193,3 +194,25 @@ def test_arxiv_entries_are_looked_up_once_then_read_from_the_store(
     run_once(settings)
     lookups = [r for r, _ in httpserver.log if r.path == "/api/query"]
     assert len(lookups) == 1
+
+
+def test_ratings_move_papers_a_thumbs_up_joins_the_library_a_thumbs_down_leaves(
+    httpserver: HTTPServer, make_settings: MakeSettings, combined_feed: bytes
+) -> None:
+    serve_feed(httpserver, CATS, combined_feed)
+    settings = make_settings(keywords=["LLM", "reasoning", "agents"], relevance={"library": []})
+    run_once(settings)
+    before = settings.output.readme.read_text(encoding="utf-8")
+    papers = {p.arxiv_id: p for p in parse_rss(combined_feed).papers}
+    shown = [i for i in papers if f"abs/{i})" in before]
+    liked, disliked = papers[shown[-1]], papers[shown[0]]
+    with Store(settings.store.url) as store:
+        now = dt.datetime(2026, 4, 27, 13, tzinfo=dt.UTC)
+        store.rate(liked.arxiv_id, 1, "cli", now)
+        store.rate(disliked.arxiv_id, -1, "cli", now)
+    run_once(settings)
+    after = settings.output.readme.read_text(encoding="utf-8")
+    assert f"abs/{disliked.arxiv_id})" not in after  # 👎: not shown again
+    assert f"abs/{liked.arxiv_id})" in after
+    assert f"similar to “{liked.title[:40]}" not in after.split(liked.title, 1)[1].split("---")[0]
+    assert "similar to “" in after  # the liked paper now draws others like it

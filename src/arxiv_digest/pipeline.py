@@ -108,7 +108,7 @@ def _prepare_readme(
     on_summary: Progress | None,
 ) -> tuple[str, str]:
     """Rank, summarize and render the README (not yet written): (text, content fingerprint)."""
-    library = load_library(settings, store, client) if settings.library else None
+    library = load_library(settings, store, client) if settings.relevance is not None else None
     digest = build_digest(settings, store, report, started, library)
     report.digest_date = digest.window[1] if digest.window else None
     store.save_ranking(run_id, [e.ranked for e in digest.entries])

@@ -154,6 +154,8 @@ class Ranker:
     def rank(self, papers: Iterable[Paper]) -> list[RankedPaper]:
         """The digest: at most ``max_papers`` papers, plus any followed author's paper."""
         papers = list(papers)
+        if self.relevance is not None and self.relevance.rated_down:
+            papers = [p for p in papers if p.arxiv_id not in self.relevance.rated_down]
         views: list[Relevance | None] = (
             list(self.relevance.assess(papers)) if self.relevance else [None] * len(papers)
         )

@@ -63,6 +63,7 @@ class LibraryPaper:
 class Library:
     papers: tuple[LibraryPaper, ...]
     unresolved: tuple[str, ...] = ()  # entries left out: no text found
+    rated_down: frozenset[str] = frozenset()  # arXiv ids the reader said no to (👎)
 
 
 # -- files ------------------------------------------------------------------------------

@@ -1,16 +1,24 @@
 """The library as a run sees it: files re-read, arXiv entries completed from the store or
-one API request, what stays unresolved reported once. Never fatal past the config check."""
+one API request, papers rated 👍 added, papers rated 👎 set aside, what stays unresolved
+reported once. Never fatal past the config check."""
 
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 import httpx2
 
 from arxiv_digest.config import Settings
 from arxiv_digest.errors import FetchError
 from arxiv_digest.models import Paper
-from arxiv_digest.relevance.library import Library, complete, ids_to_look_up, read_library_files
+from arxiv_digest.relevance.library import (
+    Library,
+    complete,
+    from_paper,
+    ids_to_look_up,
+    read_library_files,
+)
 from arxiv_digest.retry import Sleep
 from arxiv_digest.sources.arxiv_api import ApiClient
 from arxiv_digest.store import Store
@@ -39,7 +47,14 @@ def load_library(
                 known.update((p.arxiv_id, p) for p in fetched)
         except FetchError as exc:
             log.warning("library: %d arXiv entries could not be looked up (%s)", len(missing), exc)
+    ratings = store.ratings()
+    for rating in ratings:  # a 👍 makes a paper part of the library
+        paper = store.paper(rating.arxiv_id) if rating.value > 0 else None
+        if paper is not None:
+            entries.append(from_paper(paper, source="rated up"))
     library = complete(entries, known)
+    down = frozenset(r.arxiv_id for r in ratings if r.value < 0)
+    library = replace(library, rated_down=down)
     if library.unresolved:
         examples = ", ".join(library.unresolved[:3])
         log.warning(

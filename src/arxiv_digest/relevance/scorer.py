@@ -28,6 +28,7 @@ class Relevance:
     similarity: float  # standard deviations above the day's average
     similar_to: str  # the closest library paper's title
     library_authors: tuple[str, ...]  # the paper's authors found in the library
+    in_library: str = ""  # the source that holds this very paper ("rated up", "refs.bib")
 
 
 def author_key(name: str) -> tuple[str, str] | None:
@@ -70,17 +71,23 @@ class RelevanceScorer:
     def __init__(self, settings: RelevanceSettings, library: Library) -> None:
         self.settings = settings
         self.library = library.papers
+        self.rated_down = library.rated_down
         self._documents = [document(p.title, p.abstract) for p in self.library]
         self._authors = _AuthorIndex(name for p in self.library for name in p.authors)
 
     def assess(self, papers: Sequence[Paper]) -> list[Relevance]:
-        found = similarity([document(p.title, p.abstract) for p in papers], self._documents)
+        position = {p.arxiv_id: i for i, p in enumerate(self.library) if p.arxiv_id}
+        same = [(i, position[p.arxiv_id]) for i, p in enumerate(papers) if p.arxiv_id in position]
+        found = similarity([document(p.title, p.abstract) for p in papers], self._documents, same)
+        itself = dict(same)
         return [
             Relevance(
                 similarity=float(found.z[i]),
                 similar_to=self._title(int(found.nearest[i])),
                 library_authors=self._in_library(paper.authors),
             )
+            if i not in itself
+            else Relevance(float(found.z[i]), "", (), self.library[itself[i]].source or "library")
             for i, paper in enumerate(papers)
         ]
 
@@ -102,7 +109,7 @@ class RelevanceScorer:
 
     def admits(self, relevance: Relevance) -> bool:
         """Enough on its own to enter the digest without a keyword."""
-        return bool(relevance.library_authors) or (
+        return bool(relevance.library_authors or relevance.in_library) or (
             relevance.similarity >= self.settings.min_similarity and bool(self.library)
         )
 
@@ -117,6 +124,8 @@ def explain(
     if relevance is None or scorer is None:
         return ""
     reasons = []
+    if relevance.in_library:
+        reasons.append(f"in your library ({relevance.in_library})")
     if scorer.admits(relevance) and relevance.similarity > 0 and relevance.similar_to:
         reasons.append(f"similar to “{relevance.similar_to}”")
     for name in relevance.library_authors[:2]:

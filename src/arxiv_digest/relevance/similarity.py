@@ -81,8 +81,16 @@ def _cosines(candidates: list[str], library: list[str]) -> npt.NDArray[np.float6
     return result
 
 
-def similarity(candidates: Sequence[str], library: Sequence[str]) -> Similarity:
-    """Similarity of each candidate document to the library documents (see module doc)."""
+def similarity(
+    candidates: Sequence[str],
+    library: Sequence[str],
+    same: Sequence[tuple[int, int]] = (),
+) -> Similarity:
+    """Similarity of each candidate document to the library documents (see module doc).
+
+    ``same`` lists (candidate, library) pairs that are one paper (a paper rated 👍 that is
+    still among today's): it is not compared with itself.
+    """
     count = len(candidates)
     if not count or not library:
         empty = np.zeros(count)
@@ -94,6 +102,8 @@ def similarity(candidates: Sequence[str], library: Sequence[str]) -> Similarity:
     except ValueError:  # only stop words everywhere: nothing to compare
         empty = np.zeros(count)
         return Similarity(empty, np.zeros(count, dtype=np.int64), empty)
+    for candidate, reference in same:
+        cosines[candidate, reference] = 0.0
     by_words = (zscore(cosines.mean(axis=1)) + zscore(cosines.max(axis=1))) / 2
     nearest = cosines.argmax(axis=1).astype(np.int64)
     best = cosines[np.arange(count), nearest]
