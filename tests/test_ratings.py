@@ -215,3 +215,16 @@ def test_the_secret_is_in_no_command_output(project: Path) -> None:
         assert SECRET not in result.stdout + result.stderr
     short = cli("serve", "--port", "1", cwd=project, env={ratings.SECRET_ENV: "hunter2"})
     assert short.returncode == 2 and "too short" in short.stderr and "hunter2" not in short.stderr
+
+
+def test_a_too_short_secret_stops_a_run_before_anything_is_fetched_or_made(tmp_path: Path) -> None:
+    config = {
+        "categories": ["cs.AI"],
+        "keywords": ["LLM"],
+        "arxiv": {"rss_url": "http://127.0.0.1:9/rss"},
+    }
+    (tmp_path / "config.json").write_text(json.dumps(config), encoding="utf-8")
+    result = cli("run", cwd=tmp_path, env={ratings.SECRET_ENV: "hunter2"})
+    assert result.returncode == 2, result.stderr
+    assert "too short" in result.stderr and "hunter2" not in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["config.json"]

@@ -18,6 +18,7 @@ from sqlalchemy.engine import make_url
 
 from arxiv_digest.config.sections import CONFIG_ENV, IGNORED_LEGACY_KEYS, STORE_URL_ENV, Settings
 from arxiv_digest.errors import ConfigError
+from arxiv_digest.ratings import rating_secret
 
 log = logging.getLogger(__name__)
 
@@ -191,4 +192,5 @@ def load_settings(path: str | Path | None = None) -> Settings:
     source = str(config_path)
     settings = with_paths_resolved(parse_settings(data, source=source), config_path.parent)
     check_files(settings, source=source)
+    rating_secret()  # a rating secret too short to be safe stops here, before any request
     return settings
