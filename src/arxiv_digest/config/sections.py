@@ -274,7 +274,7 @@ class RelevanceWeights(_Section):
         "above the day's average.",
     )
     library_authors: float = Field(
-        3.0, ge=0, description="Points per author of the paper who is in the library."
+        8.0, ge=0, description="Points per author of the paper who is in the library."
     )
 
 

@@ -3,18 +3,33 @@ it, explain the pick. Ranking (``rank.Ranker``) blends these signals with the ke
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from arxiv_digest.config import RelevanceSettings
 from arxiv_digest.models import Paper
-from arxiv_digest.relevance.library import Library, LibraryPaper
+from arxiv_digest.relevance.library import Library, LibraryPaper, from_paper
 from arxiv_digest.relevance.scorer import Relevance, RelevanceScorer, explain
 
 __all__ = ["Library", "LibraryPaper", "Relevance", "RelevanceScorer", "explain", "score_case"]
 
 
-def score_case(profile: Sequence[LibraryPaper], candidates: Sequence[Paper]) -> list[float]:
+def score_case(
+    profile: Sequence[LibraryPaper],
+    candidates: Sequence[Paper],
+    *,
+    ratings: Mapping[str, int] | None = None,
+) -> list[float]:
     """The default blend's relevance of each candidate to a library (no keywords): what
-    ``bench/relevance.py`` evaluates. Higher is more relevant."""
-    scorer = RelevanceScorer(RelevanceSettings(), Library(tuple(profile)))
-    return [scorer.points(r) + 1e-3 * r.similarity for r in scorer.assess(candidates)]
+    ``bench/relevance.py`` evaluates. Higher is more relevant.
+
+    ``ratings`` (arXiv id -> +1/-1) act as in a run: a 👍 paper joins the library, a 👎
+    paper goes to the bottom.
+    """
+    ratings = ratings or {}
+    liked = tuple(from_paper(p, "rated up") for p in candidates if ratings.get(p.arxiv_id, 0) > 0)
+    scorer = RelevanceScorer(RelevanceSettings(), Library((*profile, *liked)))
+    scores = [scorer.points(r) + 1e-3 * r.similarity for r in scorer.assess(candidates)]
+    return [
+        -1e9 if ratings.get(p.arxiv_id, 0) < 0 else score
+        for p, score in zip(candidates, scores, strict=True)
+    ]
