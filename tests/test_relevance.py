@@ -131,7 +131,8 @@ def test_bibtex_csl_json_and_arxiv_references_are_read(tmp_path: Path) -> None:
         (["missing.bib"], None, "relevance.library[0]: "),
         (["broken.json"], "{not json", "relevance.library[0]: "),
         (["notes.txt"], "x", "neither a .bib or .json file nor an arXiv id"),
-        ([{"zotero": {"user": 1}}], None, "export your library from Zotero as CSL JSON"),
+        ([{"mendeley": "x.json"}], None, "unknown library source 'mendeley'"),
+        ([{"zotero": {"user": 1}}], None, "relevance.library[0].zotero.user: unknown key"),
     ],
 )
 def test_a_bad_library_is_a_config_error_before_anything_is_created(

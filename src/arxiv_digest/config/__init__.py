@@ -27,6 +27,7 @@ from arxiv_digest.config.sections import (
     Settings,
     StoreSettings,
     SummaryInput,
+    ZoteroSource,
 )
 
 __all__ = [
@@ -49,6 +50,7 @@ __all__ = [
     "Settings",
     "StoreSettings",
     "SummaryInput",
+    "ZoteroSource",
     "check_files",
     "load_settings",
     "parse_settings",

@@ -135,7 +135,16 @@ def with_paths_resolved(settings: Settings, base: Path) -> Settings:
             else source
             for source in settings.relevance.library
         ]
-        update["relevance"] = settings.relevance.model_copy(update={"library": library})
+        relevance = settings.relevance
+        update["relevance"] = relevance.model_copy(
+            update={
+                "library": library,
+                "model_path": _absolute(base, relevance.model_path)
+                if relevance.model_path
+                else None,
+                "cache_dir": _absolute(base, relevance.cache_dir) if relevance.cache_dir else None,
+            }
+        )
     return settings.model_copy(update=update)
 
 

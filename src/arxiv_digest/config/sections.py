@@ -215,22 +215,39 @@ _ARXIV_REF = re.compile(
     r"|^https?://(?:www\.|export\.)?arxiv\.org/(?:abs|pdf)/\S+$",
     re.IGNORECASE,
 )
-LibraryKind = Literal["bibtex", "csl-json", "arxiv"]
+LibraryKind = Literal["bibtex", "csl-json", "arxiv", "zotero"]
 _LIBRARY_KEYS = {
     "bibtex": "bibtex",
     "csl_json": "csl-json",
     "csl-json": "csl-json",
     "arxiv": "arxiv",
+    "zotero": "zotero",
 }
+
+
+class ZoteroSource(_Section):
+    """A Zotero library read through the Zotero Web API (pyzotero)."""
+
+    library_id: str = Field(min_length=1, description="The user or group id (digits).")
+    library_type: Literal["user", "group"] = Field("user", description='"user" or "group".')
+    collection: str | None = Field(
+        None, description="Only this collection (its key, e.g. ABCD2345); default: everything."
+    )
+    api_key_env: str = Field(
+        "ZOTERO_API_KEY",
+        description="Environment variable holding the API key (not needed for a public group).",
+    )
+    base_url: HttpUrl = Field("https://api.zotero.org", description="The Zotero API's address.")
 
 
 class LibrarySource(_Section):
     """One source of the reader's library: a BibTeX file, a CSL-JSON file (the export of
     Zotero, Mendeley, Paperpile) or one arXiv paper (id or abs/pdf URL)."""
 
-    kind: LibraryKind = Field(description="bibtex, csl-json or arxiv.")
+    kind: LibraryKind = Field(description="bibtex, csl-json, arxiv or zotero.")
     path: Path | None = Field(None, description="The file (bibtex, csl-json).")
     arxiv: str | None = Field(None, description="The arXiv id or URL (arxiv).")
+    zotero: ZoteroSource | None = Field(None, description="The Zotero library (zotero).")
 
     @model_validator(mode="before")
     @classmethod
@@ -239,15 +256,13 @@ class LibrarySource(_Section):
             return _library_shorthand(value.strip())
         if isinstance(value, dict) and "kind" not in value and len(value) == 1:
             ((key, item),) = value.items()
-            if key == "zotero":
-                raise ValueError(
-                    "the Zotero Web API source is not available yet: export your library "
-                    'from Zotero as CSL JSON and list the file (e.g. "zotero.json")'
-                )
             kind = _LIBRARY_KEYS.get(str(key))
             if kind is None:
-                raise ValueError(f"unknown library source {key!r} (bibtex, csl_json, arxiv)")
-            return {"kind": kind, ("arxiv" if kind == "arxiv" else "path"): item}
+                raise ValueError(
+                    f"unknown library source {key!r} (bibtex, csl_json, arxiv, zotero)"
+                )
+            field = {"arxiv": "arxiv", "zotero": "zotero"}.get(kind, "path")
+            return {"kind": kind, field: item}
         return value
 
 
@@ -276,6 +291,11 @@ class RelevanceWeights(_Section):
     library_authors: float = Field(
         8.0, ge=0, description="Points per author of the paper who is in the library."
     )
+    ratings: float = Field(
+        2.0,
+        ge=0,
+        description="Points per standard deviation of the model learned from your ratings.",
+    )
 
 
 class RelevanceSettings(_Section):
@@ -284,10 +304,27 @@ class RelevanceSettings(_Section):
         description="The reader's library: BibTeX or CSL-JSON files, arXiv ids or URLs "
         "(paths relative to the config file); re-read at every run.",
     )
-    embedder: Literal["tfidf"] = Field(
+    embedder: str = Field(
         "tfidf",
-        description='How texts are compared: "tfidf" (word statistics of the day and the '
-        "library; no model, no download).",
+        pattern=r"^(tfidf|fastembed:\S+|openai:\S+)$",
+        description='How texts are compared: "tfidf" (word statistics, no model); '
+        '"fastembed:<model>" (a local ONNX model, e.g. BAAI/bge-small-en-v1.5, downloaded '
+        'once); "openai:<model>" (the ai_summary endpoint, e.g. text-embedding-3-small). '
+        "A model's similarity is added to the word statistics.",
+    )
+    model_path: Path | None = Field(
+        None,
+        description="A local copy of the fastembed model (offline use); relative paths are "
+        "relative to the config file.",
+    )
+    cache_dir: Path | None = Field(
+        None, description="Where fastembed keeps downloaded models (default: its own cache)."
+    )
+    min_ratings: int = Field(
+        10,
+        ge=2,
+        description="Ratings (with at least one 👍 and one 👎) before a model learned from "
+        "them joins the score.",
     )
     weights: RelevanceWeights = Field(
         default_factory=RelevanceWeights, description="The blend of the relevance signals."

@@ -76,6 +76,8 @@ def read_library_files(settings: Settings) -> list[LibraryPaper]:
         field = f"relevance.library[{index}]"
         if source.kind == "arxiv":
             entries.append(_arxiv_reference(source, field))
+        elif source.kind == "zotero":
+            continue  # read over the network when the run needs it, not at config check
         else:
             assert source.path is not None
             entries.extend(_read_file(source, Path(source.path), field))
