@@ -72,12 +72,21 @@ class Library:
 def read_library_files(settings: Settings) -> list[LibraryPaper]:
     """Every entry of the configured files and arXiv references, not yet completed."""
     entries: list[LibraryPaper] = []
+    relevance = settings.relevance
+    if relevance is not None and relevance.embedder != "tfidf":
+        raise ConfigError(
+            f"relevance.embedder: {relevance.embedder!r} is not available in this version "
+            'yet; use "tfidf"'
+        )
     for index, source in enumerate(settings.library):
         field = f"relevance.library[{index}]"
         if source.kind == "arxiv":
             entries.append(_arxiv_reference(source, field))
         elif source.kind == "zotero":
-            continue  # read over the network when the run needs it, not at config check
+            raise ConfigError(
+                f"{field}: the Zotero Web API source is not available in this version yet: "
+                'export your library from Zotero as CSL JSON and list the file ("zotero.json")'
+            )
         else:
             assert source.path is not None
             entries.extend(_read_file(source, Path(source.path), field))
