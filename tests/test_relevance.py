@@ -17,7 +17,8 @@ from arxiv_digest.config import Settings, parse_settings, with_paths_resolved
 from arxiv_digest.errors import ConfigError
 from arxiv_digest.models import Paper
 from arxiv_digest.rank import Ranker, select_candidates
-from arxiv_digest.relevance.library import complete, read_library_files
+from arxiv_digest.relevance.library import Library, complete, read_library_files
+from arxiv_digest.relevance.similarity import document
 from arxiv_digest.sources.rss import parse_rss
 from arxiv_digest.store import Store
 from tests.conftest import REPO, MakeSettings, fixture_bytes, run_once, serve_feed
@@ -217,3 +218,27 @@ def test_ratings_move_papers_a_thumbs_up_joins_the_library_a_thumbs_down_leaves(
     assert f"abs/{liked.arxiv_id})" in after
     assert f"similar to “{liked.title[:40]}" not in after.split(liked.title, 1)[1].split("---")[0]
     assert "similar to “" in after  # the liked paper now draws others like it
+
+
+def test_enough_ratings_teach_a_model_that_moves_papers_like_them() -> None:
+    papers = real_day()
+    federated = [p for p in papers if about_federated_learning(p)]
+    others = [p for p in papers if not about_federated_learning(p)]
+    # The reader liked two federated-learning papers and disliked ten others, earlier.
+    rated = tuple(
+        [(document(p.title, p.abstract), 1) for p in federated[:2]]
+        + [(document(p.title, p.abstract), -1) for p in others[:10]]
+    )
+    today = federated[2:] + others[10:]
+    settings = library_settings(DATA, [], max_papers=len(today), keywords=["xyzzy"])
+    assert settings.relevance is not None
+    untaught = Ranker(settings, Library(())).rank(today)
+    assert untaught == []  # no keyword, no library: nothing to go on
+    taught = Ranker(settings, Library((), rated=rated)).rank(today)
+    top = [r.paper for r in taught[:4]]
+    assert sum(map(about_federated_learning, top)) >= 3
+    assert "like papers you rated 👍" in taught[0].why
+    too_few = settings.model_copy(
+        update={"relevance": settings.relevance.model_copy(update={"min_ratings": 13})}
+    )
+    assert Ranker(too_few, Library((), rated=rated)).rank(today) == []

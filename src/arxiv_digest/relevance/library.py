@@ -64,6 +64,7 @@ class Library:
     papers: tuple[LibraryPaper, ...]
     unresolved: tuple[str, ...] = ()  # entries left out: no text found
     rated_down: frozenset[str] = frozenset()  # arXiv ids the reader said no to (👎)
+    rated: tuple[tuple[str, int], ...] = ()  # (title and abstract, +1/-1) of rated papers
 
 
 # -- files ------------------------------------------------------------------------------

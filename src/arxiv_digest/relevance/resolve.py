@@ -19,6 +19,7 @@ from arxiv_digest.relevance.library import (
     ids_to_look_up,
     read_library_files,
 )
+from arxiv_digest.relevance.similarity import document
 from arxiv_digest.retry import Sleep
 from arxiv_digest.sources.arxiv_api import ApiClient
 from arxiv_digest.store import Store
@@ -48,13 +49,17 @@ def load_library(
         except FetchError as exc:
             log.warning("library: %d arXiv entries could not be looked up (%s)", len(missing), exc)
     ratings = store.ratings()
-    for rating in ratings:  # a 👍 makes a paper part of the library
-        paper = store.paper(rating.arxiv_id) if rating.value > 0 else None
-        if paper is not None:
+    rated: list[tuple[str, int]] = []
+    for rating in ratings:  # a 👍 makes a paper part of the library; both teach the model
+        paper = store.paper(rating.arxiv_id)
+        if paper is None:
+            continue
+        rated.append((document(paper.title, paper.abstract), rating.value))
+        if rating.value > 0:
             entries.append(from_paper(paper, source="rated up"))
     library = complete(entries, known)
     down = frozenset(r.arxiv_id for r in ratings if r.value < 0)
-    library = replace(library, rated_down=down)
+    library = replace(library, rated_down=down, rated=tuple(rated))
     if library.unresolved:
         examples = ", ".join(library.unresolved[:3])
         log.warning(

@@ -1,11 +1,12 @@
-"""The library's signals for one day's candidates: similarity and authors, with the words
-that explain them.
+"""The library's signals for one day's candidates: similarity, authors and the model of
+the reader's ratings, with the words that explain them.
 
 Ranking (``rank.Ranker``) adds these to the keyword points with the configured weights:
 
     score = weights.keywords × keyword points
           + weights.similarity × max(similarity, 0)      (similarity in standard deviations)
           + weights.library_authors × authors in the library
+          + weights.ratings × ratings model's score      (once learned; may be negative)
           + scoring.author × followed authors             (as without a library)
 """
 
@@ -13,14 +14,16 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from arxiv_digest.config import RelevanceSettings
 from arxiv_digest.models import Paper
+from arxiv_digest.relevance.learned import taste
 from arxiv_digest.relevance.library import Library
 from arxiv_digest.relevance.similarity import document, similarity
 
 TITLE_SHOWN = 80  # characters of a library title quoted in "similar to ..."
+LIKED = 1.0  # the ratings model's score (standard deviations) that is worth saying
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +32,7 @@ class Relevance:
     similar_to: str  # the closest library paper's title
     library_authors: tuple[str, ...]  # the paper's authors found in the library
     in_library: str = ""  # the source that holds this very paper ("rated up", "refs.bib")
+    taste: float | None = None  # the ratings model's score (standard deviations), if learned
 
 
 def author_key(name: str) -> tuple[str, str] | None:
@@ -72,15 +76,17 @@ class RelevanceScorer:
         self.settings = settings
         self.library = library.papers
         self.rated_down = library.rated_down
+        self.rated = library.rated
         self._documents = [document(p.title, p.abstract) for p in self.library]
         self._authors = _AuthorIndex(name for p in self.library for name in p.authors)
 
     def assess(self, papers: Sequence[Paper]) -> list[Relevance]:
         position = {p.arxiv_id: i for i, p in enumerate(self.library) if p.arxiv_id}
         same = [(i, position[p.arxiv_id]) for i, p in enumerate(papers) if p.arxiv_id in position]
-        found = similarity([document(p.title, p.abstract) for p in papers], self._documents, same)
+        texts = [document(p.title, p.abstract) for p in papers]
+        found = similarity(texts, self._documents, same)
         itself = dict(same)
-        return [
+        views = [
             Relevance(
                 similarity=float(found.z[i]),
                 similar_to=self._title(int(found.nearest[i])),
@@ -89,6 +95,12 @@ class RelevanceScorer:
             if i not in itself
             else Relevance(float(found.z[i]), "", (), self.library[itself[i]].source or "library")
             for i, paper in enumerate(papers)
+        ]
+        learned = taste(self.rated, texts, self.settings.min_ratings)
+        if learned is None:
+            return views
+        return [
+            replace(view, taste=float(score)) for view, score in zip(views, learned, strict=True)
         ]
 
     def _title(self, index: int) -> str:
@@ -105,10 +117,13 @@ class RelevanceScorer:
     def points(self, relevance: Relevance) -> float:
         weights = self.settings.weights
         similar = weights.similarity * max(relevance.similarity, 0.0)
-        return float(similar + weights.library_authors * len(relevance.library_authors))
+        liked = weights.ratings * relevance.taste if relevance.taste is not None else 0.0
+        return float(similar + weights.library_authors * len(relevance.library_authors) + liked)
 
     def admits(self, relevance: Relevance) -> bool:
         """Enough on its own to enter the digest without a keyword."""
+        if relevance.taste is not None and relevance.taste >= LIKED:
+            return True
         return bool(relevance.library_authors or relevance.in_library) or (
             relevance.similarity >= self.settings.min_similarity and bool(self.library)
         )
@@ -126,6 +141,8 @@ def explain(
     reasons = []
     if relevance.in_library:
         reasons.append(f"in your library ({relevance.in_library})")
+    if relevance.taste is not None and relevance.taste >= LIKED:
+        reasons.append("like papers you rated 👍")
     if scorer.admits(relevance) and relevance.similarity > 0 and relevance.similar_to:
         reasons.append(f"similar to “{relevance.similar_to}”")
     for name in relevance.library_authors[:2]:
