@@ -9,6 +9,7 @@ from arxiv_digest.config import RelevanceSettings
 from arxiv_digest.models import Paper
 from arxiv_digest.relevance.library import Library, LibraryPaper, from_paper
 from arxiv_digest.relevance.scorer import Relevance, RelevanceScorer, explain
+from arxiv_digest.relevance.similarity import document
 
 __all__ = ["Library", "LibraryPaper", "Relevance", "RelevanceScorer", "explain", "score_case"]
 
@@ -23,11 +24,16 @@ def score_case(
     ``bench/relevance.py`` evaluates. Higher is more relevant.
 
     ``ratings`` (arXiv id -> +1/-1) act as in a run: a 👍 paper joins the library, a 👎
-    paper goes to the bottom.
+    paper goes to the bottom, and enough of them teach the ratings model.
     """
     ratings = ratings or {}
     liked = tuple(from_paper(p, "rated up") for p in candidates if ratings.get(p.arxiv_id, 0) > 0)
-    scorer = RelevanceScorer(RelevanceSettings(), Library((*profile, *liked)))
+    rated = tuple(
+        (document(p.title, p.abstract), ratings[p.arxiv_id])
+        for p in candidates
+        if ratings.get(p.arxiv_id, 0)
+    )
+    scorer = RelevanceScorer(RelevanceSettings(), Library((*profile, *liked), rated=rated))
     scores = [scorer.points(r) + 1e-3 * r.similarity for r in scorer.assess(candidates)]
     return [
         -1e9 if ratings.get(p.arxiv_id, 0) < 0 else score
