@@ -5,7 +5,8 @@ Read at every run from the configured sources, so an edited file counts the next
 * BibTeX (``bibtexparser``): title, abstract, authors; ``eprint``/``arxivId``/``arxiv``
   fields, an arXiv DOI (10.48550/arXiv.ID) or an arXiv URL give the arXiv id;
 * CSL-JSON (the export of Zotero, Mendeley, Paperpile): the same fields in CSL's names;
-* arXiv ids and abs/pdf URLs: metadata from the store, else one arXiv API request for all.
+* arXiv ids and abs/pdf URLs: metadata from the store, else one arXiv API request for all;
+* a Zotero library through the Web API: read by the run (:mod:`.zotero`), not here.
 
 An entry without an abstract is completed from arXiv when its id is known; entries that
 stay without text are reported once (count and examples) and otherwise left out, never
@@ -71,7 +72,10 @@ class Library:
 
 
 def read_library_files(settings: Settings) -> list[LibraryPaper]:
-    """Every entry of the configured files and arXiv references, not yet completed."""
+    """Every entry of the configured files and arXiv references, not yet completed.
+
+    No request: Zotero sources are left to the run (:func:`.zotero.read_zotero_sources`).
+    """
     entries: list[LibraryPaper] = []
     relevance = settings.relevance
     if relevance is not None and relevance.embedder != "tfidf":
@@ -84,10 +88,7 @@ def read_library_files(settings: Settings) -> list[LibraryPaper]:
         if source.kind == "arxiv":
             entries.append(_arxiv_reference(source, field))
         elif source.kind == "zotero":
-            raise ConfigError(
-                f"{field}: the Zotero Web API source is not available in this version yet: "
-                'export your library from Zotero as CSL JSON and list the file ("zotero.json")'
-            )
+            continue  # read by the run, which has the HTTP client: relevance/zotero.py
         else:
             assert source.path is not None
             entries.extend(_read_file(source, Path(source.path), field))
@@ -157,7 +158,7 @@ def _from_bibtex(text: str, origin: str) -> list[LibraryPaper]:
         )
         year = fields.get("year", "")
         papers.append(
-            _entry(
+            make_entry(
                 title=_plain(fields.get("title", "")),
                 abstract=_plain(fields.get("abstract", "")),
                 authors=_bib_authors(fields.get("author", "")),
@@ -213,7 +214,7 @@ def _from_csl_json(text: str, origin: str) -> list[LibraryPaper]:
             str(item.get(k, "")) for k in ("DOI", "URL", "number", "archive_location", "note")
         )
         papers.append(
-            _entry(
+            make_entry(
                 title=clean_prose(str(item.get("title", ""))),
                 abstract=clean_prose(str(item.get("abstract", ""))),
                 authors=_csl_authors(item.get("author")),
@@ -230,7 +231,7 @@ def _date(year: str) -> dt.date:
     return dt.date(int(year), 1, 1)
 
 
-def _entry(
+def make_entry(
     *,
     title: str,
     abstract: str,

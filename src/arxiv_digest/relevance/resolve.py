@@ -20,6 +20,7 @@ from arxiv_digest.relevance.library import (
     read_library_files,
 )
 from arxiv_digest.relevance.similarity import document
+from arxiv_digest.relevance.zotero import read_zotero_sources
 from arxiv_digest.retry import Sleep
 from arxiv_digest.sources.arxiv_api import ApiClient
 from arxiv_digest.store import Store
@@ -32,6 +33,7 @@ def load_library(
     settings: Settings, store: Store, client: httpx2.Client, *, sleep: Sleep | None = None
 ) -> Library:
     entries = read_library_files(settings)
+    entries += read_zotero_sources(settings, client, sleep=sleep)  # never fatal
     wanted = ids_to_look_up(entries)
     known: dict[str, Paper] = {}
     for arxiv_id in wanted:

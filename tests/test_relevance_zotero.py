@@ -1,0 +1,256 @@
+"""The Zotero Web API as a library source, against a local server that answers like it."""
+
+from __future__ import annotations
+
+import json
+import logging
+import socket
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
+
+from arxiv_digest.config import Settings, ZoteroSource
+from arxiv_digest.relevance import zotero
+from arxiv_digest.relevance.library import Library, read_library_files
+from arxiv_digest.relevance.resolve import load_library
+from arxiv_digest.sources import http
+from arxiv_digest.store import Store
+from tests.conftest import REPO, MakeSettings, fixture_bytes, run_once, serve_feed
+
+DATA = REPO / "tests" / "fixtures" / "zotero"  # see SOURCES.md there
+USER_ITEMS = "/users/123/items"
+GROUP_ITEMS = "/groups/456/collections/ABCD/items"
+KEY = "zk-7Hq2-secret-key-not-for-logs"
+
+
+def items(name: str) -> list[Any]:
+    loaded: list[Any] = json.loads((DATA / name).read_text(encoding="utf-8"))
+    return loaded
+
+
+def serve_library(
+    httpserver: HTTPServer, path: str, library: list[Any], *, key: str | None = None, **headers: str
+) -> None:
+    """Pages ``library`` by start/limit like the API; 403 unless ``key`` is sent (if set)."""
+
+    def answer(request: Request) -> Response:
+        if key is not None and request.headers.get("Zotero-API-Key") != key:
+            return Response("Forbidden", status=403, content_type="text/plain")
+        start = int(request.args.get("start", "0"))
+        limit = int(request.args.get("limit", "25"))
+        return Response(
+            json.dumps(library[start : start + limit]),
+            content_type="application/json",
+            headers={
+                "Total-Results": str(len(library)),
+                "Zotero-API-Version": "3",
+                "Last-Modified-Version": "415",
+                **headers,
+            },
+        )
+
+    httpserver.expect_request(path).respond_with_handler(answer)
+
+
+def zotero_config(httpserver: HTTPServer, **fields: Any) -> dict[str, Any]:
+    return {"zotero": {"library_id": "123", "base_url": httpserver.url_for("/"), **fields}}
+
+
+def source_of(settings: Settings) -> ZoteroSource:
+    zotero_source = settings.library[0].zotero
+    assert zotero_source is not None
+    return zotero_source
+
+
+def read(settings: Settings, **kwargs: Any) -> list[Any]:
+    with http.make_client(settings.http) as client:
+        return zotero.read_zotero(source_of(settings), client, settings, **kwargs)
+
+
+def test_every_page_is_read_attachments_and_notes_skipped_the_key_sent_as_a_header(
+    httpserver: HTTPServer, make_settings: MakeSettings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ZOTERO_API_KEY", KEY)
+    serve_library(httpserver, USER_ITEMS, items("user-123-items.json"), key=KEY)
+    settings = make_settings(relevance={"library": [zotero_config(httpserver)]})
+    papers = read(settings, page_size=5)
+    assert [p.title for p in papers] == [
+        "Attention Is All You Need",
+        "BERT: Pre-training of Deep Bidirectional Transformers for Language Understanding",
+        "Language Models are Few-Shot Learners",
+        "The Llama 3 Herd of Models",
+        "Human-level control through deep reinforcement learning",
+        "Deep Learning",
+    ]
+    requests = [r for r, _ in httpserver.log]
+    assert [(r.args["start"], r.args["limit"], r.args["format"]) for r in requests] == [
+        ("0", "5", "json"),
+        ("5", "5", "json"),
+    ]
+    assert all(r.headers["Zotero-API-Key"] == KEY for r in requests)
+    assert all(r.headers["Zotero-API-Version"] == "3" for r in requests)
+    assert all(KEY not in r.url for r in requests)
+
+
+def test_arxiv_ids_from_archive_id_url_extra_and_doi_authors_and_dates(
+    httpserver: HTTPServer, make_settings: MakeSettings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ZOTERO_API_KEY", KEY)
+    serve_library(httpserver, USER_ITEMS, items("user-123-items.json"), key=KEY)
+    settings = make_settings(relevance={"library": [zotero_config(httpserver)]})
+    papers = {p.title.split(":")[0]: p for p in read(settings)}
+    assert {t: p.key for t, p in papers.items()} == {
+        "Attention Is All You Need": "arxiv:1706.03762",  # archiveID, URL, arXiv DOI
+        "BERT": "arxiv:1810.04805",  # "arXiv: …" in extra, an ACL DOI beside it
+        "Language Models are Few-Shot Learners": "arxiv:2005.14165",  # arXiv DOI only
+        "The Llama 3 Herd of Models": "arxiv:2407.21783",  # archiveID only
+        "Human-level control through deep reinforcement learning": "doi:10.1038/nature14236",
+        "Deep Learning": papers["Deep Learning"].key,
+    }
+    assert papers["Deep Learning"].key.startswith("title:")
+    assert papers["BERT"].authors == (
+        "Jacob Devlin",
+        "Ming-Wei Chang",
+        "Kenton Lee",
+        "Kristina Toutanova",
+    )  # the editor is not an author
+    assert papers["The Llama 3 Herd of Models"].authors == ("Llama Team, AI @ Meta",)
+    assert str(papers["Attention Is All You Need"].added) == "2017-06-12"
+    assert str(papers["BERT"].added) == "2019-06-01"
+    assert str(papers["Human-level control through deep reinforcement learning"].added) == (
+        "2015-01-01"  # "February 2015": the year
+    )
+    assert papers["BERT"].abstract.startswith("We introduce a new language representation")
+    assert papers["BERT"].source == "Zotero user library 123"
+
+
+def test_a_group_collection_is_read_without_a_key(
+    httpserver: HTTPServer, make_settings: MakeSettings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("ZOTERO_API_KEY", raising=False)
+    serve_library(httpserver, GROUP_ITEMS, items("group-456-collection-ABCD-items.json"))
+    config = zotero_config(httpserver, library_id="456", library_type="group", collection="ABCD")
+    settings = make_settings(relevance={"library": [config]})
+    papers = read(settings)
+    assert [(p.key, p.abstract) for p in papers] == [("arxiv:1509.01687", "")]  # note skipped
+    assert papers[0].source == "Zotero group library 456, collection ABCD"
+    assert all("Zotero-API-Key" not in r.headers for r, _ in httpserver.log)
+
+
+def test_a_403_without_a_key_is_one_warning_that_says_which_variable_to_set(
+    httpserver: HTTPServer,
+    make_settings: MakeSettings,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    monkeypatch.delenv("ZOTERO_API_KEY", raising=False)
+    serve_library(httpserver, USER_ITEMS, items("user-123-items.json"), key=KEY)
+    settings = make_settings(relevance={"library": [zotero_config(httpserver)]})
+    assert read(settings) == []
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1
+    assert "Zotero user library 123" in warnings[0]
+    assert "HTTP 403" in warnings[0]
+    assert "set ZOTERO_API_KEY" in warnings[0]
+
+
+def test_the_key_never_appears_in_logs_or_errors(
+    httpserver: HTTPServer,
+    make_settings: MakeSettings,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    monkeypatch.setenv("ZOTERO_API_KEY", KEY)
+    httpserver.expect_request(USER_ITEMS).respond_with_data("Service Unavailable", status=503)
+    httpserver.expect_request("/groups/9/items").respond_with_data("Forbidden", status=403)
+    settings = make_settings(
+        relevance={"library": [zotero_config(httpserver)]},
+        http={"retries": 2, "backoff": 0, "max_backoff": 0},
+    )
+    assert read(settings, sleep=lambda s: None) == []  # 3 attempts, each logged
+    group = make_settings(
+        relevance={"library": [zotero_config(httpserver, library_id="9", library_type="group")]}
+    )
+    assert read(group) == []
+    assert len([r for r, _ in httpserver.log if r.path == USER_ITEMS]) == 3
+    assert "has no read access" in caplog.text  # the 403 with a key
+    assert caplog.records
+    assert KEY not in caplog.text
+    assert all(KEY not in str(r.args) for r in caplog.records)
+
+
+def test_a_server_that_cannot_be_reached_is_a_warning(
+    make_settings: MakeSettings, caplog: pytest.LogCaptureFixture
+) -> None:
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = {"zotero": {"library_id": "123", "base_url": f"http://127.0.0.1:{port}"}}
+    settings = make_settings(relevance={"library": [config]}, http={"retries": 0})
+    assert read(settings) == []
+    (warning,) = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert "Zotero user library 123 could not be read" in warning
+    assert "failed after 1 attempt(s)" in warning
+
+
+def test_a_backoff_header_is_waited_out_before_the_next_page(
+    httpserver: HTTPServer, make_settings: MakeSettings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("ZOTERO_API_KEY", raising=False)
+    serve_library(httpserver, USER_ITEMS, items("user-123-items.json"), Backoff="7")
+    settings = make_settings(
+        relevance={"library": [zotero_config(httpserver)]},
+        http={"retries": 0, "backoff": 0, "max_backoff": 60},
+    )
+    waits: list[float] = []
+    assert len(read(settings, sleep=waits.append, page_size=3)) == 6
+    assert waits == [7.0, 7.0]  # between pages 1-2 and 2-3, not after the last
+
+
+def test_a_failing_zotero_is_one_warning_and_the_run_still_writes_its_digest(
+    httpserver: HTTPServer,
+    make_settings: MakeSettings,
+    combined_feed: bytes,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    serve_feed(httpserver, "cs.AI+cs.CL+cs.LG", combined_feed)
+    httpserver.expect_request(USER_ITEMS).respond_with_data("Service Unavailable", status=503)
+    settings = make_settings(
+        relevance={"library": [zotero_config(httpserver)]}, http={"retries": 0}
+    )
+    assert read_library_files(settings) == []  # the config check makes no request
+    assert httpserver.log == []
+    run_once(settings)
+    warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert [w for w in warnings if "Zotero" in w] == [
+        f"library: Zotero user library 123 could not be read (GET {httpserver.url_for(USER_ITEMS)}"
+        "?format=json&limit=100&start=0 failed after 1 attempt(s): HTTP 503 SERVICE UNAVAILABLE)"
+    ]
+    readme = Path(settings.output.readme).read_text(encoding="utf-8")
+    assert "arxiv.org/abs/" in readme  # the day's papers, ranked without the library
+
+
+def test_an_entry_without_abstract_is_completed_from_arxiv(
+    httpserver: HTTPServer, make_settings: MakeSettings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("ZOTERO_API_KEY", raising=False)
+    serve_library(httpserver, GROUP_ITEMS, items("group-456-collection-ABCD-items.json"))
+    httpserver.expect_request("/api/query").respond_with_data(
+        fixture_bytes("api/query_all-nicotine_10entries.xml"), content_type="application/atom+xml"
+    )
+    config = zotero_config(httpserver, library_id="456", library_type="group", collection="ABCD")
+    settings = make_settings(relevance={"library": [config]}, arxiv={"api_delay": 0})
+    with http.make_client(settings.http) as client, Store(settings.store.url) as store:
+        library: Library = load_library(settings, store, client, sleep=lambda s: None)
+    (paper,) = library.papers
+    assert paper.key == "arxiv:1509.01687"
+    assert paper.title == "Single Molecule Transistor based Nanopore for the detection of Nicotine"
+    assert paper.abstract.startswith("A nanopore based detection methodology")
+    assert paper.authors == ("S. J. Ray",)
+    lookups = [r for r, _ in httpserver.log if r.path == "/api/query"]
+    assert len(lookups) == 1
+    assert "1509.01687" in lookups[0].args.get("id_list", "")
