@@ -254,3 +254,20 @@ def test_an_entry_without_abstract_is_completed_from_arxiv(
     lookups = [r for r, _ in httpserver.log if r.path == "/api/query"]
     assert len(lookups) == 1
     assert "1509.01687" in lookups[0].args.get("id_list", "")
+
+
+def test_a_busy_server_is_retried_after_the_wait_it_asks_for(
+    httpserver: HTTPServer, make_settings: MakeSettings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("ZOTERO_API_KEY", raising=False)
+    httpserver.expect_ordered_request(USER_ITEMS).respond_with_data(
+        "Too Many Requests", status=429, headers={"Backoff": "5", "Retry-After": "3"}
+    )
+    serve_library(httpserver, USER_ITEMS, items("user-123-items.json"))
+    settings = make_settings(
+        relevance={"library": [zotero_config(httpserver)]},
+        http={"retries": 1, "backoff": 0, "max_backoff": 60},
+    )
+    waits: list[float] = []
+    assert len(read(settings, sleep=waits.append)) == 6
+    assert waits == [5.0]  # the longer of Backoff and Retry-After
