@@ -226,7 +226,7 @@ _LIBRARY_KEYS = {
 
 
 class ZoteroSource(_Section):
-    """A Zotero library read through the Zotero Web API (pyzotero)."""
+    """A Zotero library read through the Zotero Web API (v3, over the project's HTTP client)."""
 
     library_id: str = Field(min_length=1, description="The user or group id (digits).")
     library_type: Literal["user", "group"] = Field("user", description='"user" or "group".')
