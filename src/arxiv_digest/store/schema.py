@@ -18,6 +18,7 @@ from sqlalchemy import (
     Float,
     ForeignKey,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -162,6 +163,18 @@ ratings = Table(
     CheckConstraint("value IN (1, -1)", name="ratings_value"),
 )
 
+# 0008: a model's vector of a text, so a rerun embeds nothing. ``key`` names the text:
+# "arxiv:2401.12345v1" for a paper version, a library entry's key plus a hash of its text.
+vectors = Table(
+    "vectors",
+    metadata,
+    Column("key", String(512), primary_key=True),
+    Column("embedder", String(255), primary_key=True),  # "fastembed:<model>", "openai:<model>"
+    Column("dim", Integer, nullable=False),
+    Column("vector", LargeBinary, nullable=False),  # little-endian float32, ``dim`` of them
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
 
 def _initial(conn: Connection) -> None:
     # The tables as they were in version 1: later columns are added by later steps.
@@ -239,6 +252,10 @@ def _ranking_why(conn: Connection) -> None:
     conn.execute(text("ALTER TABLE rankings ADD COLUMN why TEXT NOT NULL DEFAULT ''"))
 
 
+def _vectors(conn: Connection) -> None:
+    vectors.create(conn, checkfirst=True)
+
+
 MIGRATIONS: list[Migration] = [
     ("0001_initial", _initial),
     ("0002_summaries", _summaries),
@@ -247,5 +264,6 @@ MIGRATIONS: list[Migration] = [
     ("0005_repair_stored_text", _repair_stored_text),
     ("0006_ratings", _ratings),
     ("0007_ranking_why", _ranking_why),
+    ("0008_vectors", _vectors),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,0 +1,62 @@
+"""Queries about embedding vectors: one per (text key, embedder), so a rerun embeds nothing.
+
+A vector is stored as little-endian float32 bytes with its dimension; a row whose bytes do
+not match its dimension (a truncated write) is ignored, and the text embedded again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import numpy.typing as npt
+from sqlalchemy import Engine, select
+
+from arxiv_digest.store import schema
+from arxiv_digest.store.rows import upsert
+
+Vector = npt.NDArray[np.float32]
+KEYS_PER_QUERY = 500  # bound parameters per SELECT ... IN (...), well under SQLite's limit
+_FLOAT32 = np.dtype("<f4")
+
+
+class VectorQueries:
+    engine: Engine
+
+    def cached_vectors(self, keys: Sequence[str], embedder: str) -> dict[str, Vector]:
+        """The stored vectors of ``keys`` by ``embedder``; keys without one are left out."""
+        v = schema.vectors.c
+        wanted = sorted(set(keys))
+        found: dict[str, Vector] = {}
+        with self.engine.connect() as conn:
+            for start in range(0, len(wanted), KEYS_PER_QUERY):
+                chunk = wanted[start : start + KEYS_PER_QUERY]
+                query = select(v.key, v.dim, v.vector).where(
+                    v.embedder == embedder, v.key.in_(chunk)
+                )
+                for row in conn.execute(query):
+                    data = bytes(row.vector)
+                    if len(data) != row.dim * _FLOAT32.itemsize:
+                        continue
+                    found[row.key] = np.frombuffer(data, dtype=_FLOAT32).astype(np.float32)
+        return found
+
+    def save_vectors(
+        self, vectors: Mapping[str, Vector], embedder: str, now: dt.datetime | None = None
+    ) -> None:
+        """Store (or replace) the vectors of these keys by ``embedder``."""
+        created = now or dt.datetime.now(dt.UTC)
+        rows = [
+            {
+                "key": key,
+                "embedder": embedder,
+                "dim": int(vector.shape[0]),
+                "vector": np.asarray(vector, dtype=_FLOAT32).tobytes(),
+                "created_at": created,
+            }
+            for key, vector in vectors.items()
+        ]
+        with self.engine.begin() as conn:
+            for start in range(0, len(rows), KEYS_PER_QUERY):
+                upsert(conn, schema.vectors, rows[start : start + KEYS_PER_QUERY])
