@@ -1,13 +1,15 @@
 """Local stand-ins for remote services, reached over real HTTP.
 
-``FakeLLM`` is a small OpenAI-compatible server (``/v1/chat/completions``, ``/v1/files``)
-driven through the real ``openai`` SDK. Tests script its answers: slow, 429 with
+``FakeLLM`` is a small OpenAI-compatible server (``/v1/chat/completions``, ``/v1/files``,
+``/v1/embeddings``) driven through the real ``openai`` SDK. Tests script its answers: slow, 429 with
 Retry-After, 500, empty content, refusals, holding a request until released, or any raw
 body (a gateway's HTML page, cut-off JSON) with any content type.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import re
 import threading
@@ -18,7 +20,10 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+import numpy as np
 from fpdf import FPDF
+
+EMBEDDING_DIM = 256
 
 
 @dataclass
@@ -38,6 +43,7 @@ class Call:
     path: str
     headers: dict[str, str]
     body: Any
+    answered: bool = False  # an embeddings call answered with vectors
 
 
 def title_of(body: Any) -> str:
@@ -46,6 +52,16 @@ def title_of(body: Any) -> str:
         if match:
             return match.group(1)
     return ""
+
+
+def hashed_embedding(text: str, dim: int = EMBEDDING_DIM) -> list[float]:
+    """A deterministic bag-of-words vector (each word hashed to a dimension), unit length:
+    texts sharing words are close, as with a real model."""
+    vector = np.zeros(dim)
+    for word in re.findall(r"[a-z]{3,}", text.lower()):
+        vector[int(hashlib.sha256(word.encode()).hexdigest()[:8], 16) % dim] += 1.0
+    norm = float(np.linalg.norm(vector))
+    return [float(x) for x in (vector / norm if norm else vector)]
 
 
 class FakeLLM:
@@ -65,6 +81,15 @@ class FakeLLM:
     @property
     def completions(self) -> list[Call]:
         return [c for c in self.calls if c.path.endswith("/chat/completions")]
+
+    @property
+    def embedding_calls(self) -> list[Call]:
+        return [c for c in self.calls if c.path.endswith("/embeddings")]
+
+    @property
+    def embedded_texts(self) -> list[str]:
+        """Every text sent to ``/v1/embeddings`` by answered (200) calls, in order."""
+        return [t for c in self.embedding_calls if c.answered for t in c.body["input"]]
 
     def start(self) -> FakeLLM:
         self._thread.start()
@@ -110,6 +135,27 @@ class FakeLLM:
                 self.end_headers()
                 self.wfile.write(reply.raw)
 
+            def _embeddings(self, body: Any, call: Call) -> None:
+                texts = body["input"] if isinstance(body["input"], list) else [body["input"]]
+                vectors = [hashed_embedding(t) for t in texts]
+                if body.get("encoding_format") == "base64":
+                    data: list[Any] = [
+                        base64.b64encode(np.asarray(v, dtype="<f4").tobytes()).decode()
+                        for v in vectors
+                    ]
+                else:
+                    data = vectors
+                with fake.received:
+                    call.answered = True
+                self._send(200, {
+                    "object": "list", "model": body.get("model", ""),
+                    "data": [
+                        {"object": "embedding", "index": i, "embedding": e}
+                        for i, e in enumerate(data)
+                    ],
+                    "usage": {"prompt_tokens": 10, "total_tokens": 10},
+                })  # fmt: skip
+
             def do_DELETE(self) -> None:
                 headers = {k.lower(): v for k, v in self.headers.items()}
                 with fake.received:
@@ -131,8 +177,9 @@ class FakeLLM:
                     })  # fmt: skip
                     return
                 body = json.loads(raw)
+                call = Call(self.path, headers, body)
                 with fake.received:
-                    fake.calls.append(Call(self.path, headers, body))
+                    fake.calls.append(call)
                     reply = fake._next_reply(body)
                     fake.received.notify_all()
                 if reply.hold is not None:
@@ -145,6 +192,9 @@ class FakeLLM:
                 if reply.status != 200:
                     error = {"error": {"message": "scripted failure", "type": "server_error"}}
                     self._send(reply.status, error, reply.headers)
+                    return
+                if self.path.endswith("/embeddings"):
+                    self._embeddings(body, call)
                     return
                 text = (
                     reply.text

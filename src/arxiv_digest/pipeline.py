@@ -18,6 +18,7 @@ from arxiv_digest.publish.files import write_atomic
 from arxiv_digest.publish.readme import content_fingerprint, render_readme
 from arxiv_digest.publish.site import render_site, write_site
 from arxiv_digest.rank import Ranker, select_candidates
+from arxiv_digest.relevance.embed import CachedEmbedder, check_embedder, make_vectors
 from arxiv_digest.relevance.library import Library, read_library_files
 from arxiv_digest.relevance.resolve import load_library
 from arxiv_digest.retry import Sleep
@@ -64,13 +65,15 @@ def build_digest(
     report: RunReport,
     now: dt.datetime,
     library: Library | None = None,
+    *,
+    vectors: CachedEmbedder | None = None,
 ) -> Digest:
     last = store.latest_announcement()
     if last is None:
         return Digest(updated_at=now, entries=(), window=None)
     first = last - dt.timedelta(days=settings.days_back - 1)
     candidates = select_candidates(store.announced_between(first, last), settings)
-    ranked = Ranker(settings, library).rank(candidates)
+    ranked = Ranker(settings, library, vectors=vectors).rank(candidates)
     report.candidates, report.ranked = len(candidates), len(ranked)
     entries = tuple(DigestEntry(r) for r in ranked)
     return Digest(updated_at=now, entries=entries, window=(first, last))
@@ -109,7 +112,12 @@ def _prepare_readme(
 ) -> tuple[str, str]:
     """Rank, summarize and render the README (not yet written): (text, content fingerprint)."""
     library = load_library(settings, store, client) if settings.relevance is not None else None
-    digest = build_digest(settings, store, report, started, library)
+    vectors = make_vectors(settings, store) if library is not None else None
+    try:
+        digest = build_digest(settings, store, report, started, library, vectors=vectors)
+    finally:
+        if vectors is not None:
+            vectors.close()
     report.digest_date = digest.window[1] if digest.window else None
     store.save_ranking(run_id, [e.ranked for e in digest.entries])
     digest = attach_summaries(digest, summarizer, report, on_summary)
@@ -262,6 +270,7 @@ def run_configured(
     """A whole daily run with the configured store, HTTP client and summarizer
     (``transport`` replaces the network, as the offline demo does)."""
     read_library_files(settings)  # a broken library file is a config error before any request
+    check_embedder(settings)  # so is a model that is not installed or has no key
     with (
         http.make_client(settings.http, transport=transport) as client,
         Store(settings.store.url) as store,

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from arxiv_digest.config import Settings
 from arxiv_digest.match import Matcher
 from arxiv_digest.models import Paper, RankedPaper, is_monitored
+from arxiv_digest.relevance.embed import CachedEmbedder
 from arxiv_digest.relevance.library import Library
 from arxiv_digest.relevance.scorer import Relevance, RelevanceScorer, explain
 
@@ -90,7 +91,13 @@ class _Author:
 class Ranker:
     """Scores papers against one config; build it once, use it for many papers."""
 
-    def __init__(self, settings: Settings, library: Library | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        library: Library | None = None,
+        *,
+        vectors: CachedEmbedder | None = None,
+    ) -> None:
         self.settings = settings
         self.monitored = frozenset(settings.categories)
         mode = settings.match
@@ -101,7 +108,7 @@ class Ranker:
         self.exclude_title_only = scope == "title"
         self.authors = [_Author(a, _name_words(a)) for a in settings.authors]
         self.relevance = (
-            RelevanceScorer(settings.relevance, library)
+            RelevanceScorer(settings.relevance, library, vectors)
             if settings.relevance is not None and library is not None
             else None
         )

@@ -77,12 +77,6 @@ def read_library_files(settings: Settings) -> list[LibraryPaper]:
     No request: Zotero sources are left to the run (:func:`.zotero.read_zotero_sources`).
     """
     entries: list[LibraryPaper] = []
-    relevance = settings.relevance
-    if relevance is not None and relevance.embedder != "tfidf":
-        raise ConfigError(
-            f"relevance.embedder: {relevance.embedder!r} is not available in this version "
-            'yet; use "tfidf"'
-        )
     for index, source in enumerate(settings.library):
         field = f"relevance.library[{index}]"
         if source.kind == "arxiv":

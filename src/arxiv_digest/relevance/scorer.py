@@ -12,15 +12,23 @@ Ranking (``rank.Ranker``) adds these to the keyword points with the configured w
 
 from __future__ import annotations
 
+import logging
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
+import numpy as np
+import numpy.typing as npt
+
 from arxiv_digest.config import RelevanceSettings
+from arxiv_digest.errors import DigestError
 from arxiv_digest.models import Paper
+from arxiv_digest.relevance.embed import CachedEmbedder, text_key
 from arxiv_digest.relevance.learned import taste
-from arxiv_digest.relevance.library import Library
+from arxiv_digest.relevance.library import Library, LibraryPaper
 from arxiv_digest.relevance.similarity import document, similarity
+
+log = logging.getLogger(__name__)
 
 TITLE_SHOWN = 80  # characters of a library title quoted in "similar to ..."
 LIKED = 1.0  # the ratings model's score (standard deviations) that is worth saying
@@ -69,22 +77,70 @@ class _AuthorIndex:
         return bool(self.initials)
 
 
-class RelevanceScorer:
-    """Scores candidates against one library; build it once per run."""
+def paper_key(paper: Paper) -> str:
+    """The vector cache's key of a paper version's text."""
+    return f"arxiv:{paper.arxiv_id}v{paper.version}"
 
-    def __init__(self, settings: RelevanceSettings, library: Library) -> None:
+
+def model_text(title: str, abstract: str) -> str:
+    """What an embedding model reads: the title, then the abstract."""
+    return f"{title}. {abstract}".strip()
+
+
+def _library_key(paper: LibraryPaper) -> str:
+    return text_key(paper.key, model_text(paper.title, paper.abstract))
+
+
+class RelevanceScorer:
+    """Scores candidates against one library; build it once per run.
+
+    With ``vectors`` (an embedding model behind a cache), the model's cosines join the
+    similarity; if the model fails, a warning says so and the words alone count.
+    """
+
+    def __init__(
+        self,
+        settings: RelevanceSettings,
+        library: Library,
+        vectors: CachedEmbedder | None = None,
+    ) -> None:
         self.settings = settings
         self.library = library.papers
         self.rated_down = library.rated_down
         self.rated = library.rated
+        self.vectors = vectors
         self._documents = [document(p.title, p.abstract) for p in self.library]
         self._authors = _AuthorIndex(name for p in self.library for name in p.authors)
+
+    def _model_cosines(self, papers: Sequence[Paper]) -> npt.NDArray[np.float64] | None:
+        if self.vectors is None or not papers or not self.library:
+            return None
+        try:
+            refs = self.vectors.vectors(
+                [_library_key(p) for p in self.library],
+                [model_text(p.title, p.abstract) for p in self.library],
+            )
+            docs = self.vectors.vectors(
+                [paper_key(p) for p in papers], [model_text(p.title, p.abstract) for p in papers]
+            )
+            if docs.shape[1] != refs.shape[1]:
+                raise DigestError(f"{docs.shape[1]}- and {refs.shape[1]}-dimensional vectors")
+        except DigestError as exc:
+            log.warning(
+                "relevance.embedder %s failed, ranking by word statistics only: %s",
+                self.vectors.name,
+                exc,
+            )
+            self.vectors = None  # not again for every call of this run
+            return None
+        cosines: npt.NDArray[np.float64] = (docs @ refs.T).astype(np.float64)
+        return cosines
 
     def assess(self, papers: Sequence[Paper]) -> list[Relevance]:
         position = {p.arxiv_id: i for i, p in enumerate(self.library) if p.arxiv_id}
         same = [(i, position[p.arxiv_id]) for i, p in enumerate(papers) if p.arxiv_id in position]
         texts = [document(p.title, p.abstract) for p in papers]
-        found = similarity(texts, self._documents, same)
+        found = similarity(texts, self._documents, same, self._model_cosines(papers))
         itself = dict(same)
         views = [
             Relevance(

@@ -14,6 +14,11 @@ it is today, whatever the library's size or wording. On the labelled set in
 ``shared/relevance`` (content track) this blend ranks better than either measure alone
 (``bench/relevance.py`` prints the figures). Titles count twice: they are the paper's own
 summary of itself.
+
+With an embedding model (``relevance.embedder``), the model's cosines, averaged over the
+library and at its best library paper, z-scored the same way, join the sum before the last
+z-score: still standard deviations above the day's average; the nearest library paper
+is then the model's.
 """
 
 from __future__ import annotations
@@ -81,15 +86,22 @@ def _cosines(candidates: list[str], library: list[str]) -> npt.NDArray[np.float6
     return result
 
 
+def _by_cosines(cosines: npt.NDArray[np.float64]) -> Vector:
+    by: Vector = (zscore(cosines.mean(axis=1)) + zscore(cosines.max(axis=1))) / 2
+    return by
+
+
 def similarity(
     candidates: Sequence[str],
     library: Sequence[str],
     same: Sequence[tuple[int, int]] = (),
+    model: npt.NDArray[np.float64] | None = None,
 ) -> Similarity:
     """Similarity of each candidate document to the library documents (see module doc).
 
     ``same`` lists (candidate, library) pairs that are one paper (a paper rated 👍 that is
-    still among today's): it is not compared with itself.
+    still among today's): it is not compared with itself. ``model`` is an embedding model's
+    cosine of each candidate (row) to each library paper (column), or None for words only.
     """
     count = len(candidates)
     if not count or not library:
@@ -104,7 +116,14 @@ def similarity(
         return Similarity(empty, np.zeros(count, dtype=np.int64), empty)
     for candidate, reference in same:
         cosines[candidate, reference] = 0.0
-    by_words = (zscore(cosines.mean(axis=1)) + zscore(cosines.max(axis=1))) / 2
-    nearest = cosines.argmax(axis=1).astype(np.int64)
-    best = cosines[np.arange(count), nearest]
-    return Similarity(zscore(zscore(bm25) + by_words), nearest, best)
+    by_words = _by_cosines(cosines)
+    if model is None:
+        nearest = cosines.argmax(axis=1).astype(np.int64)
+        best = cosines[np.arange(count), nearest]
+        return Similarity(zscore(zscore(bm25) + by_words), nearest, best)
+    model = np.array(model, dtype=np.float64)
+    for candidate, reference in same:
+        model[candidate, reference] = 0.0
+    nearest = model.argmax(axis=1).astype(np.int64)
+    best = model[np.arange(count), nearest]
+    return Similarity(zscore(zscore(bm25) + by_words + _by_cosines(model)), nearest, best)

@@ -173,6 +173,17 @@ class LlmClient:
         )
         return _parse_answer(raw.http_response)
 
+    def embeddings(self, model: str, texts: list[str]) -> list[list[float]]:
+        """One vector per text, in order (the relevance embedder's call), same retries."""
+        answer = self._call(
+            "embedding call",
+            self._client.embeddings.create,
+            model=model,
+            input=texts,
+            encoding_format="float",  # what every OpenAI-compatible server speaks
+        )
+        return [list(d.embedding) for d in sorted(answer.data, key=lambda d: d.index)]
+
     def upload_pdf(self, name: str, pdf: bytes) -> str:
         """Upload for DashScope-style ``file-extract``; returns the file id."""
         uploaded = self._call(
