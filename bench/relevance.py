@@ -41,6 +41,11 @@ Methods (ties in a score are broken by one seeded shuffle per case, the same for
 ``arxiv-digest``
     The project's default blend, ``arxiv_digest.relevance.score_case`` (skipped with a note
     when that is not importable).
+``arxiv-digest+minilm``
+    The blend with ``relevance.embedder`` set to all-MiniLM-L6-v2 (the offline int8 copy):
+    ``score_case(..., embedder=...)``, the model's cosines (mean and nearest) joining the
+    word statistics. The vectors are ``zotero-arxiv-daily``'s (one model, one text), so
+    the model embeds nothing more.
 ``arxiv-digest+ratings``
     The blend after learning from ratings. Per case the days are revealed in order up to the
     day of the last relevant candidate D: every relevant candidate announced before D is
@@ -89,6 +94,7 @@ METHODS = (
     "tfidf-mean",
     "zotero-arxiv-daily",
     "arxiv-digest",
+    "arxiv-digest+minilm",
     "arxiv-digest+ratings",
 )
 KEYWORDS_PER_PROFILE = 10
@@ -381,6 +387,42 @@ def blend_scores(data: Dataset, track: str, seed: int) -> Scores:
     return _BLEND[id(data), track]
 
 
+class BenchMiniLM:
+    """The relevance embedder protocol over the bench's MiniLM vectors (the model itself
+    for a text the file does not hold)."""
+
+    name = "fastembed:all-MiniLM-L6-v2-int8"
+
+    def __init__(self, data: Dataset) -> None:
+        self.vectors = minilm_vectors(data)
+        self.row = {data.papers[i].text: n for n, i in enumerate(data.ids)}
+        self._model: Any = None
+
+    def embed(self, texts: Sequence[str]) -> Vectors:
+        rows: list[Vectors] = []
+        for text in texts:
+            if text in self.row:
+                rows.append(self.vectors[self.row[text]])
+                continue
+            if self._model is None:
+                self._model = load_minilm()
+            rows.append(np.asarray(next(iter(self._model.embed([text]))), dtype=np.float32))
+        return np.stack(rows).astype(np.float32)
+
+
+def blend_minilm_scores(data: Dataset, track: str, seed: int) -> Scores:
+    del seed
+    score_case, library_paper = _blend()
+    if "embedder" not in inspect.signature(score_case).parameters:
+        raise Skipped("score_case takes no embedder")
+    embedder = BenchMiniLM(data)
+    out = []
+    for case in data.cases:
+        profile, candidates = blend_inputs(data, case, track, library_paper)
+        out.append([float(s) for s in score_case(profile, candidates, embedder=embedder)])
+    return out
+
+
 def simulated_ratings(
     data: Dataset, case: Case, plain: Sequence[float], seed: int
 ) -> dict[str, int]:
@@ -447,6 +489,7 @@ SCORERS: dict[str, Callable[[Dataset, str, int], Scores]] = {
     "tfidf-mean": tfidf_mean_scores,
     "zotero-arxiv-daily": zotero_scores,
     "arxiv-digest": blend_scores,
+    "arxiv-digest+minilm": blend_minilm_scores,
 }
 TEXT_ONLY = {"random", "keyword-only", "tfidf-mean", "zotero-arxiv-daily"}  # same on both tracks
 
