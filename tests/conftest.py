@@ -174,6 +174,17 @@ def pg_url() -> Iterator[str]:
     yield url
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """A fresh store: a SQLite file, then the PostgreSQL server when one is configured."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'digest.sqlite'}"
+    else:
+        url = request.getfixturevalue("pg_url")
+    with Store(url) as opened:
+        yield opened
+
+
 @pytest.fixture
 def llm() -> Iterator[FakeLLM]:
     server = FakeLLM().start()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,16 +22,6 @@ from arxiv_digest.store.rows import upsert
 
 SECRET = "s3cret-for-tests-only-0123456789"
 NOW = dt.datetime(2026, 4, 28, 7, 30, tzinfo=dt.UTC)
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'digest.sqlite'}"
-    else:
-        url = request.getfixturevalue("pg_url")
-    with Store(url) as opened:
-        yield opened
 
 
 # -- the store ------------------------------------------------------------------------------

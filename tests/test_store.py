@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -16,16 +16,6 @@ from arxiv_digest.sources.rss import parse_rss
 from arxiv_digest.store import Store, schema
 from arxiv_digest.store.rows import paper_row
 from tests.conftest import fixture_bytes
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'digest.sqlite'}"
-    else:
-        url = request.getfixturevalue("pg_url")
-    with Store(url) as opened:
-        yield opened
 
 
 def row_counts(store: Store) -> dict[str, int]:
