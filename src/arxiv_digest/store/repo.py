@@ -29,6 +29,7 @@ from arxiv_digest.store.published import PublicationQueries
 from arxiv_digest.store.ratings import RatingQueries
 from arxiv_digest.store.rows import one_line, paper_from_row, paper_row, upsert, utc
 from arxiv_digest.store.summaries import SummaryQueries
+from arxiv_digest.store.triage import TriageQueries
 from arxiv_digest.store.vectors import VectorQueries
 
 log = logging.getLogger(__name__)
@@ -66,7 +67,14 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 
 
 @_report_database_errors
-class Store(SummaryQueries, PublicationQueries, PaperQueries, RatingQueries, VectorQueries):
+class Store(
+    SummaryQueries,
+    PublicationQueries,
+    PaperQueries,
+    RatingQueries,
+    VectorQueries,
+    TriageQueries,
+):
     """The history of everything arxiv-digest has seen and published."""
 
     def __init__(self, url: str) -> None:

@@ -175,6 +175,23 @@ vectors = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
 
+# 0009: an LLM's triage of a paper version against the reader's interests (hashed), so the
+# same paper, model and interests are never asked twice.
+triage = Table(
+    "triage",
+    metadata,
+    Column("arxiv_id", String(64), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("model", String(255), primary_key=True),
+    Column("interests_hash", String(64), primary_key=True),
+    Column("score", Integer, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("tokens_in", Integer, nullable=False, default=0),
+    Column("tokens_out", Integer, nullable=False, default=0),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    CheckConstraint("score BETWEEN 0 AND 10", name="triage_score"),
+)
+
 
 def _initial(conn: Connection) -> None:
     # The tables as they were in version 1: later columns are added by later steps.
@@ -256,6 +273,10 @@ def _vectors(conn: Connection) -> None:
     vectors.create(conn, checkfirst=True)
 
 
+def _triage(conn: Connection) -> None:
+    triage.create(conn, checkfirst=True)
+
+
 MIGRATIONS: list[Migration] = [
     ("0001_initial", _initial),
     ("0002_summaries", _summaries),
@@ -265,5 +286,6 @@ MIGRATIONS: list[Migration] = [
     ("0006_ratings", _ratings),
     ("0007_ranking_why", _ranking_why),
     ("0008_vectors", _vectors),
+    ("0009_triage", _triage),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
