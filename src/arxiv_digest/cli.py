@@ -129,6 +129,12 @@ def _print_report(report: RunReport, currency: str = "USD") -> None:
         f"README {changed}; outputs: {', '.join(report.outputs)}"
     )
     _print_summary_stats(report.summaries, currency)
+    if report.triage_calls or report.triage_cached:
+        out.print(
+            f"LLM triage: {report.triage_calls} calls ({report.triage_failed} failed), "
+            f"{report.triage_cached} cached; tokens {report.triage_tokens_in:,} in / "
+            f"{report.triage_tokens_out:,} out; estimated cost {report.triage_cost:.4f} {currency}"
+        )
 
 
 @contextmanager

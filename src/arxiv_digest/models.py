@@ -105,6 +105,12 @@ class RunReport:
     readme_written: bool = False
     digest_date: dt.date | None = None
     summaries: SummaryStats = field(default_factory=SummaryStats)
+    triage_calls: int = 0  # LLM triage: judgements asked this run (cached ones not counted)
+    triage_cached: int = 0
+    triage_failed: int = 0
+    triage_tokens_in: int = 0
+    triage_tokens_out: int = 0
+    triage_cost: float = 0.0  # at the ai_summary prices
     outputs: list[str] = field(default_factory=list)
     message: str = ""
 

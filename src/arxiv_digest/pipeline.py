@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import httpx2
@@ -21,6 +22,7 @@ from arxiv_digest.rank import Ranker, select_candidates
 from arxiv_digest.relevance.embed import CachedEmbedder, check_embedder, make_vectors
 from arxiv_digest.relevance.library import Library, read_library_files
 from arxiv_digest.relevance.resolve import load_library
+from arxiv_digest.relevance.triage import triage
 from arxiv_digest.retry import Sleep
 from arxiv_digest.sources import http
 from arxiv_digest.sources.arxiv_api import ApiClient
@@ -109,8 +111,10 @@ def _prepare_readme(
     started: dt.datetime,
     summarizer: Summarizer | None,
     on_summary: Progress | None,
+    sleep: Sleep | None = None,
 ) -> tuple[str, str]:
-    """Rank, summarize and render the README (not yet written): (text, content fingerprint)."""
+    """Rank, triage (``relevance.triage``), summarize and render the README (not yet
+    written): (text, content fingerprint)."""
     library = load_library(settings, store, client) if settings.relevance is not None else None
     vectors = make_vectors(settings, store) if library is not None else None
     try:
@@ -118,6 +122,8 @@ def _prepare_readme(
     finally:
         if vectors is not None:
             vectors.close()
+    judged = triage(settings, store, [e.ranked for e in digest.entries], report, sleep=sleep)
+    digest = replace(digest, entries=tuple(DigestEntry(r) for r in judged))
     report.digest_date = digest.window[1] if digest.window else None
     store.save_ranking(run_id, [e.ranked for e in digest.entries])
     digest = attach_summaries(digest, summarizer, report, on_summary)
@@ -204,6 +210,7 @@ def _run_locked(
                 started=started,
                 summarizer=summarizer,
                 on_summary=on_summary,
+                sleep=sleep,
             )
     except BaseException as exc:
         stopped = isinstance(exc, KeyboardInterrupt | SystemExit)

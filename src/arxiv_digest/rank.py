@@ -171,13 +171,14 @@ class Ranker:
             for r in (self.score(p, v) for p, v in zip(papers, views, strict=True))
             if r is not None
         ]
-        scored.sort(key=_order)
+        scored.sort(key=digest_order)
         followed = [r for r in scored if r.followed_authors]
         room = max(self.settings.max_papers - len(followed), 0)
         others = [r for r in scored if not r.followed_authors][:room]
-        return sorted(followed + others, key=_order)
+        return sorted(followed + others, key=digest_order)
 
 
-def _order(ranked: RankedPaper) -> tuple[float, int, str, int]:
+def digest_order(ranked: RankedPaper) -> tuple[float, int, str, int]:
+    """The digest's order: higher score, then newer announcement, then arXiv id."""
     paper = ranked.paper
     return (-ranked.score, -paper.announced.toordinal(), paper.arxiv_id, paper.version)

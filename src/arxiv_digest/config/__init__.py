@@ -27,6 +27,7 @@ from arxiv_digest.config.sections import (
     Settings,
     StoreSettings,
     SummaryInput,
+    TriageSettings,
     ZoteroSource,
 )
 
@@ -50,6 +51,7 @@ __all__ = [
     "Settings",
     "StoreSettings",
     "SummaryInput",
+    "TriageSettings",
     "ZoteroSource",
     "check_files",
     "load_settings",

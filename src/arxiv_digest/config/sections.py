@@ -298,7 +298,38 @@ class RelevanceWeights(_Section):
     )
 
 
+class TriageSettings(_Section):
+    enabled: bool = Field(
+        False,
+        description="Ask an LLM to judge the best-ranked candidates against "
+        "relevance.interests (a score 0-10 and a one-line reason, cached).",
+    )
+    model: str | None = Field(
+        None,
+        min_length=1,
+        description="The judging model (default: ai_summary.model; same endpoint and key).",
+    )
+    top_k: int = Field(20, ge=1, description="How many of the best-ranked candidates are judged.")
+    max_calls: int = Field(
+        20, ge=0, description="Most LLM calls per run (cached judgements do not count)."
+    )
+    weight: float = Field(
+        1.0,
+        ge=0,
+        description="Points per triage point above 5: score += weight × (triage − 5).",
+    )
+
+
 class RelevanceSettings(_Section):
+    interests: str | None = Field(
+        None,
+        min_length=1,
+        description="Your interests in plain language, for the LLM triage.",
+    )
+    triage: TriageSettings = Field(
+        default_factory=TriageSettings,
+        description="Optional LLM triage of the top candidates (off by default).",
+    )
     library: list[LibrarySource] = Field(
         default_factory=list,
         description="The reader's library: BibTeX or CSL-JSON files, arXiv ids or URLs "
@@ -335,6 +366,15 @@ class RelevanceSettings(_Section):
         "when its similarity is at least this many standard deviations above the day's "
         "average.",
     )
+
+    @model_validator(mode="after")
+    def _triage_needs_interests(self) -> RelevanceSettings:
+        if self.triage.enabled and not (self.interests or "").strip():
+            raise ValueError(
+                "relevance.triage.enabled needs relevance.interests: a plain-language "
+                "statement of what you want to read"
+            )
+        return self
 
 
 class Settings(_Section):
