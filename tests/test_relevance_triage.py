@@ -206,3 +206,27 @@ def test_the_run_report_counts_triage_calls_and_tokens(
     output = " ".join(result.output.split())
     assert "LLM triage: 3 calls (0 failed), 0 cached; tokens 3,000 in / 600 out" in output
     assert "estimated cost 0.0030 USD" in output
+
+
+def test_triage_can_bring_in_a_paper_the_blend_left_just_below_the_cut(
+    httpserver: HTTPServer, make_settings: MakeSettings, combined_feed: bytes, llm: FakeLLM
+) -> None:
+    serve_feed(httpserver, CATS, combined_feed)
+    titles = {p.arxiv_id: " ".join(p.title.split()) for p in parse_rss(combined_feed).papers}
+    everything = _settings(make_settings, llm)
+    run_once(everything)
+    full_order = _order(everything)
+    assert len(full_order) >= 4
+    outside = full_order[3]
+    llm.reply_for = _judge({titles[outside]: (10, "Exactly what I read")})
+    settings = make_settings(
+        keywords=["LLM", "reasoning", "agents", "benchmark"],
+        max_papers=3,
+        relevance={"library": [], "interests": INTERESTS,
+                   "triage": {"enabled": True, "top_k": 10, "weight": 100}},
+        ai_summary={"base_url": llm.base_url, "retries": 1, "model": "summary-model"},
+    )  # fmt: skip
+    run_once(settings)
+    shown = _order(settings)
+    assert len(shown) == 3 and shown[0] == outside
+    assert "- **Total Papers Found**: 3" in settings.output.readme.read_text(encoding="utf-8")

@@ -18,11 +18,11 @@ from arxiv_digest.publish.content import load_content
 from arxiv_digest.publish.files import write_atomic
 from arxiv_digest.publish.readme import content_fingerprint, render_readme
 from arxiv_digest.publish.site import render_site, write_site
-from arxiv_digest.rank import Ranker, select_candidates
+from arxiv_digest.rank import Ranker, keep_best, select_candidates
 from arxiv_digest.relevance.embed import CachedEmbedder, check_embedder, make_vectors
 from arxiv_digest.relevance.library import Library, read_library_files
 from arxiv_digest.relevance.resolve import load_library
-from arxiv_digest.relevance.triage import triage
+from arxiv_digest.relevance.triage import triage, triage_pool
 from arxiv_digest.retry import Sleep
 from arxiv_digest.sources import http
 from arxiv_digest.sources.arxiv_api import ApiClient
@@ -75,7 +75,11 @@ def build_digest(
         return Digest(updated_at=now, entries=(), window=None)
     first = last - dt.timedelta(days=settings.days_back - 1)
     candidates = select_candidates(store.announced_between(first, last), settings)
-    ranked = Ranker(settings, library, vectors=vectors).rank(candidates)
+    # With LLM triage the ranker keeps top_k papers, so the model can also bring in one
+    # that the blend alone would have left just outside; the digest is cut after triage.
+    ranked = Ranker(settings, library, vectors=vectors).rank(
+        candidates, limit=triage_pool(settings)
+    )
     report.candidates, report.ranked = len(candidates), len(ranked)
     entries = tuple(DigestEntry(r) for r in ranked)
     return Digest(updated_at=now, entries=entries, window=(first, last))
@@ -123,6 +127,8 @@ def _prepare_readme(
         if vectors is not None:
             vectors.close()
     judged = triage(settings, store, [e.ranked for e in digest.entries], report, sleep=sleep)
+    judged = keep_best(judged, settings.max_papers)
+    report.ranked = len(judged)
     digest = replace(digest, entries=tuple(DigestEntry(r) for r in judged))
     report.digest_date = digest.window[1] if digest.window else None
     store.save_ranking(run_id, [e.ranked for e in digest.entries])

@@ -158,8 +158,9 @@ class Ranker:
         why = explain(relevance, library, matched, followed)
         return RankedPaper(paper, round(score, 6), matched, category, followed, why)
 
-    def rank(self, papers: Iterable[Paper]) -> list[RankedPaper]:
-        """The digest: at most ``max_papers`` papers, plus any followed author's paper."""
+    def rank(self, papers: Iterable[Paper], *, limit: int | None = None) -> list[RankedPaper]:
+        """The digest: at most ``max_papers`` (or ``limit``) papers, plus any followed
+        author's paper."""
         papers = list(papers)
         if self.relevance is not None and self.relevance.rated_down:
             papers = [p for p in papers if p.arxiv_id not in self.relevance.rated_down]
@@ -171,11 +172,16 @@ class Ranker:
             for r in (self.score(p, v) for p, v in zip(papers, views, strict=True))
             if r is not None
         ]
-        scored.sort(key=digest_order)
-        followed = [r for r in scored if r.followed_authors]
-        room = max(self.settings.max_papers - len(followed), 0)
-        others = [r for r in scored if not r.followed_authors][:room]
-        return sorted(followed + others, key=digest_order)
+        return keep_best(scored, self.settings.max_papers if limit is None else limit)
+
+
+def keep_best(ranked: Iterable[RankedPaper], limit: int) -> list[RankedPaper]:
+    """The ``limit`` best papers in digest order, every followed author's paper included."""
+    ordered = sorted(ranked, key=digest_order)
+    followed = [r for r in ordered if r.followed_authors]
+    room = max(limit - len(followed), 0)
+    others = [r for r in ordered if not r.followed_authors][:room]
+    return sorted(followed + others, key=digest_order)
 
 
 def digest_order(ranked: RankedPaper) -> tuple[float, int, str, int]:

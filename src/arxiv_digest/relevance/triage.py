@@ -142,6 +142,15 @@ def _client(settings: Settings, model: str, sleep: Sleep | None) -> LlmClient | 
     return LlmClient(config, key, settings.http, sleep=sleep)
 
 
+def triage_pool(settings: Settings) -> int:
+    """How many papers the ranker keeps: ``max_papers``, or ``top_k`` when triage may
+    still bring papers in from below the cut."""
+    relevance = settings.relevance
+    if relevance is None or not relevance.triage.enabled:
+        return settings.max_papers
+    return max(settings.max_papers, relevance.triage.top_k)
+
+
 def triage(
     settings: Settings,
     store: TriageQueries,
