@@ -173,7 +173,7 @@ def test_crash_while_ranking_keeps_the_old_readme(
     previous_digest: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     settings = previous_digest
-    monkeypatch.setattr(Ranker, "rank", lambda self, papers: 1 / 0)
+    monkeypatch.setattr(Ranker, "rank", lambda self, papers, **options: 1 / 0)
     with pytest.raises(ZeroDivisionError):
         run(settings)
     assert settings.output.readme.read_text() == "previous\n"
