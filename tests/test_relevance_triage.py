@@ -14,7 +14,7 @@ from pytest_httpserver import HTTPServer
 from typer.testing import CliRunner
 
 from arxiv_digest.cli import app
-from arxiv_digest.config import Settings
+from arxiv_digest.config import Settings, load_settings
 from arxiv_digest.relevance.triage import TriageError, parse_judgement
 from arxiv_digest.sources.rss import parse_rss
 from arxiv_digest.store import Store
@@ -206,6 +206,11 @@ def test_the_run_report_counts_triage_calls_and_tokens(
     output = " ".join(result.output.split())
     assert "LLM triage: 3 calls (0 failed), 0 cached; tokens 3,000 in / 600 out" in output
     assert "estimated cost 0.0030 USD" in output
+    with Store(load_settings(path).store.url) as store:
+        recorded = store.last_run()
+    assert recorded is not None  # the run record keeps the triage bill too
+    assert (recorded["triage_calls"], recorded["triage_tokens_in"]) == (3, 3000)
+    assert recorded["triage_cost"] == pytest.approx(0.003)
 
 
 def test_triage_can_bring_in_a_paper_the_blend_left_just_below_the_cut(

@@ -304,6 +304,7 @@ class Store(
             "ranked": report.ranked,
             "fingerprint": fingerprint,
             "message": report.message,
+            **{name: getattr(report, name) for name, _ in schema.RUN_TRIAGE_COLUMNS},
         }
         with self.engine.begin() as conn:
             conn.execute(update(schema.runs).where(schema.runs.c.id == run_id).values(**values))

@@ -96,6 +96,16 @@ RUN_SUMMARY_COLUMNS = (
     ("cost", "DOUBLE PRECISION"),
 )
 
+# Added by 0010_run_triage: the run's LLM triage accounting.
+RUN_TRIAGE_COLUMNS = (
+    ("triage_calls", "INTEGER"),
+    ("triage_cached", "INTEGER"),
+    ("triage_failed", "INTEGER"),
+    ("triage_tokens_in", "INTEGER"),
+    ("triage_tokens_out", "INTEGER"),
+    ("triage_cost", "DOUBLE PRECISION"),
+)
+
 runs = Table(
     "runs",
     metadata,
@@ -105,6 +115,10 @@ runs = Table(
         for name, sql_type in RUN_SUMMARY_COLUMNS
     ),
     Column("digest_date", Date),  # 0003: the latest announcement day the digest covers
+    *(
+        Column(name, Float if sql_type.startswith("DOUBLE") else Integer, nullable=False, default=0)
+        for name, sql_type in RUN_TRIAGE_COLUMNS
+    ),
 )
 
 
@@ -277,6 +291,11 @@ def _triage(conn: Connection) -> None:
     triage.create(conn, checkfirst=True)
 
 
+def _run_triage(conn: Connection) -> None:
+    for name, sql_type in RUN_TRIAGE_COLUMNS:
+        conn.execute(text(f"ALTER TABLE runs ADD COLUMN {name} {sql_type} NOT NULL DEFAULT 0"))
+
+
 MIGRATIONS: list[Migration] = [
     ("0001_initial", _initial),
     ("0002_summaries", _summaries),
@@ -287,5 +306,6 @@ MIGRATIONS: list[Migration] = [
     ("0007_ranking_why", _ranking_why),
     ("0008_vectors", _vectors),
     ("0009_triage", _triage),
+    ("0010_run_triage", _run_triage),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
