@@ -111,6 +111,23 @@ def write_config(tmp_path: Path, httpserver: HTTPServer, **overrides: Any) -> Pa
     return path
 
 
+def run_refused_as_config_error(folder: Path, config: dict[str, Any]) -> str:
+    """``arxiv-digest run`` on ``config`` (written to ``folder``), which must stop with exit 2
+    before creating anything; returns its message on one line. arXiv is an unused port."""
+    from typer.testing import CliRunner
+
+    from arxiv_digest.cli import app
+
+    config = {**config, "arxiv": {"rss_url": "http://127.0.0.1:9/rss", **config.get("arxiv", {})}}
+    path = folder / "config.json"
+    path.write_text(json.dumps(config), encoding="utf-8")
+    result = CliRunner().invoke(app, ["run", "--config", str(path)])
+    assert result.exit_code == 2, result.output
+    created = sorted(p.name for p in folder.iterdir() if p.name in ("data", "README.md", "site"))
+    assert created == [], created
+    return " ".join(result.output.split())
+
+
 def serve_feed(httpserver: HTTPServer, categories: str, body: bytes, **headers: str) -> None:
     httpserver.expect_request(f"/rss/{categories}").respond_with_data(
         body, content_type=RSS_TYPE, headers=headers or None

@@ -10,9 +10,7 @@ from typing import Any
 import feedparser
 import pytest
 from pytest_httpserver import HTTPServer
-from typer.testing import CliRunner
 
-from arxiv_digest.cli import app
 from arxiv_digest.config import Settings, parse_settings, with_paths_resolved
 from arxiv_digest.errors import ConfigError
 from arxiv_digest.models import Paper
@@ -21,7 +19,14 @@ from arxiv_digest.relevance.library import Library, complete, read_library_files
 from arxiv_digest.relevance.similarity import document
 from arxiv_digest.sources.rss import parse_rss
 from arxiv_digest.store import Store
-from tests.conftest import REPO, MakeSettings, fixture_bytes, run_once, serve_feed
+from tests.conftest import (
+    REPO,
+    MakeSettings,
+    fixture_bytes,
+    run_once,
+    run_refused_as_config_error,
+    serve_feed,
+)
 
 DATA = REPO / "tests" / "fixtures" / "relevance"
 CATS = "cs.AI+cs.CL+cs.LG"
@@ -141,17 +146,8 @@ def test_a_bad_library_is_a_config_error_before_anything_is_created(
 ) -> None:
     if content is not None:
         (tmp_path / str(library[0])).write_text(content, encoding="utf-8")
-    config = {
-        "categories": ["cs.AI"],
-        "relevance": {"library": library},
-        "arxiv": {"rss_url": "http://127.0.0.1:9/rss"},
-    }
-    path = tmp_path / "config.json"
-    path.write_text(json.dumps(config), encoding="utf-8")
-    result = CliRunner().invoke(app, ["run", "--config", str(path)])
-    assert result.exit_code == 2, result.output
-    assert message in " ".join(result.output.split())
-    assert not (tmp_path / "data").exists() and not (tmp_path / "README.md").exists()
+    config = {"categories": ["cs.AI"], "relevance": {"library": library}}
+    assert message in run_refused_as_config_error(tmp_path, config)
 
 
 def test_a_bad_library_file_fails_to_load_with_its_name(tmp_path: Path) -> None:

@@ -4,7 +4,6 @@ they fail. No model is downloaded: fastembed loads the offline MiniLM (``tests/m
 
 from __future__ import annotations
 
-import json
 import logging
 import sys
 from collections.abc import Sequence
@@ -14,9 +13,7 @@ from typing import Any
 import numpy as np
 import pytest
 from pytest_httpserver import HTTPServer
-from typer.testing import CliRunner
 
-from arxiv_digest.cli import app
 from arxiv_digest.config import Settings
 from arxiv_digest.errors import ConfigError
 from arxiv_digest.rank import Ranker, select_candidates
@@ -32,7 +29,7 @@ from arxiv_digest.relevance.embed import (
 from arxiv_digest.relevance.library import complete, read_library_files
 from arxiv_digest.sources.rss import parse_rss
 from arxiv_digest.store import Store
-from tests.conftest import MakeSettings, run_once, serve_feed
+from tests.conftest import MakeSettings, run_once, run_refused_as_config_error, serve_feed
 from tests.fakes import FakeLLM, Reply, hashed_embedding
 from tests.minilm import MODEL_NAME, load_minilm, offline_minilm_dir
 from tests.test_relevance import CATS, DATA, about_federated_learning, library_settings, real_day
@@ -194,15 +191,9 @@ def test_without_fastembed_the_embedder_is_a_config_error_before_any_request(
     config = {
         "categories": ["cs.AI"],
         "relevance": {"library": ["lib.bib"], "embedder": "fastembed:BAAI/bge-small-en-v1.5"},
-        "arxiv": {"rss_url": "http://127.0.0.1:9/rss"},
     }
-    path = tmp_path / "config.json"
-    path.write_text(json.dumps(config), encoding="utf-8")
-    result = CliRunner().invoke(app, ["run", "--config", str(path)])
-    assert result.exit_code == 2, result.output
-    output = " ".join(result.output.split())
+    output = run_refused_as_config_error(tmp_path, config)
     assert "relevance.embedder" in output and "pip install 'arxiv-digest[fastembed]'" in output
-    assert not (tmp_path / "data").exists()
 
 
 def test_openai_embeddings_without_a_key_are_a_config_error(tmp_path: Path) -> None:

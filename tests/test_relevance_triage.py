@@ -18,7 +18,13 @@ from arxiv_digest.config import Settings, load_settings
 from arxiv_digest.relevance.triage import TriageError, parse_judgement
 from arxiv_digest.sources.rss import parse_rss
 from arxiv_digest.store import Store
-from tests.conftest import MakeSettings, run_once, serve_feed, write_config
+from tests.conftest import (
+    MakeSettings,
+    run_once,
+    run_refused_as_config_error,
+    serve_feed,
+    write_config,
+)
 from tests.fakes import FakeLLM, Reply, title_of
 from tests.test_relevance import CATS, real_day
 
@@ -146,15 +152,9 @@ def test_triage_without_interests_is_a_config_error(tmp_path: Path) -> None:
         "categories": ["cs.AI"],
         "keywords": ["LLM"],
         "relevance": {"triage": {"enabled": True}},
-        "arxiv": {"rss_url": "http://127.0.0.1:9/rss"},
     }
-    path = tmp_path / "config.json"
-    path.write_text(json.dumps(config), encoding="utf-8")
-    result = CliRunner().invoke(app, ["run", "--config", str(path)])
-    assert result.exit_code == 2, result.output
-    output = " ".join(result.output.split())
+    output = run_refused_as_config_error(tmp_path, config)
     assert "relevance.triage" in output and "relevance.interests" in output
-    assert not (tmp_path / "data").exists() and not (tmp_path / "README.md").exists()
 
 
 @pytest.mark.parametrize(
