@@ -12,8 +12,9 @@ request goes out anyway (public group libraries need none).
 
 Never fatal: a library that cannot be read (network after retries, 403, 404, a reply that
 is not Zotero's JSON) is one warning naming it, and the run goes on with the rest of the
-library. Retries follow ``http`` settings and honour ``Retry-After``/``Backoff``; a
-``Backoff`` on a successful page is waited out before the next one, as Zotero asks.
+library. Requests go through ``sources.http.get`` (retries per ``http`` settings, honouring
+``Retry-After``/``Backoff``, the total deadline); a ``Backoff`` on a successful page is
+waited out before the next one, as Zotero asks.
 
 Plain ``httpx2`` rather than pyzotero: pyzotero 1.16 requires ``bibtexparser<2`` (we pin
 2.1) and has no base-URL setting, and this is the project's HTTP stack already.
@@ -34,9 +35,10 @@ from urllib.parse import quote
 import httpx2
 
 from arxiv_digest.config import HttpSettings, Settings, ZoteroSource
+from arxiv_digest.errors import FetchError
 from arxiv_digest.relevance.library import LibraryPaper, arxiv_id_in, make_entry
-from arxiv_digest.retry import RetryPolicy, Sleep, retry_after_seconds, retrying
-from arxiv_digest.sources.http import RETRYABLE_STATUS
+from arxiv_digest.retry import Sleep
+from arxiv_digest.sources.http import Response, get
 from arxiv_digest.sources.text import clean_name, clean_prose
 
 log = logging.getLogger(__name__)
@@ -45,16 +47,11 @@ PAGE_SIZE = 100  # the API's maximum
 SKIPPED_TYPES = frozenset({"attachment", "note", "annotation"})
 _DATE = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
 _YEAR = re.compile(r"\b(\d{4})\b")
+_EXPLAINED = frozenset({403, 404})  # statuses answered with what to do about them
 
 
 class ZoteroError(Exception):
     """The library could not be read; the message is safe to log (no key in it)."""
-
-
-class _Retryable(Exception):
-    def __init__(self, response: httpx2.Response) -> None:
-        super().__init__(f"HTTP {response.status_code} {response.reason_phrase}")
-        self.response = response
 
 
 def describe(source: ZoteroSource) -> str:
@@ -91,7 +88,7 @@ def read_zotero(
             source, client, settings.http, key=key, sleep=sleep, page_size=page_size
         ):
             papers.extend(p for p in map(_paper, items, [origin] * len(items)) if p is not None)
-    except ZoteroError as exc:
+    except (ZoteroError, FetchError) as exc:
         message = str(exc).replace(key, "***") if key else str(exc)
         read = f"; {len(papers)} items read before" if papers else ""
         log.warning("library: %s could not be read (%s)%s", origin, message, read)
@@ -124,7 +121,9 @@ def _pages(
     start = 0
     while True:
         params = {"format": "json", "limit": str(page_size), "start": str(start)}
-        response = _get(client, url, params, headers=headers, http=http, sleep=sleep)
+        response = get(
+            client, url, http, params=params, headers=headers, accept_status=_EXPLAINED, sleep=sleep
+        )
         _check_status(response, source, key)
         try:
             items = json.loads(response.content)
@@ -142,50 +141,8 @@ def _pages(
             (sleep or time.sleep)(min(float(wait), http.max_backoff))
 
 
-def _get(
-    client: httpx2.Client,
-    url: str,
-    params: dict[str, str],
-    *,
-    headers: dict[str, str],
-    http: HttpSettings,
-    sleep: Sleep | None,
-) -> httpx2.Response:
-    """One GET with the project's retry policy; the key travels in ``headers`` only."""
-
-    def attempt() -> httpx2.Response:
-        response = client.get(url, params=params, headers=headers)
-        if response.status_code in RETRYABLE_STATUS:
-            raise _Retryable(response)
-        return response
-
-    def asked(error: BaseException) -> float | None:
-        if not isinstance(error, _Retryable):
-            return None
-        waits = [
-            retry_after_seconds(error.response.headers.get(name))
-            for name in ("Retry-After", "Backoff")
-        ]
-        return max((w for w in waits if w is not None), default=None)
-
-    shown = f"{url}?{httpx2.QueryParams(params)}"
-    attempts = retrying(
-        RetryPolicy(http.retries, http.backoff, http.max_backoff),
-        (_Retryable, httpx2.TransportError),
-        retry_after=asked,
-        sleep=sleep,
-        what=f"GET {shown}",
-    )
-    try:
-        return attempts(attempt)
-    except (_Retryable, httpx2.TransportError) as exc:
-        raise ZoteroError(
-            f"GET {shown} failed after {http.retries + 1} attempt(s): {exc}"
-        ) from None
-
-
-def _check_status(response: httpx2.Response, source: ZoteroSource, key: str | None) -> None:
-    status = response.status_code
+def _check_status(response: Response, source: ZoteroSource, key: str | None) -> None:
+    status = response.status
     if status < 400:
         return
     if status == 403 and key is None:
@@ -198,11 +155,11 @@ def _check_status(response: httpx2.Response, source: ZoteroSource, key: str | No
     elif status == 404:
         detail = "no such library or collection: check library_id, library_type, collection"
     else:
-        detail = response.reason_phrase
+        detail = "unexpected answer"
     raise ZoteroError(f"HTTP {status}: {detail}")
 
 
-def _int_header(response: httpx2.Response, name: str) -> int | None:
+def _int_header(response: Response, name: str) -> int | None:
     value = response.headers.get(name, "").strip()
     return int(value) if value.isdigit() else None
 

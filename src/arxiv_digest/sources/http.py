@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx2
@@ -33,10 +33,11 @@ RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
 @dataclass(frozen=True, slots=True)
 class Response:
     url: str
-    status: int  # 200 or 304
+    status: int  # 200 or 304 (or one of the caller's ``accept_status``)
     content: bytes
     content_type: str
     validators: Validators
+    headers: Mapping[str, str] = field(default_factory=dict)  # case-insensitive from httpx
 
     @property
     def not_modified(self) -> bool:
@@ -140,10 +141,15 @@ def make_client(
     )
 
 
+# What a server may say to slow us down: the standard header, and Zotero's own name for it.
+RETRY_AFTER_HEADERS = ("Retry-After", "Backoff")
+
+
 def _retry_after(error: BaseException) -> float | None:
-    if isinstance(error, _RetryableStatus):
-        return retry_after_seconds(error.response.headers.get("Retry-After"))
-    return None
+    if not isinstance(error, _RetryableStatus):
+        return None
+    waits = [retry_after_seconds(error.response.headers.get(h)) for h in RETRY_AFTER_HEADERS]
+    return max((w for w in waits if w is not None), default=None)
 
 
 def get(
@@ -152,12 +158,16 @@ def get(
     settings: HttpSettings,
     *,
     params: dict[str, str] | None = None,
+    headers: Mapping[str, str] | None = None,
     validators: Validators | None = None,
     accept_status: frozenset[int] = frozenset(),
     sleep: Sleep | None = None,
 ) -> Response:
-    """GET with retries; statuses in ``accept_status`` are returned instead of raised."""
-    headers: dict[str, str] = {}
+    """GET with retries; statuses in ``accept_status`` are returned instead of raised.
+
+    ``headers`` travel with the request only (an API key there never reaches a message).
+    """
+    headers = dict(headers or {})
     if validators and validators.etag:
         headers["If-None-Match"] = validators.etag
     if validators and validators.last_modified:
@@ -201,4 +211,5 @@ def get(
             last_modified=response.headers.get("Last-Modified")
             or (validators.last_modified if validators else None),
         ),
+        headers=response.headers,
     )
