@@ -106,19 +106,27 @@ RUN_TRIAGE_COLUMNS = (
     ("triage_cost", "DOUBLE PRECISION"),
 )
 
+Counters = tuple[tuple[str, str], ...]
+
+
+def _counter_columns(counters: Counters) -> list[Column[Any]]:
+    """A run's accounting columns: integers or amounts, never null, 0 when not counted."""
+    kinds = {"INTEGER": Integer, "DOUBLE PRECISION": Float}
+    return [Column(name, kinds[sql_type], nullable=False, default=0) for name, sql_type in counters]
+
+
+def _add_counter_columns(conn: Connection, counters: Counters) -> None:
+    for name, sql_type in counters:
+        conn.execute(text(f"ALTER TABLE runs ADD COLUMN {name} {sql_type} NOT NULL DEFAULT 0"))
+
+
 runs = Table(
     "runs",
     metadata,
     *_run_columns_v1(),
-    *(
-        Column(name, Float if sql_type.startswith("DOUBLE") else Integer, nullable=False, default=0)
-        for name, sql_type in RUN_SUMMARY_COLUMNS
-    ),
+    *_counter_columns(RUN_SUMMARY_COLUMNS),
     Column("digest_date", Date),  # 0003: the latest announcement day the digest covers
-    *(
-        Column(name, Float if sql_type.startswith("DOUBLE") else Integer, nullable=False, default=0)
-        for name, sql_type in RUN_TRIAGE_COLUMNS
-    ),
+    *_counter_columns(RUN_TRIAGE_COLUMNS),
 )
 
 
@@ -226,8 +234,7 @@ def _initial(conn: Connection) -> None:
 
 def _summaries(conn: Connection) -> None:
     summaries.create(conn, checkfirst=True)
-    for name, sql_type in RUN_SUMMARY_COLUMNS:
-        conn.execute(text(f"ALTER TABLE runs ADD COLUMN {name} {sql_type} NOT NULL DEFAULT 0"))
+    _add_counter_columns(conn, RUN_SUMMARY_COLUMNS)
 
 
 Migration = tuple[str, Callable[[Connection], None]]
@@ -292,8 +299,7 @@ def _triage(conn: Connection) -> None:
 
 
 def _run_triage(conn: Connection) -> None:
-    for name, sql_type in RUN_TRIAGE_COLUMNS:
-        conn.execute(text(f"ALTER TABLE runs ADD COLUMN {name} {sql_type} NOT NULL DEFAULT 0"))
+    _add_counter_columns(conn, RUN_TRIAGE_COLUMNS)
 
 
 MIGRATIONS: list[Migration] = [
