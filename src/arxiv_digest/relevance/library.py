@@ -55,10 +55,6 @@ class LibraryPaper:
     added: dt.date | None = None  # when it was published or added, for recency
     source: str = ""  # the file or "arXiv" it came from, for messages
 
-    @property
-    def text(self) -> str:
-        return f"{self.title}. {self.abstract}".strip()
-
 
 @dataclass(frozen=True, slots=True)
 class Library:
