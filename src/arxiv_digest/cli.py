@@ -39,7 +39,7 @@ from arxiv_digest.config import (
 from arxiv_digest.doctor import run_checks
 from arxiv_digest.errors import ConfigError, DigestError, RunInProgress
 from arxiv_digest.models import RATING_VALUES, Paper, Rating, RunReport, SummaryStats
-from arxiv_digest.ratings import SYMBOLS, rating_secret
+from arxiv_digest.ratings import SYMBOLS
 from arxiv_digest.sources import http
 from arxiv_digest.sources.arxiv_api import ApiClient
 from arxiv_digest.sources.text import split_arxiv_id
@@ -323,7 +323,6 @@ def serve(
 
     try:
         settings = load_settings(config)
-        rating_secret()  # a too-short signing secret stops here, not at the first link
         store = Store(settings.store.url)  # created and migrated before any worker starts
     except DigestError as exc:
         raise _fail(exc) from None
