@@ -23,11 +23,12 @@ def section(annotation: Any) -> type[BaseModel] | None:
 def config_keys(model: type[BaseModel], prefix: str = "") -> list[str]:
     keys: list[str] = []
     for name, field in model.model_fields.items():
+        key = field.alias or name  # what the config file says: "from", not "sender"
         annotation = section(field.annotation)
         if annotation is not None and typing.get_origin(field.annotation) is not list:
-            keys += config_keys(annotation, f"{prefix}{name}.")
+            keys += config_keys(annotation, f"{prefix}{key}.")
         else:
-            keys.append(f"{prefix}{name}")
+            keys.append(f"{prefix}{key}")
     return keys
 
 

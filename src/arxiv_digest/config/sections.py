@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import (
-    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -21,6 +20,9 @@ from pydantic import (
 )
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
+
+from arxiv_digest.config.common import HttpUrl
+from arxiv_digest.config.delivery import DeliverySettings
 
 log = logging.getLogger(__name__)
 
@@ -36,15 +38,6 @@ IGNORED_LEGACY_KEYS = {
     "fetch_ratings": "ratings are not fetched; the key is ignored",
     "display_limit": "every ranked paper up to max_papers is shown; the key is ignored",
 }
-
-
-def _http_url(value: str) -> str:
-    if not re.fullmatch(r"https?://[^\s/]+\S*", value):
-        raise ValueError("must be an http(s) URL")
-    return value.rstrip("/")
-
-
-HttpUrl = Annotated[str, AfterValidator(_http_url)]
 
 
 class _Section(BaseModel):
@@ -442,6 +435,9 @@ class Settings(_Section):
         None,
         description="Ranking by similarity to the reader's own library (off without it: "
         "keywords only, as the original).",
+    )
+    delivery: DeliverySettings | None = Field(
+        None, description="Send each new digest by e-mail and to chat channels."
     )
     fetch_ratings: Any = Field(None, description="Legacy, ignored with a notice.")
     display_limit: Any = Field(None, description="Legacy, ignored with a notice.")

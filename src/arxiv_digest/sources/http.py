@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -172,39 +172,89 @@ def get(
         headers["If-None-Match"] = validators.etag
     if validators and validators.last_modified:
         headers["If-Modified-Since"] = validators.last_modified
+    shown = url if not params else f"{url}?{httpx2.QueryParams(params)}"
+    response = _send(
+        lambda: client.get(url, params=params, headers=headers),
+        settings,
+        f"GET {shown}",
+        accept_status,
+        sleep,
+    )
+    return _response(response, validators)
 
+
+def post(
+    client: httpx2.Client,
+    url: str,
+    settings: HttpSettings,
+    *,
+    json: object,
+    shown: str,
+    headers: Mapping[str, str] | None = None,
+    accept_status: frozenset[int] = frozenset(),
+    sleep: Sleep | None = None,
+) -> Response:
+    """POST a JSON body with the same retries as :func:`get`.
+
+    ``shown`` names the target in logs and errors in place of the URL, which for a chat
+    webhook is itself the secret.
+    """
+    try:
+        response = _send(
+            lambda: client.post(url, json=json, headers=dict(headers or {})),
+            settings,
+            f"POST {shown}",
+            accept_status,
+            sleep,
+        )
+    except FetchError as exc:
+        raise FetchError(str(exc)) from None  # the cause's traceback would show the URL
+    return _response(response, None)
+
+
+def _send(
+    request: Callable[[], httpx2.Response],
+    settings: HttpSettings,
+    what: str,
+    accept_status: frozenset[int],
+    sleep: Sleep | None,
+) -> httpx2.Response:
     def attempt() -> httpx2.Response:
-        response = client.get(url, params=params, headers=headers)
-        if response.status_code in RETRYABLE_STATUS:
+        response = request()
+        if response.status_code in RETRYABLE_STATUS and response.status_code not in accept_status:
             raise _RetryableStatus(response)
         return response
 
     policy = RetryPolicy(settings.retries, settings.backoff, settings.max_backoff)
-    shown = url if not params else f"{url}?{httpx2.QueryParams(params)}"
     attempts = retrying(
         policy,
         (_RetryableStatus, httpx2.TransportError),
         retry_after=_retry_after,
         sleep=sleep,
-        what=f"GET {shown}",
+        what=what,
     )
     try:
         response = attempts(attempt)
     except (_RetryableStatus, httpx2.TransportError) as exc:
         tries = settings.retries + 1
-        raise FetchError(f"GET {shown} failed after {tries} attempt(s): {exc}") from exc
-    if response.status_code == 304:
-        content = b""
-    elif response.status_code >= 400 and response.status_code not in accept_status:
-        raise FetchError(
-            f"GET {shown} failed: HTTP {response.status_code} {response.reason_phrase}"
-        )
-    else:
-        content = response.content
+        raise FetchError(f"{what} failed after {tries} attempt(s): {_safe(exc)}") from exc
+    if response.status_code >= 400 and response.status_code not in accept_status:
+        raise FetchError(f"{what} failed: HTTP {response.status_code} {response.reason_phrase}")
+    return response
+
+
+def _safe(exc: BaseException) -> str:
+    """The error without the request's URL (httpx puts it in some messages)."""
+    if isinstance(exc, _RetryableStatus):
+        return str(exc)
+    return type(exc).__name__ + (": " + str(exc) if "://" not in str(exc) else "")
+
+
+def _response(response: httpx2.Response, validators: Validators | None) -> Response:
     return Response(
         url=str(response.url),
         status=response.status_code,
-        content=content,
+        content=b"" if response.status_code == 304 else response.content,
         content_type=response.headers.get("Content-Type", ""),
         validators=Validators(
             etag=response.headers.get("ETag") or (validators.etag if validators else None),
