@@ -59,7 +59,9 @@ def test_every_command_is_in_the_readme() -> None:
     commands = [
         c.name or (c.callback.__name__ if c.callback else "") for c in app.registered_commands
     ]
-    assert sorted(commands) == ["backfill", "demo", "doctor", "rate", "run", "serve", "summarize"]
+    assert sorted(commands) == [
+        "backfill", "deliver", "demo", "doctor", "rate", "run", "serve", "summarize"
+    ]  # fmt: skip
     for command in commands:
         assert f"arxiv-digest {command}" in readme
 

@@ -7,7 +7,9 @@
     ├── StoreError         the database could not be opened or written
     │   └── RunInProgress  exit status 3: another run holds the store; nothing was done
     ├── SummarizeError     one paper could not be summarized (the run goes on without it)
-    └── PublishError       an output file could not be written
+    ├── PublishError       an output file could not be written
+    └── DeliveryError      a channel (e-mail, chat) did not get the digest; the README,
+                           site and feeds are written all the same
 
 The CLI is the only place that turns these into messages and exit statuses.
 """
@@ -44,4 +46,8 @@ class SummarizeError(DigestError):
 
 
 class PublishError(DigestError):
+    pass
+
+
+class DeliveryError(DigestError):
     pass

@@ -113,6 +113,11 @@ class RunReport:
     triage_cost: float = 0.0  # at the ai_summary prices
     outputs: list[str] = field(default_factory=list)
     message: str = ""
+    deliveries: list[DeliveryOutcome] = field(default_factory=list)
+
+    @property
+    def delivery_failures(self) -> list[DeliveryOutcome]:
+        return [d for d in self.deliveries if d.status == "failed"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,3 +141,31 @@ class Rating:
     value: int  # +1 or -1
     rated_at: dt.datetime  # UTC
     source: str  # cli | link
+
+
+DELIVERY_STATUSES = ("sent", "partial", "failed")
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryRecord:
+    """What one channel received of one day's digest, kept so a rerun sends nothing twice."""
+
+    digest_date: dt.date
+    channel: str  # the channel's label: "email", "slack", or its configured name
+    status: str  # sent | partial (some of its messages) | failed (none yet)
+    messages_sent: int
+    messages_total: int
+    attempts: int
+    error: str  # the last failure, one line, no secret in it
+    updated_at: dt.datetime  # UTC
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryOutcome:
+    """What this run did for one channel and one digest day."""
+
+    digest_date: dt.date
+    channel: str
+    status: str  # sent | already sent | skipped | failed | would send (dry run)
+    messages: int = 0
+    detail: str = ""  # why it was skipped or failed; what a dry run would send

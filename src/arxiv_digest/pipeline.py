@@ -12,8 +12,9 @@ from pathlib import Path
 import httpx2
 
 from arxiv_digest.config import Settings
+from arxiv_digest.delivery.dispatch import deliver
 from arxiv_digest.errors import DigestError, PublishError, StoreError
-from arxiv_digest.models import Digest, DigestEntry, Paper, RunReport
+from arxiv_digest.models import DeliveryOutcome, Digest, DigestEntry, Paper, RunReport
 from arxiv_digest.publish.content import load_content
 from arxiv_digest.publish.files import write_atomic
 from arxiv_digest.publish.readme import content_fingerprint, render_readme
@@ -229,15 +230,40 @@ def _run_locked(
     if readme is None:
         report.status, report.message = "empty", "no new announcements"
         store.finish_run(run_id, report, clock(), None)
+        _deliver(
+            settings, store, client, report, clock=clock, sleep=sleep
+        )  # what an earlier run left
         return report
     report.status = "ok"
     store.finish_run(run_id, report, clock(), fingerprint)  # recorded first: then published
     failures = _publish(settings, store, readme, report)
+    _deliver(settings, store, client, report, clock=clock, sleep=sleep)
     if failures:
         report.status, report.message = "failed", "; ".join(failures)
         _record_failure(store, run_id, report, clock())
         raise PublishError(report.message)
     return report
+
+
+def _deliver(
+    settings: Settings,
+    store: Store,
+    client: httpx2.Client,
+    report: RunReport,
+    *,
+    clock: Clock,
+    sleep: Sleep | None,
+) -> None:
+    """Send what is due to the delivery channels; their failures are in the report (the
+    CLI exits 1 for them), never a reason to hold back the README or the site."""
+    if settings.delivery is None:
+        return
+    try:
+        report.deliveries = deliver(settings, store, client, now=clock(), sleep=sleep)
+    except DigestError as exc:  # e.g. the store could not say what is due
+        log.error("delivery: %s", exc)
+        day = report.digest_date or clock().date()
+        report.deliveries = [DeliveryOutcome(day, "delivery", "failed", detail=str(exc))]
 
 
 def publish_site(settings: Settings, store: Store) -> list[str]:

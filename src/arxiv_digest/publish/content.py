@@ -54,11 +54,17 @@ EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
 def load_content(store: Store, settings: Settings) -> SiteContent:
-    published = store.published_runs()
+    days = published_days(store)
+    return SiteContent(days=days, feed=_retained(days, settings), built_at=_built_at(days))
+
+
+def published_days(store: Store, since: dt.date | None = None) -> tuple[PublishedDigest, ...]:
+    """Every published digest (from ``since`` on), newest first, with its summaries."""
+    published = store.published_runs(since)
     rankings = [(date, updated, store.ranking(run_id)) for date, run_id, updated in published]
     keys = {(r.paper.arxiv_id, r.paper.version) for _, _, ranked in rankings for r in ranked}
     summaries = store.latest_summaries(keys)
-    days = tuple(
+    return tuple(
         PublishedDigest(
             date=date,
             updated_at=updated,
@@ -68,7 +74,6 @@ def load_content(store: Store, settings: Settings) -> SiteContent:
         )
         for date, updated, ranked in rankings
     )
-    return SiteContent(days=days, feed=_retained(days, settings), built_at=_built_at(days))
 
 
 def _retained(

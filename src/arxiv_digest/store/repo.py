@@ -23,6 +23,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from arxiv_digest.errors import RunInProgress, StoreError
 from arxiv_digest.models import Paper, RankedPaper, RunReport, Validators
 from arxiv_digest.store import schema
+from arxiv_digest.store.deliveries import DeliveryQueries
 from arxiv_digest.store.lock import exclusive_run, sqlite_file
 from arxiv_digest.store.papers import PaperQueries
 from arxiv_digest.store.published import PublicationQueries
@@ -74,6 +75,7 @@ class Store(
     RatingQueries,
     VectorQueries,
     TriageQueries,
+    DeliveryQueries,
 ):
     """The history of everything arxiv-digest has seen and published."""
 

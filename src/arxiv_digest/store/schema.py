@@ -199,6 +199,22 @@ vectors = Table(
 
 # 0009: an LLM's triage of a paper version against the reader's interests (hashed), so the
 # same paper, model and interests are never asked twice.
+# 0011: what each delivery channel received of each day's digest (sent once, resumed
+# from the first message that did not arrive)
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("digest_date", Date, primary_key=True),
+    Column("channel", String(64), primary_key=True),
+    Column("status", String(16), nullable=False),  # sent | partial | failed
+    Column("messages_sent", Integer, nullable=False, default=0),
+    Column("messages_total", Integer, nullable=False, default=0),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("error", Text, nullable=False, default=""),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    CheckConstraint("status IN ('sent', 'partial', 'failed')", name="deliveries_status"),
+)
+
 triage = Table(
     "triage",
     metadata,
@@ -302,6 +318,10 @@ def _run_triage(conn: Connection) -> None:
     _add_counter_columns(conn, RUN_TRIAGE_COLUMNS)
 
 
+def _deliveries(conn: Connection) -> None:
+    deliveries.create(conn, checkfirst=True)
+
+
 MIGRATIONS: list[Migration] = [
     ("0001_initial", _initial),
     ("0002_summaries", _summaries),
@@ -313,5 +333,6 @@ MIGRATIONS: list[Migration] = [
     ("0008_vectors", _vectors),
     ("0009_triage", _triage),
     ("0010_run_triage", _run_triage),
+    ("0011_deliveries", _deliveries),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,32 +1,25 @@
-"""Command line: parse arguments, build the objects, call the pipeline, report.
-
-Exit status: 0 success (an empty arXiv day included), 1 a run that failed,
-2 a usage or config error, 3 another run holds the store (nothing was done).
-"""
+"""The daily job and its companions: run, demo, backfill, summarize, serve, doctor."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import logging
 import os
-import sys
 from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import httpx2
 import typer
-from rich.console import Console
-from rich.logging import RichHandler
-from rich.markup import escape
 from rich.progress import BarColumn, TextColumn, TimeElapsedColumn
 from rich.progress import Progress as RichProgress
 from rich.table import Table
 
-from arxiv_digest import __version__, pipeline
+from arxiv_digest import pipeline
+from arxiv_digest.cli.base import ConfigOption, _fail, _spinner, _state, app, err, log, out
+from arxiv_digest.cli.delivery import exit_for_failed_deliveries, print_deliveries
 from arxiv_digest.config import (
     CONFIG_ENV,
     Settings,
@@ -38,68 +31,13 @@ from arxiv_digest.config import (
 )
 from arxiv_digest.doctor import run_checks
 from arxiv_digest.errors import ConfigError, DigestError, RunInProgress
-from arxiv_digest.models import RATING_VALUES, Paper, Rating, RunReport, SummaryStats
-from arxiv_digest.ratings import SYMBOLS
+from arxiv_digest.models import Paper, RunReport, SummaryStats
 from arxiv_digest.sources import http
 from arxiv_digest.sources.arxiv_api import ApiClient
 from arxiv_digest.sources.text import split_arxiv_id
 from arxiv_digest.store import Store
 from arxiv_digest.summarize import build_summarizer
 from arxiv_digest.summarize.runner import Progress
-
-log = logging.getLogger("arxiv_digest")
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False)
-app = typer.Typer(
-    add_completion=False,
-    no_args_is_help=True,
-    help="A daily, ranked digest of new arXiv papers: README, site and feeds.",
-)
-_state = {"quiet": False}
-
-ConfigOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--config",
-        "-c",
-        envvar=CONFIG_ENV,
-        help="Config file (default: ./config.json).",
-        show_default=False,
-    ),
-]
-
-
-def _version(value: bool) -> None:
-    if value:
-        out.print(f"arxiv-digest {__version__}")
-        raise typer.Exit()
-
-
-@app.callback()
-def main_options(
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log every step.")] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only warnings and errors.")] = False,
-    version: Annotated[
-        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
-    ] = False,
-) -> None:
-    level = logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO
-    _state["quiet"] = quiet
-    handler = RichHandler(console=err, show_path=False, show_time=False, rich_tracebacks=verbose)
-    logging.basicConfig(level=level, handlers=[handler], format="%(message)s", force=True)
-    for noisy in ("httpx", "httpx2", "httpcore", "httpcore2"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
-
-
-def _fail(exc: DigestError) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
-    return typer.Exit(exc.exit_code)
-
-
-def _spinner(message: str) -> AbstractContextManager[Any]:
-    if _state["quiet"] or not err.is_terminal:
-        return nullcontext()
-    return err.status(message)
 
 
 def _print_summary_stats(stats: SummaryStats, currency: str) -> None:
@@ -170,6 +108,8 @@ def run(config: ConfigOption = None) -> None:
     except DigestError as exc:
         raise _fail(exc) from None
     _print_report(report, settings.ai_summary.currency)
+    print_deliveries(report.deliveries)
+    exit_for_failed_deliveries(report.deliveries)
 
 
 def _demo_settings(output: Path) -> Settings:
@@ -358,63 +298,6 @@ def serve(
         store.close()
 
 
-def _rating_table(store: Store, found: list[Rating]) -> Table:
-    table = Table("id", "rating", "when", "source", "title")
-    for rating in found:
-        paper = store.paper(rating.arxiv_id)
-        symbol = SYMBOLS["up" if rating.value > 0 else "down"]
-        when = f"{rating.rated_at:%Y-%m-%d %H:%M} UTC"
-        title = escape(paper.title) if paper else "[dim](not in the store)[/]"
-        table.add_row(rating.arxiv_id, f"{symbol} {rating.value:+d}", when, rating.source, title)
-    return table
-
-
-def _rate_one(store: Store, raw_id: str, action: str) -> str:
-    try:
-        arxiv_id, _ = split_arxiv_id(raw_id)  # every version of a paper shares its rating
-    except ValueError:
-        raise ConfigError(f"not an arXiv identifier: {raw_id!r}") from None
-    if action not in (*RATING_VALUES, "clear"):
-        raise ConfigError(f"the rating is up, down or clear, not {action!r}")
-    paper = store.paper(arxiv_id)
-    name = f"{arxiv_id} ({paper.title})" if paper else arxiv_id
-    if action == "clear":
-        cleared = store.clear_rating(arxiv_id)
-        return f"Cleared the rating of {name}." if cleared else f"{name} had no rating."
-    store.rate(arxiv_id, RATING_VALUES[action], "cli", dt.datetime.now(dt.UTC))
-    message = f"Rated {name} {SYMBOLS[action]} ({action})."
-    if paper is None:
-        message += " It is not in the store yet: the rating is kept for when it is."
-    return message
-
-
-@app.command()
-def rate(
-    arxiv_id: Annotated[
-        str | None, typer.Argument(help="arXiv id, e.g. 2512.14082 (any version).")
-    ] = None,
-    action: Annotated[str | None, typer.Argument(help="up, down or clear.")] = None,
-    list_all: Annotated[bool, typer.Option("--list", "-l", help="Show every rating.")] = False,
-    config: ConfigOption = None,
-) -> None:
-    """Rate a paper up or down (or clear its rating); --list shows every rating."""
-    try:
-        if list_all == (arxiv_id is not None) or (arxiv_id is not None and action is None):
-            raise ConfigError("give an arXiv id and up, down or clear; or --list alone")
-        settings = load_settings(config)
-        with Store(settings.store.url) as store:
-            if list_all:
-                found = store.ratings()
-                out.print(_rating_table(store, found) if found else "No ratings yet.")
-                return
-            assert arxiv_id is not None and action is not None
-            message = _rate_one(store, arxiv_id, action.lower())
-    except DigestError as exc:
-        raise _fail(exc) from None
-    if not _state["quiet"]:
-        out.print(message, markup=False)
-
-
 @app.command()
 def doctor(config: ConfigOption = None) -> None:
     """Check the config, the store, arXiv and the LLM key (never printed)."""
@@ -429,11 +312,3 @@ def doctor(config: ConfigOption = None) -> None:
     out.print(table)
     if not all(ok for ok, _ in checks.values()):
         raise typer.Exit(1)
-
-
-def main() -> None:
-    try:
-        app()
-    except KeyboardInterrupt:
-        err.print("interrupted")
-        sys.exit(130)

@@ -1,0 +1,26 @@
+"""Command line: parse arguments, build the objects, call the pipeline, report.
+
+Exit status: 0 success (an empty arXiv day included), 1 a run that failed (a delivery
+channel that failed included), 2 a usage or config error, 3 another run holds the store
+(nothing was done).
+
+One module per group of commands: ``daily`` (run, demo, backfill, summarize, serve,
+doctor), ``ratings`` (rate), ``delivery`` (deliver); ``base`` has the app and its options.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from arxiv_digest.cli import daily, delivery, ratings
+from arxiv_digest.cli.base import app, err
+
+__all__ = ["app", "daily", "delivery", "main", "ratings"]
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        sys.exit(130)

@@ -1,0 +1,62 @@
+"""Queries about delivery: what each channel received of each day's digest."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import Engine, select
+
+from arxiv_digest.models import DELIVERY_STATUSES, DeliveryRecord
+from arxiv_digest.store import schema
+from arxiv_digest.store.rows import upsert, utc
+
+
+def _record_from_row(row: Any) -> DeliveryRecord:
+    return DeliveryRecord(
+        digest_date=row.digest_date,
+        channel=row.channel,
+        status=row.status,
+        messages_sent=row.messages_sent,
+        messages_total=row.messages_total,
+        attempts=row.attempts,
+        error=row.error,
+        updated_at=utc(row.updated_at),
+    )
+
+
+class DeliveryQueries:
+    engine: Engine
+
+    def save_delivery(self, record: DeliveryRecord) -> None:
+        if record.status not in DELIVERY_STATUSES:
+            raise ValueError(f"unknown delivery status {record.status!r}")
+        values = {
+            "digest_date": record.digest_date,
+            "channel": record.channel,
+            "status": record.status,
+            "messages_sent": record.messages_sent,
+            "messages_total": record.messages_total,
+            "attempts": record.attempts,
+            "error": record.error,
+            "updated_at": record.updated_at,
+        }
+        with self.engine.begin() as conn:
+            upsert(conn, schema.deliveries, [values])
+
+    def delivery(self, digest_date: dt.date, channel: str) -> DeliveryRecord | None:
+        d = schema.deliveries.c
+        query = select(schema.deliveries).where(d.digest_date == digest_date, d.channel == channel)
+        with self.engine.connect() as conn:
+            row = conn.execute(query).first()
+        return _record_from_row(row) if row is not None else None
+
+    def deliveries(self, since: dt.date | None = None) -> list[DeliveryRecord]:
+        """Every delivery record, the newest digest first, channels by name."""
+        d = schema.deliveries.c
+        query = select(schema.deliveries).order_by(d.digest_date.desc(), d.channel)
+        if since is not None:
+            query = query.where(d.digest_date >= since)
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
+        return [_record_from_row(row) for row in rows]
