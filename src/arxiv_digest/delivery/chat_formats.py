@@ -1,0 +1,519 @@
+"""One digest as each chat platform's JSON bodies, cut to fit that platform's limits.
+
+Every platform gets the same content: a header (the digest's title, its paper count, a link
+to the full digest), then per paper its rank, title linked to the abstract, category, score,
+why it was picked, the first sentence of its AI summary, and the 👍/👎 links. The papers are
+packed into as few messages as the limits allow, in rank order; a paper is never split
+between two messages, and a paper too long for any message is shortened (summary and reason
+first, with "…") rather than cut. Text from outside (titles, summaries, reasons) is escaped
+for each platform's markup, so it cannot format, link or mention anything.
+
+Limits, from each platform's documentation:
+
+- Slack: 50 blocks per message, 3,000 characters per section text, 150 per header block;
+  total text kept under 12,000 (Slack rejects long block messages with
+  ``msg_blocks_too_long`` well below its documented 40,000).
+- Discord: content 2,000 characters, 10 embeds, embed title 256 and description 4,096, all
+  embed text together 6,000 (counted in UTF-16 units, which is never fewer).
+- Feishu/Lark custom bot: a request body of at most 20 KB.
+- DingTalk custom robot: 20,000 bytes (the body as sent is measured).
+- WeCom group robot: markdown content of at most 4,096 bytes of UTF-8.
+- Telegram: 4,096 characters after entity parsing, counted in UTF-16 code units.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from markdown_it import MarkdownIt
+
+from arxiv_digest.delivery.outline import Outline, OutlineItem
+
+Body = dict[str, object]
+Part = tuple[int, int] | None  # (this message, of how many); None for a digest of one
+E = TypeVar("E")
+
+SLACK_MAX_BLOCKS = 50
+SLACK_MAX_SECTION = 3000
+SLACK_MAX_HEADER = 150
+SLACK_MAX_TEXT = 12_000
+DISCORD_MAX_CONTENT = 2000
+DISCORD_MAX_EMBEDS = 10
+DISCORD_MAX_TITLE = 256
+DISCORD_MAX_DESCRIPTION = 4096
+DISCORD_MAX_EMBED_TEXT = 6000
+FEISHU_MAX_BYTES = 20 * 1000 - 200  # 20 KB, less room for the timestamp and sign
+DINGTALK_MAX_BYTES = 20_000 - 200
+WECOM_MAX_BYTES = 4096
+TELEGRAM_MAX_UNITS = 4096
+EMPTY = "No new papers today."
+_PROBE: Part = (999, 999)  # sizes are measured with the longest part label
+
+# (summary, reason, title) caps, tried in turn until one paper fits a message on its own
+_LEVELS = ((300, 300, 400), (160, 120, 240), (60, 60, 140), (0, 0, 80))
+_MARKDOWN = MarkdownIt("commonmark", {"html": False, "linkify": False})
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=\S)|(?<=[。！？])")
+_LEFTOVER_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def dumped_size(body: Body) -> int:
+    """The body's size in bytes as httpx sends it (compact JSON, UTF-8)."""
+    return len(json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+
+
+def utf16_units(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def plain(text: str) -> str:
+    """One line of text: no control or direction characters, whitespace collapsed."""
+    return " ".join(_CONTROL.sub(" ", text).split())
+
+
+def clip(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    return text[: max(limit - 1, 0)].rstrip() + "…" if limit > 0 else ""
+
+
+def summary_line(markdown: str | None) -> str:
+    """The first sentence of a Markdown summary, as plain text (headings skipped)."""
+    if not markdown:
+        return ""
+    in_heading = False
+    for token in _MARKDOWN.parse(markdown):
+        if token.type in ("heading_open", "heading_close"):
+            in_heading = token.type == "heading_open"
+        elif token.type in ("inline", "code_block", "fence") and not in_heading:
+            words = _inline_text(token.children) if token.type == "inline" else token.content
+            text = plain(_LEFTOVER_LINK.sub(r"\1", words))
+            if text:
+                return _SENTENCE_END.split(text, maxsplit=1)[0].strip()
+    return ""
+
+
+def _inline_text(children: Sequence[object] | None) -> str:
+    parts: list[str] = []
+    for child in children or ():
+        kind = getattr(child, "type", "")
+        if kind in ("text", "code_inline"):
+            parts.append(str(getattr(child, "content", "")))
+        elif kind in ("softbreak", "hardbreak"):
+            parts.append(" ")
+        elif kind == "image":
+            parts.append(_inline_text(getattr(child, "children", None)))
+    return "".join(parts)
+
+
+@dataclass(frozen=True, slots=True)
+class Paper:
+    """One paper's text for a message: plain, unescaped, already shortened."""
+
+    rank: int
+    title: str
+    url: str
+    category: str
+    score: str
+    why: str
+    summary: str
+    rate_up: str | None
+    rate_down: str | None
+
+
+def paper_view(item: OutlineItem, level: int) -> Paper:
+    summary_cap, why_cap, title_cap = _LEVELS[level]
+    why = item.why or (f"matched: {', '.join(item.matched)}" if item.matched else "")
+    last = level == len(_LEVELS) - 1
+    return Paper(
+        rank=item.rank,
+        title=clip(plain(item.title), title_cap),
+        url=item.abs_url,
+        category=plain(item.category),
+        score=plain(item.score),
+        why=clip(plain(why), why_cap),
+        summary=clip(summary_line(item.summary), summary_cap),
+        rate_up=None if last else item.rate_up,
+        rate_down=None if last else item.rate_down,
+    )
+
+
+def header_line(outline: Outline, part: Part) -> tuple[str, str]:
+    """(title with the part label, "N papers")."""
+    label = f" ({part[0]}/{part[1]})" if part else ""
+    count = len(outline.items)
+    return f"{plain(outline.title)}{label}", f"{count} paper{'s' if count != 1 else ''}"
+
+
+class Format(ABC, Generic[E]):
+    """A platform's rendering: one entity per paper or note, assembled into bodies."""
+
+    @abstractmethod
+    def paper(self, paper: Paper) -> E: ...
+
+    @abstractmethod
+    def note(self, text: str, url: str | None) -> E: ...
+
+    @abstractmethod
+    def body(self, outline: Outline, part: Part, entities: Sequence[E]) -> Body: ...
+
+    @abstractmethod
+    def fits(self, body: Body) -> bool: ...
+
+    def messages(self, outline: Outline) -> list[Body]:
+        entities = [self._fitted(outline, item) for item in outline.items]
+        if outline.omitted > 0:
+            entities.append(self.note(f"…and {outline.omitted} more", outline.site_url))
+        if not outline.items:
+            entities.append(self.note(EMPTY, outline.site_url))
+        groups: list[list[E]] = [[]]
+        for entity in entities:
+            if groups[-1] and not self.fits(self.body(outline, _PROBE, [*groups[-1], entity])):
+                groups.append([])
+            groups[-1].append(entity)
+        parts = len(groups)
+        return [
+            self.body(outline, (n, parts) if parts > 1 else None, group)
+            for n, group in enumerate(groups, start=1)
+        ]
+
+    def _fitted(self, outline: Outline, item: OutlineItem) -> E:
+        for level in range(len(_LEVELS)):
+            entity = self.paper(paper_view(item, level))
+            if self.fits(self.body(outline, _PROBE, [entity])):
+                return entity
+        return entity
+
+
+# --- Markdown dialects (Discord, DingTalk, WeCom) ---------------------------------------------
+
+_MD_SPECIAL = re.compile(r"([\\`*_~|<>\[\]#&])")
+
+
+def md_escape(text: str) -> str:
+    """Backslash-escape every character that could start Markdown formatting or a link."""
+    return _MD_SPECIAL.sub(r"\\\1", text)
+
+
+def md_url(url: str) -> str:
+    return url.replace(" ", "%20").replace("(", "%28").replace(")", "%29")
+
+
+def md_lines(paper: Paper) -> list[str]:
+    """A paper as Markdown lines shared by DingTalk and WeCom."""
+    lines = [
+        f"**{paper.rank}. [{md_escape(paper.title)}]({md_url(paper.url)})**",
+        f"{md_escape(paper.category)} · score {md_escape(paper.score)}",
+    ]
+    if paper.why:
+        lines.append(md_escape(paper.why))
+    if paper.summary:
+        lines.append(md_escape(paper.summary))
+    if paper.rate_up and paper.rate_down:
+        lines.append(f"[👍]({md_url(paper.rate_up)})  [👎]({md_url(paper.rate_down)})")
+    return lines
+
+
+def _md_header(outline: Outline, part: Part) -> str:
+    title, count = header_line(outline, part)
+    if outline.site_url:
+        return f"**[{md_escape(title)}]({md_url(outline.site_url)})** · {count}"
+    return f"**{md_escape(title)}** · {count}"
+
+
+def _md_note(text: str, url: str | None) -> str:
+    return md_escape(text) + (f" · [full digest]({md_url(url)})" if url else "")
+
+
+class DingTalkFormat(Format[str]):
+    def paper(self, paper: Paper) -> str:
+        return "  \n".join(md_lines(paper))  # two spaces: DingTalk ignores a lone newline
+
+    def note(self, text: str, url: str | None) -> str:
+        return _md_note(text, url)
+
+    def body(self, outline: Outline, part: Part, entities: Sequence[str]) -> Body:
+        title, count = header_line(outline, part)
+        text = "\n\n".join([_md_header(outline, part), *entities])
+        return {"msgtype": "markdown", "markdown": {"title": f"{title}: {count}", "text": text}}
+
+    def fits(self, body: Body) -> bool:
+        return dumped_size(body) <= DINGTALK_MAX_BYTES
+
+
+class WeComFormat(Format[str]):
+    def paper(self, paper: Paper) -> str:
+        lines = md_lines(paper)
+        lines[1] = f'<font color="comment">{lines[1]}</font>'
+        return "\n".join(lines)
+
+    def note(self, text: str, url: str | None) -> str:
+        return _md_note(text, url)
+
+    def body(self, outline: Outline, part: Part, entities: Sequence[str]) -> Body:
+        content = "\n\n".join([_md_header(outline, part), *entities])
+        return {"msgtype": "markdown", "markdown": {"content": content}}
+
+    def fits(self, body: Body) -> bool:
+        markdown = body["markdown"]
+        assert isinstance(markdown, dict)
+        return len(str(markdown["content"]).encode("utf-8")) <= WECOM_MAX_BYTES
+
+
+class DiscordFormat(Format[dict[str, object]]):
+    COLOR = 0x3B6EA5
+
+    @staticmethod
+    def escape(text: str) -> str:
+        return md_escape(text).replace("@", "@\u200b")  # no @everyone, even as text
+
+    def paper(self, paper: Paper) -> dict[str, object]:
+        lines = [f"{self.escape(paper.category)} · score {self.escape(paper.score)}"]
+        if paper.why:
+            lines.append(f"*{self.escape(paper.why)}*")
+        if paper.summary:
+            lines.append(self.escape(paper.summary))
+        if paper.rate_up and paper.rate_down:
+            lines.append(f"[👍]({md_url(paper.rate_up)})  [👎]({md_url(paper.rate_down)})")
+        return {
+            "title": clip(f"{paper.rank}. {self.escape(paper.title)}", DISCORD_MAX_TITLE),
+            "url": paper.url,
+            "description": "\n".join(lines),
+            "color": self.COLOR,
+        }
+
+    def note(self, text: str, url: str | None) -> dict[str, object]:
+        link = f" · [full digest]({md_url(url)})" if url else ""
+        return {"description": self.escape(text) + link, "color": self.COLOR}
+
+    def body(self, outline: Outline, part: Part, entities: Sequence[dict[str, object]]) -> Body:
+        title, count = header_line(outline, part)
+        content = f"**{self.escape(title)}** · {count}"
+        if outline.site_url:
+            content += f" · <{outline.site_url}>"  # angle brackets: no preview embed
+        return {"content": content, "embeds": list(entities), "allowed_mentions": {"parse": []}}
+
+    def fits(self, body: Body) -> bool:
+        embeds = body["embeds"]
+        assert isinstance(embeds, list)
+        titles = [utf16_units(str(e.get("title", ""))) for e in embeds]
+        texts = [utf16_units(str(e.get("description", ""))) for e in embeds]
+        return (
+            utf16_units(str(body["content"])) <= DISCORD_MAX_CONTENT
+            and len(embeds) <= DISCORD_MAX_EMBEDS
+            and all(t <= DISCORD_MAX_TITLE for t in titles)
+            and all(t <= DISCORD_MAX_DESCRIPTION for t in texts)
+            and sum(titles) + sum(texts) <= DISCORD_MAX_EMBED_TEXT
+        )
+
+
+# --- Slack: Block Kit, mrkdwn -----------------------------------------------------------------
+
+_SLACK_FORMATTING = re.compile(r"([*_~`])")
+
+
+def slack_escape(text: str) -> str:
+    """Slack's three entities, and a zero-width space before each formatting character so
+    that it cannot open bold, italics, strike or code (Slack has no escape for those)."""
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _SLACK_FORMATTING.sub("\u200b\\1", text)
+
+
+def slack_link(url: str, text: str) -> str:
+    safe = url.replace("&", "&amp;").replace("<", "%3C").replace(">", "%3E").replace("|", "%7C")
+    return f"<{safe}|{text}>"
+
+
+def _slack_section(text: str) -> dict[str, object]:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text, "verbatim": True}}
+
+
+class SlackFormat(Format[dict[str, object]]):
+    def paper(self, paper: Paper) -> dict[str, object]:
+        lines = [
+            f"*{paper.rank}. {slack_link(paper.url, slack_escape(paper.title))}*",
+            f"{slack_escape(paper.category)} · score {slack_escape(paper.score)}",
+        ]
+        if paper.why:
+            lines.append(f"_{slack_escape(paper.why)}_")
+        if paper.summary:
+            lines.append(slack_escape(paper.summary))
+        if paper.rate_up and paper.rate_down:
+            lines.append(f"{slack_link(paper.rate_up, '👍')}  {slack_link(paper.rate_down, '👎')}")
+        return _slack_section("\n".join(lines))
+
+    def note(self, text: str, url: str | None) -> dict[str, object]:
+        link = f" · {slack_link(url, 'full digest')}" if url else ""
+        return _slack_section(slack_escape(text) + link)
+
+    def body(self, outline: Outline, part: Part, entities: Sequence[dict[str, object]]) -> Body:
+        title, count = header_line(outline, part)
+        context = count + (
+            f" · {slack_link(outline.site_url, 'full digest')}" if outline.site_url else ""
+        )
+        blocks: list[dict[str, object]] = [
+            {
+                "type": "header",
+                "text": {"type": "plain_text", "text": clip(title, SLACK_MAX_HEADER)},
+            },
+            {
+                "type": "context",
+                "elements": [{"type": "mrkdwn", "text": context, "verbatim": True}],
+            },
+            *entities,
+        ]
+        return {"text": f"{title}: {count}", "blocks": blocks, "unfurl_links": False}
+
+    def fits(self, body: Body) -> bool:
+        blocks = body["blocks"]
+        assert isinstance(blocks, list)
+        sections = [str(b["text"]["text"]) for b in blocks if b["type"] == "section"]
+        return (
+            len(blocks) <= SLACK_MAX_BLOCKS
+            and all(len(s) <= SLACK_MAX_SECTION for s in sections)
+            and sum(len(s) for s in sections) <= SLACK_MAX_TEXT
+        )
+
+
+# --- Feishu / Lark: an interactive card with lark_md text -------------------------------------
+
+_LARK_SPECIAL = re.compile(r"[&<>*_~`\[\]()#\\|!$]")
+
+
+def lark_escape(text: str) -> str:
+    """Feishu card Markdown takes HTML character references for its special characters."""
+    return _LARK_SPECIAL.sub(lambda m: f"&#{ord(m.group(0))};", text)
+
+
+def _lark_div(content: str) -> dict[str, object]:
+    return {"tag": "div", "text": {"tag": "lark_md", "content": content}}
+
+
+class FeishuFormat(Format[list[dict[str, object]]]):
+    def paper(self, paper: Paper) -> list[dict[str, object]]:
+        lines = [
+            f"**{paper.rank}. [{lark_escape(paper.title)}]({md_url(paper.url)})**",
+            f"{lark_escape(paper.category)} · score {lark_escape(paper.score)}",
+        ]
+        if paper.why:
+            lines.append(lark_escape(paper.why))
+        if paper.summary:
+            lines.append(lark_escape(paper.summary))
+        if paper.rate_up and paper.rate_down:
+            lines.append(f"[👍]({md_url(paper.rate_up)})  [👎]({md_url(paper.rate_down)})")
+        return [{"tag": "hr"}, _lark_div("\n".join(lines))]
+
+    def note(self, text: str, url: str | None) -> list[dict[str, object]]:
+        link = f" · [full digest]({md_url(url)})" if url else ""
+        return [{"tag": "hr"}, _lark_div(lark_escape(text) + link)]
+
+    def body(
+        self, outline: Outline, part: Part, entities: Sequence[list[dict[str, object]]]
+    ) -> Body:
+        title, count = header_line(outline, part)
+        intro = count + (
+            f" · [full digest]({md_url(outline.site_url)})" if outline.site_url else ""
+        )
+        card = {
+            "config": {"wide_screen_mode": True},
+            "header": {"title": {"tag": "plain_text", "content": title}, "template": "blue"},
+            "elements": [_lark_div(intro), *(e for entity in entities for e in entity)],
+        }
+        return {"msg_type": "interactive", "card": card}
+
+    def fits(self, body: Body) -> bool:
+        return dumped_size(body) <= FEISHU_MAX_BYTES
+
+
+# --- Telegram: HTML parse mode ----------------------------------------------------------------
+
+_TAG = re.compile(r"<[^>]*>")
+
+
+def tg_escape(text: str) -> str:
+    return html.escape(text, quote=False)
+
+
+def tg_link(url: str, text: str) -> str:
+    return f'<a href="{html.escape(url, quote=True)}">{text}</a>'
+
+
+def telegram_visible(text: str) -> str:
+    """What Telegram counts against its limit: the text once tags and entities are parsed."""
+    return html.unescape(_TAG.sub("", text))
+
+
+class TelegramFormat(Format[str]):
+    def __init__(self, chat_id: str) -> None:
+        self.chat_id = chat_id
+
+    def paper(self, paper: Paper) -> str:
+        lines = [
+            f"<b>{paper.rank}.</b> {tg_link(paper.url, tg_escape(paper.title))}",
+            f"<i>{tg_escape(paper.category)} · score {tg_escape(paper.score)}</i>",
+        ]
+        if paper.why:
+            lines.append(tg_escape(paper.why))
+        if paper.summary:
+            lines.append(f"<blockquote>{tg_escape(paper.summary)}</blockquote>")
+        if paper.rate_up and paper.rate_down:
+            lines.append(f"{tg_link(paper.rate_up, '👍')}  {tg_link(paper.rate_down, '👎')}")
+        return "\n".join(lines)
+
+    def note(self, text: str, url: str | None) -> str:
+        return tg_escape(text) + (f" · {tg_link(url, 'full digest')}" if url else "")
+
+    def body(self, outline: Outline, part: Part, entities: Sequence[str]) -> Body:
+        title, count = header_line(outline, part)
+        name = tg_link(outline.site_url, tg_escape(title)) if outline.site_url else tg_escape(title)
+        text = "\n\n".join([f"<b>{name}</b> · {count}", *entities])
+        return {
+            "chat_id": self.chat_id,
+            "text": text,
+            "parse_mode": "HTML",
+            "link_preview_options": {"is_disabled": True},
+        }
+
+    def fits(self, body: Body) -> bool:
+        return utf16_units(telegram_visible(str(body["text"]))) <= TELEGRAM_MAX_UNITS
+
+
+# --- generic: the whole outline as JSON, in one request ---------------------------------------
+
+
+def generic_body(outline: Outline) -> Body:
+    return {
+        "date": outline.date.isoformat(),
+        "title": outline.title,
+        "total": outline.total,
+        "count": outline.count,
+        "omitted": outline.omitted,
+        "site_url": outline.site_url,
+        "categories": list(outline.categories),
+        "items": [
+            {
+                "rank": i.rank,
+                "arxiv_id": i.arxiv_id,
+                "title": i.title,
+                "abs_url": i.abs_url,
+                "pdf_url": i.pdf_url,
+                "authors": list(i.authors),
+                "category": i.category,
+                "score": i.score,
+                "matched": list(i.matched),
+                "why": i.why,
+                "abstract": i.abstract,
+                "summary": i.summary,
+                "summary_model": i.summary_model,
+                "rate_up": i.rate_up,
+                "rate_down": i.rate_down,
+            }
+            for i in outline.items
+        ],
+    }
