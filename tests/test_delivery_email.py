@@ -257,11 +257,10 @@ def test_the_digest_arrives_as_one_message_with_a_text_and_an_html_part(
     assert "…and 9 more" in text and "…and 9 more" in html
 
 
-def test_the_subject_is_encoded_on_the_wire_and_decodes_back() -> None:
+def test_the_message_is_ascii_on_the_wire_and_the_subject_decodes_back() -> None:
     settings = email_settings(25, subject="Résumé {date} — 推测解码 ({count})")
-    raw = build_message(settings, digest(paper(1)), now=NOW).as_bytes()
-    head = raw.split(b"\r\n\r\n", 1)[0] if b"\r\n\r\n" in raw else raw.split(b"\n\n", 1)[0]
-    assert head.isascii()  # RFC 2047 words, not raw UTF-8 in the headers
+    raw = build_message(settings, digest(paper(1, title="Kurz: 短")), now=NOW).as_bytes()
+    assert raw.isascii()  # RFC 2047 words in the headers, quoted-printable or base64 bodies
     parsed = email.message_from_bytes(raw, policy=default)
     assert parsed["Subject"] == "Résumé 2026-04-27 — 推测解码 (1)"
 
@@ -370,11 +369,24 @@ def test_a_certificate_the_client_does_not_trust_is_refused(
     inbox = Inbox()
     port = smtp_server(inbox, tls_context=tls.server, authenticator=accept_password)
     settings = email_settings(port, security="starttls", username="reader")
-    with pytest.raises(EmailError) as caught:
-        deliver(settings, hostile_digest(), password=PASSWORD)  # the system's CAs only
+    waits: list[float] = []
+    with pytest.raises(EmailError) as caught:  # the client trusts the system's CAs only
+        deliver(settings, hostile_digest(), password=PASSWORD, policy=PATIENT, sleep=waits.append)
     assert f"127.0.0.1:{port}" in str(caught.value) and "certificate" in str(caught.value)
     assert PASSWORD not in str(caught.value)
-    assert inbox.messages == []
+    assert waits == [] and inbox.messages == []
+
+
+def test_ssl_on_a_starttls_port_fails_at_once_with_a_hint(
+    smtp_server: StartServer, tls: Tls
+) -> None:
+    inbox = Inbox()
+    port = smtp_server(inbox, tls_context=tls.server)
+    settings = email_settings(port, security="ssl")
+    waits: list[float] = []
+    with pytest.raises(EmailError, match='try security "starttls"'):
+        deliver(settings, hostile_digest(), policy=PATIENT, sleep=waits.append, context=tls.client)
+    assert waits == [] and inbox.messages == []
 
 
 def test_a_server_without_starttls_gets_nothing_not_even_the_password(

@@ -131,7 +131,8 @@ def _message_domain(sender: str) -> str:
 
 def build_message(settings: EmailSettings, outline: Outline, *, now: dt.datetime) -> EmailMessage:
     """One message for the whole digest, to every recipient."""
-    message = EmailMessage(policy=SMTP)
+    # 7bit: non-ASCII bodies go quoted-printable or base64, for servers without 8BITMIME
+    message = EmailMessage(policy=SMTP.clone(cte_type="7bit"))
     message["Subject"] = settings.subject.format(date=outline.date.isoformat(), count=outline.count)
     message["From"] = settings.sender
     message["To"] = ", ".join(settings.to)
@@ -149,8 +150,8 @@ def build_message(settings: EmailSettings, outline: Outline, *, now: dt.datetime
 
 
 def _temporary(error: Exception) -> bool:
-    if isinstance(error, smtplib.SMTPAuthenticationError | ssl.SSLCertVerificationError):
-        return False
+    if isinstance(error, smtplib.SMTPAuthenticationError | ssl.SSLError):
+        return False  # wrong credentials, an untrusted certificate, TLS on a plain port
     if isinstance(error, smtplib.SMTPRecipientsRefused):
         return all(400 <= code < 500 for code, _ in error.recipients.values())
     if isinstance(error, smtplib.SMTPResponseException):
@@ -250,6 +251,8 @@ def send_email(
             raise
         except (OSError, smtplib.SMTPException) as exc:
             reply = _one_line(_reply_text(exc), password)
+            if isinstance(exc, ssl.SSLError) and exc.reason == "WRONG_VERSION_NUMBER":
+                reply += ' (the server does not start with TLS here: try security "starttls")'
             if _temporary(exc):
                 raise _Temporary(reply) from exc
             raise EmailError(f"{where}: {reply}") from exc
