@@ -104,6 +104,38 @@ def test_authors_in_the_library_are_a_reason_of_their_own(tmp_path: Path) -> Non
     assert f"by {chosen.authors[0]} (in your library)" in ranked[chosen.arxiv_id].why
 
 
+def test_an_author_you_have_many_papers_of_counts_for_more_than_a_one_time_co_author(
+    tmp_path: Path,
+) -> None:
+    """Two unrelated papers of the day, each with one author in the library: the one whose
+    author wrote four of the library's papers ranks above the one-time co-author's."""
+    papers = real_day()
+    unrelated = [
+        p
+        for p in papers
+        if not about_federated_learning(p)
+        and len(p.authors) > 1
+        and p.authors[0].isascii()
+        and "\\" not in p.authors[0]
+    ]
+    often, once = unrelated[0], unrelated[1]
+    entries = [
+        f"@article{{o{n}, title={{Unrelated topic {n}}}, author={{{often.authors[0]}}}, "
+        "abstract={Nothing alike.}}"
+        for n in range(4)
+    ]
+    entries.append(
+        "@article{c, title={Another topic}, "
+        f"author={{Someone Else and {once.authors[0]}}}, abstract={{Nothing alike.}}}}"
+    )
+    (tmp_path / "mine.bib").write_text("\n".join(entries) + "\n", encoding="utf-8")
+    settings = library_settings(tmp_path, ["mine.bib"], max_papers=93)
+    order = [r.paper.arxiv_id for r in ranked_with_library(settings, papers)]
+    assert order.index(often.arxiv_id) < order.index(once.arxiv_id)
+    ranked = {r.paper.arxiv_id: r for r in ranked_with_library(settings, papers)}
+    assert ranked[often.arxiv_id].score - ranked[once.arxiv_id].score >= 8.0  # 8 × (3 − 1)
+
+
 def test_bibtex_csl_json_and_arxiv_references_are_read(tmp_path: Path) -> None:
     (tmp_path / "refs.bib").write_text(
         r"""@article{a, title={{Schr\"odinger} bridges for {LLM} alignment},

@@ -282,7 +282,10 @@ class RelevanceWeights(_Section):
         "above the day's average.",
     )
     library_authors: float = Field(
-        8.0, ge=0, description="Points per author of the paper who is in the library."
+        8.0,
+        ge=0,
+        description="Points per author of the paper who is in the library, times 1 + log2 "
+        "of that author's papers in the library.",
     )
     ratings: float = Field(
         2.0,

@@ -5,7 +5,9 @@ Ranking (``rank.Ranker``) adds these to the keyword points with the configured w
 
     score = weights.keywords × keyword points
           + weights.similarity × max(similarity, 0)      (similarity in standard deviations)
-          + weights.library_authors × authors in the library
+          + weights.library_authors × Σ (1 + log2 n) over the paper's authors in the
+            library, n being how many library papers that author has (so a one-time
+            co-author counts 1 and someone you read eight papers of counts 4)
           + weights.ratings × ratings model's score      (once learned; may be negative)
           + scoring.author × followed authors             (as without a library)
 """
@@ -13,7 +15,9 @@ Ranking (``rank.Ranker``) adds these to the keyword points with the configured w
 from __future__ import annotations
 
 import logging
+import math
 import unicodedata
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
@@ -39,6 +43,7 @@ class Relevance:
     similarity: float  # standard deviations above the day's average
     similar_to: str  # the closest library paper's title
     library_authors: tuple[str, ...]  # the paper's authors found in the library
+    author_points: float = 0.0  # Σ (1 + log2 library papers) over library_authors
     in_library: str = ""  # the source that holds this very paper ("rated up", "refs.bib")
     taste: float | None = None  # the ratings model's score (standard deviations), if learned
 
@@ -55,23 +60,32 @@ def author_key(name: str) -> tuple[str, str] | None:
 
 
 class _AuthorIndex:
-    """Names in the library. Full first names must agree ("Wei Wang" is not "Wen Wang");
-    an initial on either side agrees with any first name of that letter ("J. Doe")."""
+    """Names in the library and how many library papers each has. Full first names must
+    agree ("Wei Wang" is not "Wen Wang"); an initial on either side agrees with any first
+    name of that letter ("J. Doe")."""
 
-    def __init__(self, names: Iterable[str]) -> None:
-        keys = {key for name in names if (key := author_key(name))}
-        self.full = {k for k in keys if len(k[0]) > 1}
-        self.initials = {(k[0][0], k[1]) for k in keys}
-        self.initial_only = {k for k in keys if len(k[0]) == 1}
+    def __init__(self, papers: Iterable[Iterable[str]]) -> None:
+        self.full: Counter[tuple[str, str]] = Counter()
+        self.initials: Counter[tuple[str, str]] = Counter()
+        self.initial_only: Counter[tuple[str, str]] = Counter()
+        for names in papers:
+            keys = {key for name in names if (key := author_key(name))}
+            self.full.update(k for k in keys if len(k[0]) > 1)
+            self.initials.update({(k[0][0], k[1]) for k in keys})
+            self.initial_only.update(k for k in keys if len(k[0]) == 1)
 
-    def __contains__(self, name: str) -> bool:
+    def papers(self, name: str) -> int:
+        """How many library papers this name is an author of (0: not in the library)."""
         key = author_key(name)
         if key is None:
-            return False
+            return 0
         first, last = key
         if len(first) == 1:
-            return (first, last) in self.initials
-        return key in self.full or (first[0], last) in self.initial_only
+            return self.initials[(first, last)]
+        return self.full[key] + self.initial_only[(first[0], last)]
+
+    def __contains__(self, name: str) -> bool:
+        return self.papers(name) > 0
 
     def __bool__(self) -> bool:
         return bool(self.initials)
@@ -110,7 +124,7 @@ class RelevanceScorer:
         self.rated = library.rated
         self.vectors = vectors
         self._documents = [document(p.title, p.abstract) for p in self.library]
-        self._authors = _AuthorIndex(name for p in self.library for name in p.authors)
+        self._authors = _AuthorIndex(p.authors for p in self.library)
 
     def _model_cosines(self, papers: Sequence[Paper]) -> npt.NDArray[np.float64] | None:
         if self.vectors is None or not papers or not self.library:
@@ -147,9 +161,12 @@ class RelevanceScorer:
                 similarity=float(found.z[i]),
                 similar_to=self._title(int(found.nearest[i])),
                 library_authors=self._in_library(paper.authors),
+                author_points=self._author_points(paper.authors),
             )
             if i not in itself
-            else Relevance(float(found.z[i]), "", (), self.library[itself[i]].source or "library")
+            else Relevance(
+                float(found.z[i]), "", (), in_library=self.library[itself[i]].source or "library"
+            )
             for i, paper in enumerate(papers)
         ]
         learned = taste(self.rated, texts, self.settings.min_ratings)
@@ -170,11 +187,17 @@ class RelevanceScorer:
             return ()
         return tuple(a for a in authors if a in self._authors)
 
+    def _author_points(self, authors: Sequence[str]) -> float:
+        if not self._authors:
+            return 0.0
+        counts = (self._authors.papers(a) for a in authors)
+        return float(sum(1 + math.log2(n) for n in counts if n > 0))
+
     def points(self, relevance: Relevance) -> float:
         weights = self.settings.weights
         similar = weights.similarity * max(relevance.similarity, 0.0)
         liked = weights.ratings * relevance.taste if relevance.taste is not None else 0.0
-        return float(similar + weights.library_authors * len(relevance.library_authors) + liked)
+        return float(similar + weights.library_authors * relevance.author_points + liked)
 
     def admits(self, relevance: Relevance) -> bool:
         """Enough on its own to enter the digest without a keyword."""
