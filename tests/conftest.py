@@ -33,10 +33,13 @@ FIXTURES = REPO / "tests" / "fixtures" / "arxiv"  # real arXiv responses: see SO
 RSS_TYPE = "application/rss+xml; charset=utf-8"
 
 
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
 def pytest_report_header() -> list[str]:
     """Say up front which real-component suites run: a plain clone skips exactly these two."""
     pg = os.environ.get("ARXIV_DIGEST_TEST_PG")
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    chromium = CHROMIUM
     return [
         "PostgreSQL suite: "
         + ("runs" if pg else "SKIPPED (set ARXIV_DIGEST_TEST_PG; .ci/run starts a server)"),
@@ -255,3 +258,28 @@ def published_site(
     )  # fmt: skip
     run_once(settings)
     return settings
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    """Headless Chromium (Playwright); skipped without it, unless CI requires it."""
+    if CHROMIUM is None:
+        if os.environ.get("ARXIV_DIGEST_REQUIRE_BROWSER"):
+            pytest.fail("Chromium is required (scripts/install-chromium.sh) but not installed")
+        pytest.skip("Chromium not installed: run scripts/install-chromium.sh")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        yield launched
+        launched.close()

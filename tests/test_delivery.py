@@ -322,6 +322,8 @@ def test_an_empty_digest_with_send_empty_says_so(hooks: Hooks, make_settings: Ma
          "delivery.email.security"),
         ({"chat": [{"type": "slack", "url_env": "https://hooks.slack.com/x"}]},
          "delivery.chat[0].slack.url_env"),
+        ({"email": {"smtp_host": "smtp.example.org", "security": "none", "username": "me",
+                    "from": "a@b.c", "to": ["a@b.c"]}}, "unencrypted"),
     ],
 )  # fmt: skip
 def test_a_wrong_delivery_config_names_the_field_and_touches_nothing(

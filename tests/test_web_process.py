@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -22,7 +21,6 @@ from arxiv_digest.models import RankedPaper, RunReport, Summary
 from arxiv_digest.store import Store
 from tests.conftest import REPO, MakeSettings, run_once
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 ARTIFACTS = REPO / "test-artifacts"
 
 
@@ -176,30 +174,6 @@ def hostile_store(make_settings: MakeSettings, make_paper: object) -> Settings:
         report = RunReport(status="ok", digest_date=dt.date(2026, 4, 27))
         store.finish_run(run_id, report, dt.datetime(2026, 4, 27, 12, 1, tzinfo=dt.UTC), "fp")
     return settings
-
-
-@pytest.fixture
-def browser() -> Iterator[object]:
-    if CHROMIUM is None:
-        if os.environ.get("ARXIV_DIGEST_REQUIRE_BROWSER"):
-            pytest.fail("Chromium is required (scripts/install-chromium.sh) but not installed")
-        pytest.skip("Chromium not installed: run scripts/install-chromium.sh")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
-        yield launched
-        launched.close()
 
 
 def test_page_in_chromium_summaries_expand_and_nothing_runs(

@@ -15,6 +15,7 @@ from arxiv_digest.config.common import HttpUrl
 SmtpSecurity = Literal["starttls", "ssl", "none"]
 DEFAULT_SMTP_PORTS: dict[str, int] = {"starttls": 587, "ssl": 465, "none": 25}
 _ENV_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
+LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 
 
 class _Section(BaseModel):
@@ -59,6 +60,25 @@ class EmailSettings(_Section):
     @property
     def port(self) -> int:
         return self.smtp_port or DEFAULT_SMTP_PORTS[self.security]
+
+    @property
+    def password_in_clear(self) -> bool:
+        """A login over a plain connection to another machine: the password readable."""
+        return (
+            self.username is not None
+            and self.security == "none"
+            and self.smtp_host not in LOOPBACK_HOSTS
+        )
+
+    @model_validator(mode="after")
+    def _no_password_in_clear(self) -> EmailSettings:
+        if self.password_in_clear:
+            raise ValueError(
+                f'security "none" with a username would send the password to '
+                f'{self.smtp_host} unencrypted: use "starttls" or "ssl" (plain SMTP with a '
+                "login is only for a relay on this machine)"
+            )
+        return self
 
     @field_validator("sender", "to")
     @classmethod

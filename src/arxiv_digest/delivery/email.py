@@ -32,7 +32,6 @@ __all__ = ["EmailError", "build_message", "render_html", "render_text", "send_em
 log = logging.getLogger(__name__)
 
 AUTHORS_SHOWN = 5
-_LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1"})
 _TEMPLATES = jinja2.Environment(
     loader=jinja2.PackageLoader("arxiv_digest", "templates/email"),
     # titles, authors, abstracts and summaries are untrusted: escaped in the HTML part
@@ -233,11 +232,7 @@ def send_email(
     """Send ``message`` to every recipient in ``settings.to``; ``context`` verifies the server
     (default: the system's trusted certificates)."""
     where = f"{settings.smtp_host}:{settings.port}"
-    if (
-        settings.username is not None
-        and settings.security == "none"
-        and settings.smtp_host not in _LOOPBACK
-    ):
+    if settings.password_in_clear:  # refused at config load too; never sent regardless
         raise EmailError(
             f'{where}: security is "none", so the SMTP password would cross the network '
             'unencrypted; use "starttls" or "ssl"'
