@@ -319,6 +319,7 @@ def test_a_long_chinese_digest_is_split_in_order_and_no_paper_is_cut(
             rank = int(paper_id.split(".")[1])
             assert f"Paper {rank} on speculative decoding for large language models" in text
             assert "本文提出了一种面向大规模语言模型" in text
+        assert "其次" not in text  # only the summary's first sentence
     texts = [json.dumps(b, ensure_ascii=False).replace("\\", "") for b in bodies]
     labels = [re.search(r"\((\d+)/(\d+)\)", text) for text in texts]
     assert [(m.group(1), m.group(2)) if m else None for m in labels] == [

@@ -61,8 +61,41 @@ class MissingSecret(ChatError):
 def chat_messages(channel: ChatChannel, outline: Outline) -> list[dict[str, object]]:
     """The JSON bodies to POST, in order, each within the platform's limits (unsigned)."""
     if isinstance(channel, GenericChannel):
-        return [formats.generic_body(outline)]  # one request, never split
+        return [_generic_body(outline)]  # one request, never split
     return _format(channel).messages(outline)
+
+
+def _generic_body(outline: Outline) -> dict[str, object]:
+    """The whole digest as JSON: every field of every paper, the summary as written."""
+    return {
+        "date": outline.date.isoformat(),
+        "title": outline.title,
+        "total": outline.total,
+        "count": outline.count,
+        "omitted": outline.omitted,
+        "site_url": outline.site_url,
+        "categories": list(outline.categories),
+        "items": [
+            {
+                "rank": i.rank,
+                "arxiv_id": i.arxiv_id,
+                "title": i.title,
+                "abs_url": i.abs_url,
+                "pdf_url": i.pdf_url,
+                "authors": list(i.authors),
+                "category": i.category,
+                "score": i.score,
+                "matched": list(i.matched),
+                "why": i.why,
+                "abstract": i.abstract,
+                "summary": i.summary,
+                "summary_model": i.summary_model,
+                "rate_up": i.rate_up,
+                "rate_down": i.rate_down,
+            }
+            for i in outline.items
+        ],
+    }
 
 
 def _format(channel: ChatChannel) -> formats.Format[Any]:
@@ -95,7 +128,7 @@ def send_chat(
     unset, and ChatError when a message is refused or keeps failing."""
     target = _target(channel, environ)
     messages = chat_messages(channel, outline)
-    for index in range(start, len(messages)):
+    for index in range(max(start, 0), len(messages)):
         where = f"{channel.label}: message {index + 1} of {len(messages)}"
         url, body = target.signed(messages[index], now())
         try:

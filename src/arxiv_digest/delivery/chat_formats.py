@@ -56,7 +56,11 @@ EMPTY = "No new papers today."
 _PROBE: Part = (999, 999)  # sizes are measured with the longest part label
 
 # (summary, reason, title) caps, tried in turn until one paper fits a message on its own
-_LEVELS = ((300, 300, 400), (160, 120, 240), (60, 60, 140), (0, 0, 80))
+Levels = tuple[tuple[int, int, int], ...]
+_LEVELS: Levels = ((300, 300, 400), (160, 120, 240), (60, 60, 140), (0, 0, 80))
+# WeCom's 4,096 bytes hold few Chinese sentences, and its robots may send only 20 messages a
+# minute: shorter lines keep a digest of 40 papers to about ten messages.
+_BRIEF_LEVELS: Levels = ((120, 80, 300), (60, 40, 140), (0, 0, 80))
 _MARKDOWN = MarkdownIt("commonmark", {"html": False, "linkify": False})
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=\S)|(?<=[。！？])")
 _LEFTOVER_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
@@ -127,10 +131,10 @@ class Paper:
     rate_down: str | None
 
 
-def paper_view(item: OutlineItem, level: int) -> Paper:
-    summary_cap, why_cap, title_cap = _LEVELS[level]
+def paper_view(item: OutlineItem, level: int, levels: Levels = _LEVELS) -> Paper:
+    summary_cap, why_cap, title_cap = levels[level]
     why = item.why or (f"matched: {', '.join(item.matched)}" if item.matched else "")
-    last = level == len(_LEVELS) - 1
+    last = level == len(levels) - 1
     return Paper(
         rank=item.rank,
         title=clip(plain(item.title), title_cap),
@@ -153,6 +157,8 @@ def header_line(outline: Outline, part: Part) -> tuple[str, str]:
 
 class Format(ABC, Generic[E]):
     """A platform's rendering: one entity per paper or note, assembled into bodies."""
+
+    levels: Levels = _LEVELS
 
     @abstractmethod
     def paper(self, paper: Paper) -> E: ...
@@ -184,8 +190,8 @@ class Format(ABC, Generic[E]):
         ]
 
     def _fitted(self, outline: Outline, item: OutlineItem) -> E:
-        for level in range(len(_LEVELS)):
-            entity = self.paper(paper_view(item, level))
+        for level in range(len(self.levels)):
+            entity = self.paper(paper_view(item, level, self.levels))
             if self.fits(self.body(outline, _PROBE, [entity])):
                 return entity
         return entity
@@ -248,6 +254,8 @@ class DingTalkFormat(Format[str]):
 
 
 class WeComFormat(Format[str]):
+    levels = _BRIEF_LEVELS
+
     def paper(self, paper: Paper) -> str:
         lines = md_lines(paper)
         lines[1] = f'<font color="comment">{lines[1]}</font>'
@@ -482,38 +490,3 @@ class TelegramFormat(Format[str]):
 
     def fits(self, body: Body) -> bool:
         return utf16_units(telegram_visible(str(body["text"]))) <= TELEGRAM_MAX_UNITS
-
-
-# --- generic: the whole outline as JSON, in one request ---------------------------------------
-
-
-def generic_body(outline: Outline) -> Body:
-    return {
-        "date": outline.date.isoformat(),
-        "title": outline.title,
-        "total": outline.total,
-        "count": outline.count,
-        "omitted": outline.omitted,
-        "site_url": outline.site_url,
-        "categories": list(outline.categories),
-        "items": [
-            {
-                "rank": i.rank,
-                "arxiv_id": i.arxiv_id,
-                "title": i.title,
-                "abs_url": i.abs_url,
-                "pdf_url": i.pdf_url,
-                "authors": list(i.authors),
-                "category": i.category,
-                "score": i.score,
-                "matched": list(i.matched),
-                "why": i.why,
-                "abstract": i.abstract,
-                "summary": i.summary,
-                "summary_model": i.summary_model,
-                "rate_up": i.rate_up,
-                "rate_down": i.rate_down,
-            }
-            for i in outline.items
-        ],
-    }
