@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import MetaData, func, insert, select, text
 
 from arxiv_digest.errors import StoreError
-from arxiv_digest.models import Paper, RankedPaper, RunReport, Summary, Validators
+from arxiv_digest.models import DeliveryRecord, Paper, RankedPaper, RunReport, Summary, Validators
 from arxiv_digest.sources.rss import parse_rss
 from arxiv_digest.store import Store, schema
 from arxiv_digest.store.rows import paper_row
@@ -180,3 +180,18 @@ def test_publication_queries(store: Store) -> None:
         (papers[0].arxiv_id, 1): old
     }
     assert store.publication_version() != before
+
+
+def test_delivery_records_keep_what_each_channel_received(store: Store) -> None:
+    day, when = dt.date(2026, 4, 27), dt.datetime(2026, 4, 27, 13, tzinfo=dt.UTC)
+    assert store.delivery(day, "slack") is None
+    store.save_delivery(DeliveryRecord(day, "slack", "partial", 2, 5, 1, "HTTP 502", when))
+    store.save_delivery(DeliveryRecord(day, "email", "sent", 1, 1, 1, "", when))
+    later = when + dt.timedelta(days=1)
+    store.save_delivery(DeliveryRecord(day, "slack", "sent", 5, 5, 2, "", later))
+    slack = store.delivery(day, "slack")
+    assert slack == DeliveryRecord(day, "slack", "sent", 5, 5, 2, "", later)
+    assert [r.channel for r in store.deliveries()] == ["email", "slack"]
+    assert store.deliveries(since=day + dt.timedelta(days=1)) == []
+    with pytest.raises(ValueError, match="unknown delivery status"):
+        store.save_delivery(DeliveryRecord(day, "x", "maybe", 0, 0, 0, "", when))

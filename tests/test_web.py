@@ -370,6 +370,30 @@ def test_config_shows_no_secrets(
     assert body["store"] == {"backend": "postgresql+psycopg"}
 
 
+def test_config_names_the_delivery_channels_but_no_address_or_webhook(
+    published_site: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hook = "https://hooks.slack.com/services/T000/B000/XXXXSECRET"
+    monkeypatch.setenv("SLACK_WEBHOOK_URL", hook)
+    monkeypatch.setenv("SMTP_PASSWORD", "mail-hunter2")
+    delivery = {
+        "email": {"smtp_host": "smtp.lab.example.org", "username": "reader@lab.example.org",
+                  "from": "Digest <digest@lab.example.org>", "to": ["boss@lab.example.org"]},
+        "chat": [{"type": "slack"}, {"type": "telegram", "chat_id": "-100987654"}],
+    }  # fmt: skip
+    settings = published_site.model_validate({**published_site.model_dump(), "delivery": delivery})
+    with Store(published_site.store.url) as store:
+        text = TestClient(create_app(settings, store)).get("/config").text
+    for private in (hook, "XXXXSECRET", "mail-hunter2", "lab.example.org", "-100987654"):
+        assert private not in text
+    channels = TestClient(create_app(settings, store)).get("/config").json()["delivery"]
+    assert channels["channels"] == [
+        {"channel": "email", "type": "email", "secrets_set": True},
+        {"channel": "slack", "type": "slack", "secrets_set": True},
+        {"channel": "telegram", "type": "telegram", "secrets_set": False},
+    ]
+
+
 def test_update_cache_is_post_only_and_needs_the_token(
     published_site: Settings, store: Store
 ) -> None:

@@ -341,4 +341,28 @@ def public_config(settings: Settings) -> dict[str, Any]:
     summary = data["ai_summary"]
     summary.pop("prompt_file", None)
     summary["api_key_set"] = bool(os.environ.get(settings.ai_summary.api_key_env))
+    data["delivery"] = _public_delivery(settings)
     return data
+
+
+def _public_delivery(settings: Settings) -> dict[str, Any] | None:
+    """Which channels are set up and whether their secrets are there; no address, host,
+    chat id or webhook (a public page need not tell who reads the digest, or where)."""
+    delivery = settings.delivery
+    if delivery is None:
+        return None
+    env = os.environ
+    channels: list[dict[str, Any]] = []
+    if delivery.email is not None:
+        mail = delivery.email
+        ready = mail.username is None or bool(env.get(mail.password_env))
+        channels.append({"channel": "email", "type": "email", "secrets_set": ready})
+    for chat in delivery.chat:
+        names = [getattr(chat, key, None) for key in ("url_env", "token_env", "secret_env")]
+        ready = all(env.get(name) for name in names if name)
+        channels.append({"channel": chat.label, "type": chat.type, "secrets_set": ready})
+    return {
+        "channels": channels,
+        "send_empty": delivery.send_empty,
+        "max_items": delivery.max_items,
+    }
