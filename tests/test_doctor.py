@@ -6,7 +6,7 @@ import pytest
 from lxml import etree
 from pytest_httpserver import HTTPServer
 
-from arxiv_digest.doctor import check_arxiv, check_llm_key, run_checks
+from arxiv_digest.doctor import check_arxiv, check_delivery, check_llm_key, run_checks
 from tests.conftest import MakeSettings, fixture_bytes, serve_feed
 
 CATS = "cs.AI+cs.CL+cs.LG"
@@ -83,4 +83,20 @@ def test_every_check_passes_for_a_ready_setup(
         "store": True,
         "arXiv": True,
         "LLM key": True,
+        "delivery": True,
     }
+
+
+def test_delivery_names_the_unset_secrets_and_never_shows_a_value(
+    make_settings: MakeSettings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hook = "https://hooks.slack.com/services/T0/B0/secretpart"
+    monkeypatch.setenv("SLACK_WEBHOOK_URL", hook)
+    monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
+    chat = [{"type": "slack"}, {"type": "telegram", "chat_id": "-1001"}]
+    ok, detail = check_delivery(make_settings(delivery={"chat": chat}))
+    assert not ok and detail.startswith("telegram: TELEGRAM_BOT_TOKEN not set")
+    assert hook not in detail and "secretpart" not in detail
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123:ABC")
+    ok, detail = check_delivery(make_settings(delivery={"chat": chat}))
+    assert ok and "123:ABC" not in detail

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 from arxiv_digest.config import Settings
+from arxiv_digest.delivery.dispatch import channel_label, configured_channels, missing_secrets
 from arxiv_digest.errors import DigestError, FeedError
 from arxiv_digest.sources import http
 from arxiv_digest.sources.rss import RssFeed, feed_url, parse_rss
@@ -62,6 +63,21 @@ def check_llm_key(settings: Settings) -> Check:
     return present, f"{summary.api_key_env} {state}"
 
 
+def check_delivery(settings: Settings) -> Check:
+    """Every channel's secrets are in the environment (their values are never shown)."""
+    delivery = settings.delivery
+    if delivery is None:
+        return True, "no delivery channels"
+    problems = [
+        f"{channel_label(c)}: {', '.join(names)} not set"
+        for c in configured_channels(delivery)
+        if (names := missing_secrets(c))
+    ]
+    if problems:
+        return False, "; ".join(problems) + " (those channels will be skipped)"
+    return True, f"{', '.join(delivery.channels)}: secrets set"
+
+
 def run_checks(settings: Settings) -> dict[str, Check]:
     return {
         "config": (
@@ -71,4 +87,5 @@ def run_checks(settings: Settings) -> dict[str, Check]:
         "store": check_store(settings),
         "arXiv": check_arxiv(settings),
         "LLM key": check_llm_key(settings),
+        "delivery": check_delivery(settings),
     }

@@ -300,7 +300,7 @@ def serve(
 
 @app.command()
 def doctor(config: ConfigOption = None) -> None:
-    """Check the config, the store, arXiv and the LLM key (never printed)."""
+    """Check the config, the store, arXiv, the LLM key and delivery secrets (never printed)."""
     try:
         settings = load_settings(config)
     except ConfigError as exc:

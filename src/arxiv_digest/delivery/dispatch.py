@@ -16,10 +16,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import httpx2
-from arxiv_digest.delivery.chat import ChatError, MissingSecret, chat_messages, send_chat
 
 from arxiv_digest.config import Settings
 from arxiv_digest.config.delivery import ChatChannel, DeliverySettings, EmailSettings
+from arxiv_digest.delivery.chat import ChatError, MissingSecret, chat_messages, send_chat
 from arxiv_digest.delivery.email import EmailError, build_message, send_email
 from arxiv_digest.delivery.outline import Outline, make_outline
 from arxiv_digest.errors import DigestError
@@ -47,6 +47,18 @@ class DeliveryRequest:
 
 def channel_label(channel: Channel) -> str:
     return "email" if isinstance(channel, EmailSettings) else channel.label
+
+
+def secret_variables(channel: Channel) -> list[str]:
+    """The environment variables this channel reads its secrets from."""
+    if isinstance(channel, EmailSettings):
+        return [channel.password_env] if channel.username is not None else []
+    names = [getattr(channel, key, None) for key in ("url_env", "token_env", "secret_env")]
+    return [name for name in names if name]
+
+
+def missing_secrets(channel: Channel, environ: Mapping[str, str] = os.environ) -> list[str]:
+    return [name for name in secret_variables(channel) if not environ.get(name, "").strip()]
 
 
 def configured_channels(delivery: DeliverySettings) -> list[Channel]:

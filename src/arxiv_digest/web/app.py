@@ -28,6 +28,8 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from arxiv_digest.config import Settings
+from arxiv_digest.config.delivery import EmailSettings
+from arxiv_digest.delivery.dispatch import channel_label, configured_channels, missing_secrets
 from arxiv_digest.ratings import rating_secret
 from arxiv_digest.sources.text import split_arxiv_id
 from arxiv_digest.store import Store
@@ -351,16 +353,14 @@ def _public_delivery(settings: Settings) -> dict[str, Any] | None:
     delivery = settings.delivery
     if delivery is None:
         return None
-    env = os.environ
-    channels: list[dict[str, Any]] = []
-    if delivery.email is not None:
-        mail = delivery.email
-        ready = mail.username is None or bool(env.get(mail.password_env))
-        channels.append({"channel": "email", "type": "email", "secrets_set": ready})
-    for chat in delivery.chat:
-        names = [getattr(chat, key, None) for key in ("url_env", "token_env", "secret_env")]
-        ready = all(env.get(name) for name in names if name)
-        channels.append({"channel": chat.label, "type": chat.type, "secrets_set": ready})
+    channels = [
+        {
+            "channel": channel_label(channel),
+            "type": "email" if isinstance(channel, EmailSettings) else channel.type,
+            "secrets_set": not missing_secrets(channel),
+        }
+        for channel in configured_channels(delivery)
+    ]
     return {
         "channels": channels,
         "send_empty": delivery.send_empty,
