@@ -34,6 +34,7 @@ from arxiv_digest.config.delivery import (
     TelegramChannel,
 )
 from arxiv_digest.delivery import chat_formats as formats
+from arxiv_digest.delivery.chat_text import Format, clip, plain
 from arxiv_digest.delivery.outline import Outline
 from arxiv_digest.errors import FetchError
 from arxiv_digest.retry import Sleep
@@ -98,10 +99,10 @@ def _generic_body(outline: Outline) -> dict[str, object]:
     }
 
 
-def _format(channel: ChatChannel) -> formats.Format[Any]:
+def _format(channel: ChatChannel) -> Format[Any]:
     if isinstance(channel, TelegramChannel):
         return formats.TelegramFormat(channel.chat_id)
-    builders: dict[str, type[formats.Format[Any]]] = {
+    builders: dict[str, type[Format[Any]]] = {
         "slack": formats.SlackFormat,
         "discord": formats.DiscordFormat,
         "feishu": formats.FeishuFormat,
@@ -177,7 +178,7 @@ class _Target:
         secrets = [self.url, self.secret or "", *self.hidden, *_url_secrets(self.url)]
         for secret in sorted(filter(None, secrets), key=len, reverse=True):
             text = text.replace(secret, "[hidden]")
-        return formats.clip(formats.plain(text), _REASON_CHARS)
+        return clip(plain(text), _REASON_CHARS)
 
 
 def feishu_sign(timestamp: str, secret: str) -> str:
