@@ -44,6 +44,9 @@ once and each such term is a few set lookups (its forms precomputed). Acronyms l
 spelling of the few words that pass the lookup; phrases and terms with punctuation are
 checked with their own regex, only when their words occur. Accents are folded only in
 non-ASCII text, hyphenated compounds found only around hyphens.
+
+:meth:`Matcher.spans` says *where* the terms are (for highlighting), by asking this same
+matcher about short stretches of the text: it never decides a match by a rule of its own.
 """
 
 from __future__ import annotations
@@ -69,6 +72,8 @@ _WORD = re.compile(r"\w+")
 _ASCII_NON_WORD = str.maketrans({c: " " for c in map(chr, range(128)) if not re.match(r"\w", c)})
 _JOINER = r"[\s\-\u2010\u2011\u2012\u2013]+"
 _COMPOUND = re.compile(r"\w+(?:-\w+)+")
+# What a highlight starts and ends on: a run of word characters or one other visible one.
+_ATOM = re.compile(r"\w+|[^\w\s]")
 
 
 def _is_word_char(char: str) -> bool:
@@ -247,6 +252,7 @@ class Matcher:
                 if form.startswith(prefix) and len(form) - len(prefix) >= 3:
                     self._heads.setdefault(prefix, []).append((form[len(prefix) :], form))
         self._head_keys = frozenset(self._heads)
+        self._alone: dict[int, Matcher] = {}
 
     def _compile(self, index: int, term: str) -> None:
         compiled = False
@@ -290,3 +296,76 @@ class Matcher:
     def search(self, text: str) -> list[str]:
         """The terms present in ``text``, as written, in term order."""
         return [self.terms[i] for i in self.found(self.prepare(text))]
+
+    def spans(self, text: str) -> list[Span]:
+        """Where the terms present in ``text`` are: non-overlapping spans in text order.
+
+        Only terms that :meth:`found` reports for the whole text are looked for, and a span
+        is a stretch of the text in which this matcher, given that stretch alone, finds the
+        term (the shortest such stretch around each word that could start one). So a
+        highlight never shows a term the ranking did not match. A term made only of
+        punctuation has no span.
+        """
+        present = self.found(self.prepare(text))
+        if not present:
+            return []
+        if self.mode == "substring":
+            found = [
+                Span(m.start(), m.end(), i)
+                for i in present
+                for m in re.finditer(re.escape(self.terms[i]), text, re.IGNORECASE)
+            ]
+        else:
+            atoms = [m.span() for m in _ATOM.finditer(text)]
+            keys = [fold(text[a:b]).lower() for a, b in atoms]
+            found = [
+                s for i in present for s in self._alone_matcher(i)._term_spans(text, atoms, keys, i)
+            ]
+        found.sort(key=lambda s: (s.start, s.start - s.end))
+        kept: list[Span] = []
+        for span in found:
+            if not kept or span.start >= kept[-1].end:
+                kept.append(span)
+        return kept
+
+    def _alone_matcher(self, index: int) -> Matcher:
+        """A matcher of this one term (each term's rules depend on that term only)."""
+        alone = self._alone.get(index)
+        if alone is None:
+            alone = self._alone[index] = Matcher([self.terms[index]], self.mode)
+        return alone
+
+    def _term_spans(
+        self, text: str, atoms: list[tuple[int, int]], keys: list[str], index: int
+    ) -> Iterable[Span]:
+        """This (one-term) matcher's spans: the shortest matching stretch of atoms around
+        each atom that is one of its lookup words; a stretch is at most twice the term's
+        atoms plus one long (room for a joiner between each pair of its words)."""
+        triggers = self._keys | self._head_keys
+        width = 2 * len(_ATOM.findall(self.terms[0])) + 1
+        for j, key in enumerate(keys):
+            if key not in triggers:
+                continue
+            for size in range(1, width + 1):
+                found = self._first_match(text, atoms, j, size)
+                if found is not None:
+                    yield Span(*found, index)
+                    break
+
+    def _first_match(
+        self, text: str, atoms: list[tuple[int, int]], j: int, size: int
+    ) -> tuple[int, int] | None:
+        for first in range(max(0, j - size + 1), min(j, len(atoms) - size) + 1):
+            start, end = atoms[first][0], atoms[first + size - 1][1]
+            if self.found(self.prepare(text[start:end])):
+                return start, end
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """Where a term occurs: ``text[start:end]`` is term ``index`` of the matcher."""
+
+    start: int
+    end: int
+    index: int
