@@ -169,3 +169,61 @@ class DeliveryOutcome:
     status: str  # sent | already sent | skipped | failed | would send (dry run)
     messages: int = 0
     detail: str = ""  # why it was skipped or failed; what a dry run would send
+
+
+@dataclass(frozen=True, slots=True)
+class Marked:
+    """Text with the spans a search matched: (text, matched) pieces, never markup."""
+
+    parts: tuple[tuple[str, bool], ...]
+
+    @property
+    def text(self) -> str:
+        return "".join(part for part, _ in self.parts)
+
+    @property
+    def html(self) -> str:
+        """Escaped text; the matched spans in ``<mark>``, the only markup it can hold."""
+        from html import escape
+
+        return "".join(
+            f"<mark>{escape(part)}</mark>" if matched else escape(part)
+            for part, matched in self.parts
+        )
+
+    @property
+    def matched(self) -> bool:
+        return any(matched for _, matched in self.parts)
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    """One stored paper (its latest version) that matches a search."""
+
+    paper: Paper
+    score: float  # higher is better; comparable within one search only
+    title: Marked
+    authors: Marked
+    snippet: Marked  # a passage of the abstract or the AI summary, matches marked
+    snippet_from: str  # abstract | summary
+    shown_on: dt.date | None  # the latest published digest that listed it
+    rating: int | None  # the reader's +1 / -1
+
+    @property
+    def shown(self) -> bool:
+        return self.shown_on is not None
+
+
+@dataclass(frozen=True, slots=True)
+class SearchPage:
+    """One page of a search's hits, best first, and how many there are in all."""
+
+    query: str
+    hits: tuple[SearchHit, ...]
+    total: int
+    limit: int
+    offset: int
+
+    @property
+    def has_next(self) -> bool:
+        return self.offset + len(self.hits) < self.total

@@ -29,6 +29,7 @@ from arxiv_digest.store.papers import PaperQueries
 from arxiv_digest.store.published import PublicationQueries
 from arxiv_digest.store.ratings import RatingQueries
 from arxiv_digest.store.rows import one_line, paper_from_row, paper_row, upsert, utc
+from arxiv_digest.store.search import SearchQueries
 from arxiv_digest.store.summaries import SummaryQueries
 from arxiv_digest.store.triage import TriageQueries
 from arxiv_digest.store.vectors import VectorQueries
@@ -76,6 +77,7 @@ class Store(
     VectorQueries,
     TriageQueries,
     DeliveryQueries,
+    SearchQueries,
 ):
     """The history of everything arxiv-digest has seen and published."""
 

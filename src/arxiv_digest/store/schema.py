@@ -230,6 +230,25 @@ triage = Table(
     CheckConstraint("score BETWEEN 0 AND 10", name="triage_score"),
 )
 
+# 0012: one search document per paper (its latest stored version, with the latest AI
+# summary), kept in step by triggers on papers, announcements and summaries: every write
+# path (upserts, migrations, a hand-made fix) updates the index in its own transaction.
+search_docs = Table(
+    "search_docs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("arxiv_id", String(64), nullable=False, unique=True),
+    Column("version", Integer, nullable=False),
+    Column("title", Text, nullable=False),
+    Column("authors", Text, nullable=False),  # "Ada Lovelace, Alan Turing"
+    Column("abstract", Text, nullable=False),
+    Column("summary", Text, nullable=False),  # "" when there is none
+    Column("primary_category", String(64), nullable=False),
+    Column("categories", Text, nullable=False),  # " cs.AI cs.LG ", for LIKE '% cs.AI %'
+    Column("announced", Date),  # that version's latest announcement, else listed_on
+    # PostgreSQL only: ``document``, a generated weighted tsvector with a GIN index
+)
+
 
 def _initial(conn: Connection) -> None:
     # The tables as they were in version 1: later columns are added by later steps.
@@ -322,6 +341,123 @@ def _deliveries(conn: Connection) -> None:
     deliveries.create(conn, checkfirst=True)
 
 
+_SEARCH_FOLLOWS = ("papers", "announcements", "summaries")
+_SEARCH_TEXT = ("title", "authors", "abstract", "summary")
+_SEARCH_FIELDS = ("version", *_SEARCH_TEXT, "primary_category", "categories", "announced")
+
+
+def _search_doc_insert(dialect: str, where: str) -> str:
+    """INSERT of the search document of each latest paper version ``where`` selects."""
+    if dialect == "sqlite":
+        joined = "(SELECT group_concat(value, '{sep}') FROM json_each(p.{column}))"
+    else:
+        joined = (
+            "(SELECT string_agg(value, '{sep}') FROM json_array_elements_text(p.{column}::json))"
+        )
+    return f"""
+    INSERT INTO search_docs (arxiv_id, {", ".join(_SEARCH_FIELDS)})
+    SELECT p.arxiv_id, p.version, p.title,
+        coalesce({joined.format(sep=", ", column="authors")}, ''),
+        p.abstract,
+        coalesce((SELECT s.text FROM summaries s WHERE s.arxiv_id = p.arxiv_id
+                  ORDER BY s.version DESC, s.created_at DESC LIMIT 1), ''),
+        p.primary_category,
+        ' ' || coalesce({joined.format(sep=" ", column="categories")}, '') || ' ',
+        coalesce((SELECT max(a.announced) FROM announcements a
+                  WHERE a.arxiv_id = p.arxiv_id AND a.version = p.version), p.listed_on)
+    FROM papers p
+    WHERE {where}
+      AND p.version = (SELECT max(q.version) FROM papers q WHERE q.arxiv_id = p.arxiv_id)
+    """
+
+
+def _search_doc_refresh(dialect: str, key: str) -> str:
+    """SQL making paper ``key``'s search document match the stored rows (no write, so no
+    reindexing, when nothing changed: ingesting the same feed twice is the common case)."""
+    different = "IS NOT" if dialect == "sqlite" else "IS DISTINCT FROM"
+    changed = " OR ".join(f"search_docs.{f} {different} excluded.{f}" for f in _SEARCH_FIELDS)
+    return (
+        _search_doc_insert(dialect, f"p.arxiv_id = {key}")
+        + "ON CONFLICT (arxiv_id) DO UPDATE SET "
+        + ", ".join(f"{f} = excluded.{f}" for f in _SEARCH_FIELDS)
+        + f" WHERE {changed};\n"
+        + f"DELETE FROM search_docs WHERE arxiv_id = {key} "
+        + f"AND NOT EXISTS (SELECT 1 FROM papers WHERE arxiv_id = {key});"
+    )
+
+
+def _search_sqlite(conn: Connection) -> None:
+    # External content: FTS5 keeps only the inverted index and reads snippet text from
+    # search_docs (a contentless table cannot make snippets; a plain FTS5 table would keep
+    # a third copy of the text). Its rows follow search_docs by the documented
+    # delete-then-insert triggers, which hand FTS5 exactly the values it indexed.
+    columns = ", ".join(_SEARCH_TEXT)
+    new = ", ".join(f"new.{c}" for c in _SEARCH_TEXT)
+    old = ", ".join(f"old.{c}" for c in _SEARCH_TEXT)
+    conn.exec_driver_sql(
+        f"CREATE VIRTUAL TABLE search_fts USING fts5({columns}, content='search_docs', "
+        "content_rowid='id', tokenize='porter unicode61 remove_diacritics 2')"
+    )
+    add = f"INSERT INTO search_fts (rowid, {columns}) VALUES (new.id, {new});"
+    drop = (
+        f"INSERT INTO search_fts (search_fts, rowid, {columns}) VALUES ('delete', old.id, {old});"
+    )
+    for name, event, body in (
+        ("search_docs_added", "INSERT", add),
+        ("search_docs_removed", "DELETE", drop),
+        ("search_docs_changed", "UPDATE", drop + add),
+    ):
+        conn.exec_driver_sql(f"CREATE TRIGGER {name} AFTER {event} ON search_docs BEGIN {body} END")
+    for table in _SEARCH_FOLLOWS:
+        for event, row in (("INSERT", "new"), ("UPDATE", "new"), ("DELETE", "old")):
+            body = _search_doc_refresh("sqlite", f"{row}.arxiv_id")
+            conn.exec_driver_sql(
+                f"CREATE TRIGGER {table}_search_{event.lower()} AFTER {event} ON {table} "
+                f"BEGIN {body} END"
+            )
+
+
+def _search_postgresql(conn: Connection) -> None:
+    # Weighted: a title match (A) outranks authors (B), the abstract (C), the summary (D).
+    weighted = " || ".join(
+        f"setweight(to_tsvector('english', {column}), '{weight}')"
+        for column, weight in zip(_SEARCH_TEXT, "ABCD", strict=True)
+    )
+    conn.exec_driver_sql(
+        f"ALTER TABLE search_docs ADD COLUMN document tsvector GENERATED ALWAYS AS ({weighted}) "
+        "STORED"
+    )
+    conn.exec_driver_sql("CREATE INDEX search_docs_document ON search_docs USING gin (document)")
+    refresh = _search_doc_refresh("postgresql", "key")
+    conn.exec_driver_sql(
+        "CREATE OR REPLACE FUNCTION search_docs_refresh(key text) RETURNS void "
+        f"LANGUAGE sql AS $body$ {refresh} $body$"
+    )
+    conn.exec_driver_sql(
+        "CREATE OR REPLACE FUNCTION search_docs_follow() RETURNS trigger LANGUAGE plpgsql AS "
+        "$body$ BEGIN "
+        "IF TG_OP = 'DELETE' THEN PERFORM search_docs_refresh(OLD.arxiv_id); "
+        "ELSE PERFORM search_docs_refresh(NEW.arxiv_id); END IF; "
+        "RETURN NULL; END $body$"
+    )
+    for table in _SEARCH_FOLLOWS:
+        conn.exec_driver_sql(
+            f"CREATE TRIGGER {table}_search AFTER INSERT OR UPDATE OR DELETE ON {table} "
+            "FOR EACH ROW EXECUTE FUNCTION search_docs_follow()"
+        )
+
+
+def _search(conn: Connection) -> None:
+    search_docs.create(conn, checkfirst=True)
+    # "was it shown in a digest?" for each hit and as a filter
+    conn.exec_driver_sql("CREATE INDEX rankings_arxiv_id ON rankings (arxiv_id)")
+    if conn.dialect.name == "sqlite":
+        _search_sqlite(conn)
+    else:
+        _search_postgresql(conn)
+    conn.exec_driver_sql(_search_doc_insert(conn.dialect.name, "true"))  # the existing papers
+
+
 MIGRATIONS: list[Migration] = [
     ("0001_initial", _initial),
     ("0002_summaries", _summaries),
@@ -334,5 +470,6 @@ MIGRATIONS: list[Migration] = [
     ("0009_triage", _triage),
     ("0010_run_triage", _run_triage),
     ("0011_deliveries", _deliveries),
+    ("0012_search", _search),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

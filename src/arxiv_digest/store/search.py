@@ -1,0 +1,387 @@
+"""Full-text search over every stored paper: SQLite FTS5 or PostgreSQL tsvector, one interface.
+
+The index (migration 0012) holds one document per paper, its latest stored version: title,
+authors, abstract and latest AI summary, kept in step by triggers. What a reader types is
+never handed to the database's query syntax: :func:`parse_query` reads it as words,
+``"quoted phrases"``, ``-excluded`` words and ``OR``, and each engine is given those as
+quoted strings (FTS5) or bound parameters (``phraseto_tsquery``). Anything else in the text
+is an ordinary character; a query that cannot be searched is a :class:`SearchError`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Engine,
+    and_,
+    bindparam,
+    case,
+    column,
+    exists,
+    func,
+    literal_column,
+    or_,
+    select,
+    table,
+    tuple_,
+)
+
+from arxiv_digest.errors import DigestError
+from arxiv_digest.models import Marked, Paper, SearchHit, SearchPage
+from arxiv_digest.store import schema
+from arxiv_digest.store.rows import paper_from_row
+
+MAX_QUERY_CHARS = 300
+MAX_TERMS = 16
+MAX_LIMIT = 100
+MAX_OFFSET = 10_000
+RATED = ("any", "up", "down", "none")
+SORTS = ("relevance", "newest")
+CATEGORY = re.compile(r"[a-z][a-z-]*(\.[A-Za-z][A-Za-z-]*)?")
+START, STOP = "\ue000", "\ue001"  # private-use characters: marks no paper text contains
+SNIPPET_TOKENS = 32
+SHORT_TEXT = 240  # characters: PostgreSQL shows such a text whole, not a passage
+WEIGHTS = (10.0, 4.0, 2.0, 1.0)  # FTS5 bm25: title, authors, abstract, summary
+# ts_rank_cd's weights of D (summary), C (abstract), B (authors), A (title)
+_PG_WEIGHTS: ColumnElement[Any] = literal_column("'{0.1, 0.2, 0.4, 1.0}'::real[]")
+_PG_CONFIG: ColumnElement[Any] = literal_column("'english'::regconfig")
+_WORD = re.compile(r"[^\W_]")  # a letter or digit: something a tokenizer keeps
+_TERM = re.compile(r'(-?)"([^"]*)"?|(\S+)')
+_MARKDOWN = re.compile(r"\*\*|__|`|^#+\s*|\s*\|\s*|^\s*[-*]\s+", re.MULTILINE)
+_fts = table("search_fts", column("rowid"))
+_FTS: ColumnElement[Any] = literal_column("search_fts")
+
+
+class SearchError(DigestError):
+    """The search cannot be run as asked; the message says why, in a few words."""
+
+    exit_code = 2
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    """A reader's query: every group must match (one of its phrases), no excluded one may."""
+
+    groups: tuple[tuple[str, ...], ...]
+    excluded: tuple[str, ...]
+
+    def fts5(self) -> str:
+        """The FTS5 expression: every phrase a quoted string, so nothing in it is syntax."""
+
+        def quoted(phrase: str) -> str:
+            return '"' + phrase.replace('"', '""') + '"'
+
+        required = " AND ".join("(" + " OR ".join(map(quoted, g)) + ")" for g in self.groups)
+        return required + "".join(f" NOT {quoted(p)}" for p in self.excluded)
+
+    def tsquery(self) -> ColumnElement[Any]:
+        """The PostgreSQL tsquery: each phrase a bound ``phraseto_tsquery`` parameter."""
+
+        def phrase(text: str) -> ColumnElement[Any]:
+            return func.phraseto_tsquery(_PG_CONFIG, text)
+
+        query: ColumnElement[Any] | None = None
+        for group in self.groups:
+            either = phrase(group[0])
+            for other in group[1:]:
+                either = func.tsquery_or(either, phrase(other))
+            query = either if query is None else func.tsquery_and(query, either)
+        assert query is not None
+        for text in self.excluded:
+            query = func.tsquery_and(query, func.tsquery_not(phrase(text)))
+        return query
+
+
+def parse_query(text: str) -> Query:
+    """Words and ``"phrases"`` (all required), ``-word`` or ``-"phrase"`` (excluded), ``a OR b``.
+
+    An unclosed quote runs to the end. Raises :class:`SearchError` for a query with no word
+    in it, only exclusions, or beyond the length limits.
+    """
+    if len(text) > MAX_QUERY_CHARS:
+        raise SearchError(f"the query is too long: at most {MAX_QUERY_CHARS} characters")
+    groups: list[list[str]] = []
+    excluded: list[str] = []
+    joining = after_group = False  # "a OR b": b joins a's group; "-a OR b" joins nothing
+    for match in _TERM.finditer(text):
+        negated, quoted, bare = match.groups()
+        if bare == "OR":
+            joining = after_group
+            continue
+        if bare is not None and bare.startswith("-") and len(bare) > 1:
+            negated, bare = "-", bare[1:]
+        phrase = " ".join((quoted if quoted is not None else bare).split())
+        if not _WORD.search(phrase):
+            continue
+        if negated:
+            excluded.append(phrase)
+        elif joining:
+            groups[-1].append(phrase)
+        else:
+            groups.append([phrase])
+        joining, after_group = False, not negated
+    if sum(map(len, groups)) + len(excluded) > MAX_TERMS:
+        raise SearchError(f"too many words: at most {MAX_TERMS}")
+    if not groups:
+        raise SearchError(
+            "nothing to search for: type a word or two"
+            if not excluded
+            else "a search needs a word to find, not only words to exclude"
+        )
+    return Query(tuple(map(tuple, groups)), tuple(excluded))
+
+
+def marked(text: str | None, *, markdown: bool = False) -> Marked:
+    """The engine's highlighted text (matches between START and STOP) as pieces."""
+    parts: list[tuple[str, bool]] = []
+    for k, raw in enumerate(re.split(f"[{START}{STOP}]", text or "")):
+        piece = re.sub(r"\s+", " ", _MARKDOWN.sub(" ", raw) if markdown else raw)
+        if piece:
+            parts.append((piece, k % 2 == 1))
+    if parts:  # no space before the first word or after the last
+        parts[0] = (parts[0][0].lstrip(), parts[0][1])
+        parts[-1] = (parts[-1][0].rstrip(), parts[-1][1])
+    return Marked(tuple(part for part in parts if part[0]))
+
+
+@dataclass(frozen=True, slots=True)
+class _Found:
+    id: int
+    arxiv_id: str
+    version: int
+    score: float
+
+
+class SearchQueries:
+    engine: Engine
+
+    def search(
+        self,
+        query: str,
+        *,
+        limit: int = 20,
+        offset: int = 0,
+        category: str | None = None,
+        since: dt.date | None = None,
+        until: dt.date | None = None,
+        shown: bool | None = None,
+        rated: str | None = None,
+        sort: str = "relevance",
+    ) -> SearchPage:
+        """Every stored paper matching ``query`` (latest versions), best first, one page.
+
+        ``category``: primary or cross-list, ``cs.LG`` or a whole archive ``cs``; ``since``/
+        ``until``: the announcement day, inclusive; ``shown``: listed in a published digest
+        (or never); ``rated``: any, up, down or none; ``sort``: relevance or newest.
+        """
+        parsed = parse_query(query)
+        _check(limit=limit, offset=offset, category=category, since=since, until=until)
+        if rated is not None and rated not in RATED:
+            raise SearchError(f"rated is one of {', '.join(RATED)}")
+        if sort not in SORTS:
+            raise SearchError(f"sort is one of {', '.join(SORTS)}")
+        d = schema.search_docs.c
+        where = [d.announced.is_not(None), *_filters(category, since, until, shown, rated)]
+        pg = self.engine.dialect.name == "postgresql"
+        tsquery = parsed.tsquery() if pg else None
+        if tsquery is not None:
+            score: ColumnElement[Any] = func.ts_rank_cd(
+                _PG_WEIGHTS,
+                literal_column("search_docs.document"),
+                tsquery,
+            )
+            source: Any = schema.search_docs
+            where.append(literal_column("search_docs.document").op("@@")(tsquery))
+        else:
+            score = -func.bm25(_FTS, *WEIGHTS)
+            source = _fts.join(schema.search_docs, d.id == _fts.c.rowid)
+            where.append(_FTS.op("MATCH")(bindparam("fts", parsed.fts5())))
+        order: list[ColumnElement[Any]] = [score.desc()] if sort == "relevance" else []
+        order += [d.announced.desc(), score.desc(), d.arxiv_id]
+        found_query = (
+            select(d.id, d.arxiv_id, d.version, score.label("score"))
+            .select_from(source)
+            .where(*where)
+            .order_by(*order)
+            .limit(limit)
+            .offset(offset)
+        )
+        count_query = select(func.count()).select_from(source).where(*where)
+        with self.engine.connect() as conn:
+            found = [_Found(*row) for row in conn.execute(found_query).all()]
+            total = int(conn.scalar(count_query) or 0)
+            hits = self._hits(conn, found, parsed, tsquery)
+        return SearchPage(query=query, hits=hits, total=total, limit=limit, offset=offset)
+
+    def _hits(
+        self, conn: Any, found: list[_Found], parsed: Query, tsquery: ColumnElement[Any] | None
+    ) -> tuple[SearchHit, ...]:
+        if not found:
+            return ()
+        ids = [f.id for f in found]
+        arxiv_ids = sorted({f.arxiv_id for f in found})
+        marks = _highlights(conn, ids, parsed, tsquery)
+        papers = _papers(conn, [(f.arxiv_id, f.version) for f in found])
+        shown = _shown_on(conn, arxiv_ids)
+        r = schema.ratings.c
+        ratings = dict(
+            conn.execute(select(r.arxiv_id, r.value).where(r.arxiv_id.in_(arxiv_ids))).all()
+        )
+        hits = []
+        for f in found:
+            paper = papers.get((f.arxiv_id, f.version))
+            if paper is None:  # changed since the first query: the next search shows it
+                continue
+            title, authors, abstract, summary = marks[f.id]
+            snippet, source = (
+                (summary, "summary")
+                if summary.matched and not abstract.matched
+                else (abstract, "abstract")
+            )
+            hits.append(
+                SearchHit(
+                    paper=paper,
+                    score=float(f.score),
+                    title=title,
+                    authors=authors,
+                    snippet=snippet,
+                    snippet_from=source,
+                    shown_on=shown.get(f.arxiv_id),
+                    rating=ratings.get(f.arxiv_id),
+                )
+            )
+        return tuple(hits)
+
+
+def _check(
+    *,
+    limit: int,
+    offset: int,
+    category: str | None,
+    since: dt.date | None,
+    until: dt.date | None,
+) -> None:
+    if not 1 <= limit <= MAX_LIMIT:
+        raise SearchError(f"limit is from 1 to {MAX_LIMIT}")
+    if not 0 <= offset <= MAX_OFFSET:
+        raise SearchError(f"offset is from 0 to {MAX_OFFSET}")
+    if category is not None and not CATEGORY.fullmatch(category):
+        raise SearchError("category is an arXiv category such as cs.LG, or an archive such as cs")
+    if since is not None and until is not None and since > until:
+        raise SearchError("the date range ends before it starts")
+
+
+def _filters(
+    category: str | None,
+    since: dt.date | None,
+    until: dt.date | None,
+    shown: bool | None,
+    rated: str | None,
+) -> list[ColumnElement[bool]]:
+    d = schema.search_docs.c
+    where: list[ColumnElement[bool]] = []
+    if category is not None:  # checked by CATEGORY: no LIKE wildcard in it
+        where.append(
+            d.categories.like(f"% {category} %")
+            if "." in category
+            else or_(d.categories.like(f"% {category} %"), d.categories.like(f"% {category}.%"))
+        )
+    if since is not None:
+        where.append(d.announced >= since)
+    if until is not None:
+        where.append(d.announced <= until)
+    if shown is not None:
+        k, r = schema.rankings.c, schema.runs.c
+        listed = exists().where(k.arxiv_id == d.arxiv_id, k.run_id == r.id, _published())
+        where.append(listed if shown else ~listed)
+    if rated is not None:
+        r = schema.ratings.c
+        value = {"up": r.value > 0, "down": r.value < 0}.get(rated or "", r.value.is_not(None))
+        rating = exists().where(r.arxiv_id == d.arxiv_id, value)
+        where.append(~rating if rated == "none" else rating)
+    return where
+
+
+def _published() -> ColumnElement[bool]:
+    """A run whose digest was published (as :meth:`published_runs` reads them)."""
+    r = schema.runs.c
+    return and_(r.status == "ok", r.fingerprint.is_not(None), r.digest_date.is_not(None))
+
+
+def _highlights(
+    conn: Any, ids: Sequence[int], parsed: Query, tsquery: ColumnElement[Any] | None
+) -> dict[int, tuple[Marked, Marked, Marked, Marked]]:
+    """Title, authors, abstract passage and summary passage of each document, marked."""
+    if tsquery is None:
+        match = _FTS.op("MATCH")(bindparam("fts", parsed.fts5()))
+        columns: list[ColumnElement[Any]] = [
+            func.highlight(_FTS, 0, START, STOP),
+            func.highlight(_FTS, 1, START, STOP),
+            func.snippet(_FTS, 2, START, STOP, "…", SNIPPET_TOKENS),
+            func.snippet(_FTS, 3, START, STOP, "…", SNIPPET_TOKENS),
+        ]
+        query = select(_fts.c.rowid, *columns).where(match, _fts.c.rowid.in_(ids))
+    else:
+        d = schema.search_docs.c
+        whole = f"HighlightAll=true, StartSel={START}, StopSel={STOP}"
+        passage = (
+            f"StartSel={START}, StopSel={STOP}, MaxWords=35, MinWords=15, "
+            'MaxFragments=2, FragmentDelimiter=" … "'
+        )
+        config = _PG_CONFIG
+
+        def headline(text: ColumnElement[str]) -> ColumnElement[str]:
+            """A passage of a long text; a short one whole (a passage would drop words)."""
+            options = case((func.length(text) <= SHORT_TEXT, whole), else_=passage)
+            return func.ts_headline(config, text, tsquery, options)
+
+        columns = [
+            func.ts_headline(config, d.title, tsquery, whole),
+            func.ts_headline(config, d.authors, tsquery, whole),
+            headline(d.abstract),
+            headline(d.summary),
+        ]
+        query = select(d.id, *columns).where(d.id.in_(ids))
+    return {
+        row[0]: (marked(row[1]), marked(row[2]), marked(row[3]), marked(row[4], markdown=True))
+        for row in conn.execute(query).all()
+    }
+
+
+def _papers(conn: Any, keys: list[tuple[str, int]]) -> dict[tuple[str, int], Paper]:
+    """Each paper version with its latest announcement (as :meth:`Store.paper` gives it)."""
+    p, a = schema.papers, schema.announcements
+    announced = func.coalesce(a.c.announced, p.c.listed_on)
+    query = (
+        select(
+            p,
+            announced.label("announced"),
+            func.coalesce(a.c.announce_type, p.c.listed_as, "new").label("announce_type"),
+        )
+        .outerjoin(a, (a.c.arxiv_id == p.c.arxiv_id) & (a.c.version == p.c.version))
+        .where(tuple_(p.c.arxiv_id, p.c.version).in_(keys), announced.is_not(None))
+        .order_by(announced)
+    )
+    papers = {}
+    for row in conn.execute(query).mappings().all():  # oldest first: the latest wins
+        papers[(row["arxiv_id"], row["version"])] = paper_from_row(row)
+    return papers
+
+
+def _shown_on(conn: Any, arxiv_ids: list[str]) -> dict[str, dt.date]:
+    k, r = schema.rankings.c, schema.runs.c
+    query = (
+        select(k.arxiv_id, func.max(r.digest_date))
+        .where(k.run_id == r.id, _published(), k.arxiv_id.in_(arxiv_ids))
+        .group_by(k.arxiv_id)
+    )
+    return {row[0]: row[1] for row in conn.execute(query)}
+
+
+__all__ = ["Query", "SearchError", "SearchQueries", "marked", "parse_query"]
