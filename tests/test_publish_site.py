@@ -13,16 +13,22 @@ from typing import Any
 
 import feedparser
 import jsonschema
+import lxml.html
 import pytest
 from lxml import etree
 
 from arxiv_digest.config import Settings
 from arxiv_digest.errors import PublishError
+from arxiv_digest.match import Matcher
 from arxiv_digest.models import DigestEntry, PublishedDigest, RankedPaper
+from arxiv_digest.publish import trends
 from arxiv_digest.publish.content import SiteContent, _retained, load_content
+from arxiv_digest.publish.highlight import rich_text
+from arxiv_digest.publish.html import markdown_to_html, math_html
 from arxiv_digest.publish.site import render_site, write_site
+from arxiv_digest.sources.rss import parse_rss
 from arxiv_digest.store import Store
-from tests.conftest import MakeSettings, run_once
+from tests.conftest import MakeSettings, fixture_bytes, run_once
 
 SCHEMAS = Path(__file__).parent / "schemas"
 
@@ -45,10 +51,13 @@ def test_every_file_of_the_site_is_written(site: Settings) -> None:
     root = Path(site.output.site_dir)
     written = sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
     assert written == sorted(
-        ["index.html", "style.css", "favicon.svg", "archive/index.html", "archive/2026-04-27.html",
+        ["index.html", "index-expanded.html", "style.css", "favicon.svg", "archive/index.html",
+         "archive/2026-04-27.html", "archive/2026-04-27-expanded.html",
          "rss.xml", "atom.xml", "feed.json"]
         + [f"{kind}/{c}.{ext}" for c in ("cs.AI", "cs.CL", "cs.LG")
            for kind, ext in (("rss", "xml"), ("atom", "xml"), ("feed", "json"))]
+        + [f"category/{c}{variant}.html" for c in ("cs.AI", "cs.CL", "cs.LG")
+           for variant in ("", "-expanded")]
     )  # fmt: skip
 
 
@@ -134,7 +143,7 @@ def test_page_shows_summaries_as_html_and_escapes_untrusted_text(site: Settings)
     page = site_file(site, "index.html").decode()
     assert page.count('<details class="summary">') == 2
     assert "<strong>Faster</strong>" in page and "<b>bold</b>" not in page
-    assert '<span class="math">$O(n^2)$</span>' in page
+    assert "<msup><mi>n</mi><mn>2</mn></msup>" in page  # $O(n^2)$ as MathML
     assert "<script" not in page
     archive = site_file(site, "archive/2026-04-27.html").decode()
     assert 'href="../style.css"' in archive
@@ -313,3 +322,137 @@ def test_a_read_only_site_folder_is_one_clear_error(site: Settings, tmp_path: Pa
         assert "\n" not in str(error.value)
     finally:
         read_only.chmod(0o755)
+
+
+# -- reading: highlights, math, navigation, trends ----------------------------------------------
+
+
+def test_highlights_mark_what_the_ranking_matched_and_nothing_else() -> None:
+    page = rich_text("LLMs and an LLM-based agent; dLLM is not one", ["LLM"])
+    assert page == "<mark>LLMs</mark> and an <mark>LLM</mark>-based agent; dLLM is not one"
+    assert rich_text(
+        "Multi-agent speculative-decoding", ["multiagent", "Speculative Decoding"]
+    ) == ("<mark>Multi-agent</mark> <mark>speculative-decoding</mark>")
+    assert "<mark>" not in rich_text("the world is early", ["RL"])
+    assert rich_text("<b>LLM</b>", ["LLM"]) == "&lt;b&gt;<mark>LLM</mark>&lt;/b&gt;"
+
+
+def test_every_highlight_is_a_term_the_matcher_finds_and_every_found_term_is_highlighted() -> None:
+    """Over every real paper of the fixtures: highlights never disagree with "Matched"."""
+    terms = ["LLM", "RL", "reasoning", "benchmark", "agents", "Speculative Decoding", "graph",
+             "large language models", "fine-tuning", "multiagent", "policy", "Schrödinger",
+             "neural network", "diffusion", "GAN", "MoE"]  # fmt: skip
+    matcher = Matcher(terms)
+    papers = [*parse_rss(fixture_bytes("rss/stat_2024-03-26.xml")).papers] + [
+        p for c in ("cs.AI", "cs.CL", "cs.LG")
+        for p in parse_rss(fixture_bytes(f"rss/{c}_2026-04-27_trimmed.xml")).papers
+    ]  # fmt: skip
+    assert len(papers) > 100
+    for paper in papers:
+        found = set(matcher.found(matcher.prepare(f"{paper.title} {paper.abstract}")))
+        marked: set[int] = set()
+        for text in (paper.title, paper.abstract):
+            for span in matcher.spans(text):
+                assert span.index in matcher.found(matcher.prepare(text[span.start : span.end]))
+                marked.add(span.index)
+        assert marked <= found
+        alone = {
+            i
+            for i in found
+            if any(Matcher([terms[i]]).spans(t) for t in (paper.title, paper.abstract))
+        }
+        assert alone == found, paper.arxiv_id  # each term found has a place to mark
+
+
+def test_math_is_mathml_and_what_cannot_convert_stays_readable_tex() -> None:
+    page = rich_text(
+        r"Cost $\mathcal{O}(n^3)$ and \(x_i\); LLM in $\RR^d$ and $\text{<script>}$", ["LLM"]
+    )
+    assert "<math" in page and "<msup><mi>n</mi><mn>3</mn></msup>" in page
+    assert "<msub><mi>x</mi><mi>i</mi></msub>" in page
+    assert '<span class="tex">$\\RR^d$</span>' in page  # an author's own macro: TeX as text
+    assert '<span class="tex">$\\text{&lt;script&gt;}$</span>' in page
+    assert "<mark>LLM</mark>" in page and "<script" not in page
+    assert math_html(r"$\href{javascript:alert(1)}{x}$").startswith('<span class="tex">')
+    assert math_html(r"$\color{red}{x}$").startswith('<span class="tex">')  # no colours
+    assert math_html("$$x$$").startswith('<math display="block">')
+    assert "<mark>" not in rich_text("$LLM$", ["LLM"])  # a formula is one piece, never marked
+    assert rich_text(r"46.62\% of R\&D") == "46.62% of R&amp;D"
+
+
+def test_summaries_render_math_but_dollar_amounts_stay_text() -> None:
+    html = markdown_to_html("Costs $5 and $10; speed-up $O(n^2)$ and \\(k\\)")
+    assert "Costs $5 and $10;" in html and html.count("<math") == 2
+
+
+def day_of(date: dt.date, entries: list[DigestEntry]) -> PublishedDigest:
+    return PublishedDigest(date, dt.datetime.combine(date, dt.time(12), dt.UTC), tuple(entries))
+
+
+def entry(make_paper: Any, matched: tuple[str, ...], **paper: Any) -> DigestEntry:
+    return DigestEntry(RankedPaper(make_paper(**paper), 1.0, matched, "cs.AI"))
+
+
+def test_day_pages_link_the_older_and_newer_day_in_the_same_state(
+    make_paper: Any, make_settings: MakeSettings
+) -> None:
+    days = tuple(day_of(dt.date(2026, 4, d), [entry(make_paper, ("LLM",))]) for d in (29, 28, 27))
+    files = render_site(SiteContent(days, (), days[0].updated_at), make_settings())
+
+    def links(path: str) -> dict[str, str]:
+        document = lxml.html.fromstring(files[path])
+        return {str(a.get("rel")): str(a.get("href")) for a in document.iter("a") if a.get("rel")}
+
+    assert links("index.html") == {"prev": "archive/2026-04-28.html"}
+    assert links("archive/2026-04-28.html") == {
+        "prev": "../archive/2026-04-27.html", "next": "../archive/2026-04-29.html"}  # fmt: skip
+    assert (
+        links("archive/2026-04-28-expanded.html")["next"] == "../archive/2026-04-29-expanded.html"
+    )
+    assert links("archive/2026-04-27.html") == {"next": "../archive/2026-04-28.html"}
+    folded = files["archive/2026-04-28.html"].decode()
+    expanded = files["archive/2026-04-28-expanded.html"].decode()
+    assert "<details" in folded and '<details class="abstract">' in folded
+    assert "open>" not in folded and '<details class="abstract" open>' in expanded
+    assert 'href="../archive/2026-04-28-expanded.html">Expand all' in folded
+    assert 'href="../archive/2026-04-28.html">Fold all' in expanded
+
+
+def test_the_archive_groups_days_by_month_and_a_category_page_holds_its_feed(
+    make_paper: Any, make_settings: MakeSettings
+) -> None:
+    days = (
+        day_of(dt.date(2026, 5, 1), [entry(make_paper, ("LLM",), categories=("cs.CL",))]),
+        day_of(dt.date(2026, 4, 30), [entry(make_paper, ("LLM",)), entry(make_paper, ())]),
+    )
+    settings = make_settings(feeds={"keep_days": 30, "max_items": 50})
+    content = SiteContent(days, _retained(days, settings), days[0].updated_at)
+    files = render_site(content, settings)
+    archive = lxml.html.fromstring(files["archive/index.html"])
+    assert [h.text_content() for h in archive.iter("h2")][-2:] == ["May 2026", "April 2026"]
+    category = lxml.html.fromstring(files["category/cs.CL.html"])
+    ids = [a.get("id") for a in category.iter("article")]
+    assert ids == [e.ranked.paper.arxiv_id for e in content.feed_for("cs.CL", settings)]
+    assert len(ids) == 1
+
+
+def test_trends_count_papers_per_term_per_day_over_the_90_days_before_the_newest_digest(
+    make_paper: Any,
+) -> None:
+    newest = dt.date(2026, 4, 30)
+    days = (
+        day_of(newest, [entry(make_paper, ("LLM", "RL")), entry(make_paper, ("LLM",))]),
+        day_of(newest - dt.timedelta(days=89), [entry(make_paper, ("RL",))]),
+        day_of(newest - dt.timedelta(days=90), [entry(make_paper, ("LLM",))]),  # too old
+    )
+    chart = trends.trends(days)
+    assert chart is not None and (chart.first, chart.last) == (
+        newest - dt.timedelta(days=89),
+        newest,
+    )
+    counts = {t.term: (t.total, t.counts[0], t.counts[-1], t.last_week) for t in chart.terms}
+    assert counts == {"LLM": (2, 0, 2, 2), "RL": (2, 1, 1, 1)}
+    svg = str(trends.svg(chart))
+    assert svg.startswith("<svg") and '<title id="trends-title">' in svg and "<desc" in svg
+    assert svg.count('class="trend-bar"') == 3 and "style=" not in svg and "<script" not in svg
+    assert trends.trends(()) is None

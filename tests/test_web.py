@@ -107,8 +107,12 @@ def test_every_link_of_the_static_site_is_a_file_of_it(published_site: Settings)
     assert root / "archive" / "index.html" in pages
     for page in pages:
         for link in internal_links(page.read_bytes()):
-            target = (page.parent / urlsplit(link).path).resolve()
+            path, fragment = urlsplit(link).path, urlsplit(link).fragment
+            target = (page.parent / path).resolve() if path else page.resolve()
             assert target.is_file() and target.is_relative_to(root.resolve()), f"{link} on {page}"
+            if fragment and target.suffix == ".html":  # the place it points at is there
+                ids = lxml.html.fromstring(target.read_bytes()).xpath("//@id")
+                assert fragment in ids, f"{link} on {page}"
     archive = internal_links((root / "archive" / "index.html").read_bytes())
     assert "../archive/2026-04-27.html" in archive
 
@@ -178,7 +182,8 @@ def test_a_digest_paper_has_its_own_page(
     response = client.get(f"/papers/{paper.arxiv_id}")
     assert response.status_code == 200
     document = lxml.html.fromstring(response.content)
-    assert " ".join(str(document.findtext(".//h1/a")).split()) == " ".join(paper.title.split())
+    title = text_of(document.find(".//h1/a"))  # type: ignore[arg-type]
+    assert " ".join(title.split()) == " ".join(paper.title.split())
     assert page_text(response, "authors") == [", ".join(paper.authors)]
     assert page_text(response, "abstract") == [" ".join(paper.abstract.split())]
     assert page_text(response, "categories") == ["".join(paper.categories)]

@@ -38,16 +38,52 @@ class Appearance:
     score: float
     version: int
     category: str
+    matched: tuple[str, ...] = ()  # the keyword terms that digest matched
 
 
 def appearances(content: SiteContent, arxiv_id: str) -> tuple[Appearance, ...]:
     """Every published digest that listed this paper (any version), newest first."""
     return tuple(
-        Appearance(day.date, rank, e.ranked.score, e.ranked.paper.version, e.ranked.category)
+        Appearance(
+            day.date,
+            rank,
+            e.ranked.score,
+            e.ranked.paper.version,
+            e.ranked.category,
+            e.ranked.matched,
+        )
         for day in content.days
         for rank, e in enumerate(day.entries, start=1)
         if e.ranked.paper.arxiv_id == arxiv_id
     )
+
+
+@dataclass(frozen=True, slots=True)
+class CategoryDay:
+    """One digest's papers in one category, each with its rank in that digest."""
+
+    date: dt.date
+    entries: tuple[tuple[int, DigestEntry], ...]
+
+
+def category_days(
+    content: SiteContent, category: str, settings: Settings
+) -> tuple[CategoryDay, ...]:
+    """The papers of ``category``'s feed (see :meth:`SiteContent.feed_for`), grouped by the
+    digest that listed them, newest first: the category's page shows what its feed holds."""
+    kept = {e.ranked.paper.arxiv_id for e in content.feed_for(category, settings)}
+    groups: list[CategoryDay] = []
+    for day in content.days:
+        entries = []
+        for rank, entry in enumerate(day.entries, start=1):
+            if entry.ranked.paper.arxiv_id in kept:
+                kept.discard(entry.ranked.paper.arxiv_id)  # its newest listing only
+                entries.append((rank, entry))
+        if entries:
+            groups.append(CategoryDay(day.date, tuple(entries)))
+        if not kept:
+            break
+    return tuple(groups)
 
 
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
