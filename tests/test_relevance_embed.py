@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from pytest_httpserver import HTTPServer
 
-from arxiv_digest.config import Settings
+from arxiv_digest.config import RelevanceSettings, Settings
 from arxiv_digest.errors import ConfigError
 from arxiv_digest.rank import Ranker, select_candidates
 from arxiv_digest.relevance import LibraryPaper, score_case
@@ -26,7 +26,8 @@ from arxiv_digest.relevance.embed import (
     make_embedder,
     normalised,
 )
-from arxiv_digest.relevance.library import complete, read_library_files
+from arxiv_digest.relevance.library import Library, complete, read_library_files
+from arxiv_digest.relevance.scorer import RelevanceScorer
 from arxiv_digest.sources.rss import parse_rss
 from arxiv_digest.store import Store
 from tests.conftest import MakeSettings, run_once, run_refused_as_config_error, serve_feed
@@ -211,3 +212,39 @@ def test_tfidf_needs_no_model() -> None:
     settings = library_settings(DATA, ["library-federated.csl.json"])
     assert make_embedder(settings) is None
     check_embedder(settings)
+
+
+class ResizedEmbedder(CountingEmbedder):
+    """The same name as CountingEmbedder, vectors of another size: a model swapped."""
+
+    def embed(self, texts: Sequence[str]) -> Matrix:
+        self.texts.extend(texts)
+        return normalised([hashed_embedding(t, dim=48) for t in texts])
+
+
+def test_a_model_swapped_under_the_same_name_is_embedded_again_once(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The library's vectors were stored by the former model, the day's are new: the model
+    embeds both again (a warning says why) and ranks with the model, this run and next."""
+    papers = real_day()
+    library = [p for p in papers if about_federated_learning(p)][:2]
+    profile = [
+        LibraryPaper(f"arxiv:{p.arxiv_id}", p.title, p.abstract, (), p.arxiv_id) for p in library
+    ]
+    candidates = [p for p in papers if p not in library]
+    cache = MemoryVectors()
+    settings = RelevanceSettings()
+    former = CachedEmbedder(CountingEmbedder(), cache)
+    RelevanceScorer(settings, Library(tuple(profile)), former).assess(candidates[:1])
+    swapped = ResizedEmbedder()
+    with caplog.at_level(logging.WARNING):
+        scorer = RelevanceScorer(settings, Library(tuple(profile)), CachedEmbedder(swapped, cache))
+        scorer.assess(candidates)
+    assert any("embedding these texts again" in r.getMessage() for r in caplog.records)
+    assert not any("word statistics only" in r.getMessage() for r in caplog.records)
+    assert scorer.vectors is not None  # the model still counts
+    embedded = len(swapped.texts)
+    again = RelevanceScorer(settings, Library(tuple(profile)), CachedEmbedder(swapped, cache))
+    again.assess(candidates)
+    assert len(swapped.texts) == embedded  # nothing stale is left: the next run embeds nothing
