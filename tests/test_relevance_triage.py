@@ -75,6 +75,9 @@ def test_triage_lifts_what_the_model_likes_sinks_the_rest_and_says_why_once(
     assert sorted(after) == sorted(before)
     assert len(llm.completions) == len(before)
     assert all(c.body["model"] == "summary-model" for c in llm.completions)
+    # a judgement is short and repeatable, whatever the summaries are allowed
+    assert all(c.body["max_tokens"] == 300 for c in llm.completions)
+    assert all(c.body["temperature"] == 0 for c in llm.completions)
     readme = settings.output.readme.read_text(encoding="utf-8")
     assert "LLM: 10/10, Exactly about reasoning in LLMs, step by step" in readme
     assert "LLM: 0/10, Off topic: image segmentation" in readme

@@ -314,6 +314,12 @@ class TriageSettings(_Section):
         ge=0,
         description="Points per triage point above 5: score += weight × (triage − 5).",
     )
+    max_output_tokens: int = Field(
+        300,
+        ge=64,
+        description="Longest judgement, in tokens (a score and one line; a cap on the cost of "
+        "a model that rambles).",
+    )
 
 
 class RelevanceSettings(_Section):

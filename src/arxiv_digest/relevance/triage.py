@@ -138,7 +138,13 @@ def _client(settings: Settings, model: str, sleep: Sleep | None) -> LlmClient | 
             settings.ai_summary.api_key_env,
         )
         return None
-    config = settings.ai_summary.model_copy(update={"model": model})
+    # The judge answers a score and a line: its own token cap, and temperature 0 so the
+    # same paper and interests get the same judgement (it is cached as such).
+    triage = settings.relevance.triage if settings.relevance else None
+    limit = triage.max_output_tokens if triage else settings.ai_summary.max_output_tokens
+    config = settings.ai_summary.model_copy(
+        update={"model": model, "max_output_tokens": limit, "temperature": 0.0}
+    )
     return LlmClient(config, key, settings.http, sleep=sleep)
 
 
