@@ -34,6 +34,7 @@ from arxiv_digest.ratings import rating_secret
 from arxiv_digest.sources.text import split_arxiv_id
 from arxiv_digest.store import Store
 from arxiv_digest.web.rating_links import RatingLinks
+from arxiv_digest.web.search import search_routes
 from arxiv_digest.web.snapshot import Asset, SiteCache
 
 log = logging.getLogger(__name__)
@@ -289,7 +290,11 @@ def create_app(
 
     rating = RatingLinks(settings, store, rating_secret())
     app = Starlette(
-        routes=[*endpoints.routes(), Route("/rate/{target:path}", rating.respond)],
+        routes=[
+            *endpoints.routes(),
+            Route("/rate/{target:path}", rating.respond),
+            *search_routes(settings, store),
+        ],
         exception_handlers={HTTPException: _error, Exception: _server_error},
         lifespan=lifespan,
     )
