@@ -1,4 +1,4 @@
-"""`/search`, `/search.json` and `arxiv-digest search` over every stored paper; hostile input inert."""
+"""`/search`, `/search.json` and `arxiv-digest search`: every stored paper, hostile input inert."""
 
 from __future__ import annotations
 
