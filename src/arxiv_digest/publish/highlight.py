@@ -45,10 +45,7 @@ def _rich(text: str, terms: tuple[str, ...], mode: MatchMode) -> str:
     formulas = _math_spans(text)
     marks = _outside(_matcher(terms, mode).spans(text), formulas) if terms else []
     pieces: list[tuple[int, int, str]] = [(a, b, math_html(text[a:b])) for a, b in formulas]
-    pieces += [
-        (m.start, m.end, f"<mark>{_prose(text[m.start : m.end])}</mark>")
-        for m in marks
-    ]
+    pieces += [(m.start, m.end, f"<mark>{_prose(text[m.start : m.end])}</mark>") for m in marks]
     out: list[str] = []
     position = 0
     for start, end, markup in sorted(pieces):
