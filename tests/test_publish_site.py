@@ -456,3 +456,25 @@ def test_trends_count_papers_per_term_per_day_over_the_90_days_before_the_newest
     assert svg.startswith("<svg") and '<title id="trends-title">' in svg and "<desc" in svg
     assert svg.count('class="trend-bar"') == 3 and "style=" not in svg and "<script" not in svg
     assert trends.trends(()) is None
+
+
+def test_tex_accents_are_letters_on_every_page(make_settings: MakeSettings) -> None:
+    """A real day with TeX accents in names and abstracts: every page shows letters."""
+    papers = parse_rss(fixture_bytes("rss/stat_2024-03-26.xml")).papers
+    entries = [DigestEntry(RankedPaper(p, 1.0, (), p.primary_category)) for p in papers]
+    day = day_of(dt.date(2024, 3, 26), entries)
+    settings = make_settings(categories=["stat"])
+    files = render_site(SiteContent((day,), tuple(entries), day.updated_at), settings)
+    accent = re.compile(r"\\[`'^\"~=.]\{?[A-Za-z]|\\[uvHckr]\{[A-Za-z]\}")  # \'e, \v{s}
+
+    def prose(body: bytes) -> str:  # the text, without math left as TeX
+        document = lxml.html.fromstring(body)
+        for tex in document.find_class("tex"):
+            tex.drop_tree()
+        return str(document.text_content())
+
+    pages = {path: prose(body) for path, body in files.items() if path.endswith(".html")}
+    assert len(pages) == 7
+    for path, text in pages.items():
+        assert not accent.search(text), (path, accent.findall(text)[:3])
+    assert "García-Portugués" in pages["index.html"]
