@@ -271,3 +271,131 @@ def test_a_busy_server_is_retried_after_the_wait_it_asks_for(
     waits: list[float] = []
     assert len(read(settings, sleep=waits.append)) == 6
     assert waits == [5.0]  # the longer of Backoff and Retry-After
+
+
+class VersionedLibrary:
+    """A user library on the local server that keeps versions as Zotero does: each change
+    bumps the library version; ``items?since=V`` lists what changed after V (304 with
+    ``If-Modified-Since-Version`` when nothing did) and ``deleted?since=V`` what was removed."""
+
+    def __init__(self, httpserver: HTTPServer, library: list[Any], version: int = 415) -> None:
+        self.version = version
+        self.items: dict[str, tuple[int, Any]] = {i["key"]: (version, i) for i in library}
+        self.deleted: dict[str, int] = {}
+        self.down = False
+        httpserver.expect_request(USER_ITEMS).respond_with_handler(self.answer_items)
+        httpserver.expect_request("/users/123/collections/ABCD2345/items").respond_with_handler(
+            lambda request: self.answer_items(request, "ABCD2345")
+        )
+        httpserver.expect_request("/users/123/deleted").respond_with_handler(self.answer_deleted)
+
+    def change(self, item: Any) -> None:
+        self.version += 1
+        self.items[item["key"]] = (self.version, item)
+
+    def delete(self, key: str) -> None:
+        self.version += 1
+        del self.items[key]
+        self.deleted[key] = self.version
+
+    def _headers(self, **more: str) -> dict[str, str]:
+        return {"Zotero-API-Version": "3", "Last-Modified-Version": str(self.version), **more}
+
+    def answer_items(self, request: Request, collection: str | None = None) -> Response:
+        if self.down:
+            return Response("Service Unavailable", status=503)
+        asked = request.headers.get("If-Modified-Since-Version")
+        if asked is not None and int(asked) >= self.version:
+            return Response(status=304, headers=self._headers())
+        since = int(request.args.get("since", "0"))
+        chosen = [
+            item
+            for version, item in self.items.values()
+            if version > since
+            and (collection is None or collection in (item["data"].get("collections") or []))
+        ]
+        start, limit = int(request.args.get("start", "0")), int(request.args.get("limit", "25"))
+        return Response(
+            json.dumps(chosen[start : start + limit]),
+            content_type="application/json",
+            headers=self._headers(**{"Total-Results": str(len(chosen))}),
+        )
+
+    def answer_deleted(self, request: Request) -> Response:
+        since = int(request.args["since"])
+        gone = [key for key, version in self.deleted.items() if version > since]
+        body = {"collections": [], "searches": [], "items": gone, "tags": [], "settings": []}
+        return Response(json.dumps(body), content_type="application/json", headers=self._headers())
+
+
+def read_with_store(settings: Settings) -> list[str]:
+    with Store(settings.store.url) as store, http.make_client(settings.http) as client:
+        found = zotero.read_zotero(source_of(settings), client, settings, store=store)
+    return [p.title for p in found]
+
+
+def test_a_later_run_asks_only_what_changed_and_nothing_when_nothing_did(
+    httpserver: HTTPServer, make_settings: MakeSettings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ZOTERO_API_KEY", KEY)
+    library = VersionedLibrary(httpserver, items("user-123-items.json"))
+    settings = make_settings(relevance={"library": [zotero_config(httpserver)]})
+    first = read_with_store(settings)
+    assert len(first) == 6
+
+    httpserver.clear_log()
+    assert read_with_store(settings) == first
+    (only,) = [r for r, _ in httpserver.log]
+    assert (only.args["since"], only.headers["If-Modified-Since-Version"]) == ("415", "415")
+
+    renamed = json.loads(json.dumps(library.items["Z4D9NC3V"][1]))
+    renamed["data"]["title"] = "Deep Learning, second edition"
+    library.change(renamed)
+    library.delete("K8W2QH5R")  # "Human-level control through deep reinforcement learning"
+    httpserver.clear_log()
+    after = read_with_store(settings)
+    assert "Deep Learning, second edition" in after and "Deep Learning" not in after
+    assert not any(t.startswith("Human-level control") for t in after)
+    assert len(after) == 5
+    asked = [(r.path, r.args.get("since")) for r, _ in httpserver.log]
+    assert asked == [(USER_ITEMS, "415"), ("/users/123/deleted", "415")]
+    changed = json.loads(httpserver.log[0][1].get_data())
+    assert [i["key"] for i in changed] == ["Z4D9NC3V"]  # one item sent, not the library
+
+
+def test_when_zotero_is_down_the_library_of_the_last_read_is_used(
+    httpserver: HTTPServer,
+    make_settings: MakeSettings,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    monkeypatch.setenv("ZOTERO_API_KEY", KEY)
+    library = VersionedLibrary(httpserver, items("user-123-items.json"))
+    settings = make_settings(
+        relevance={"library": [zotero_config(httpserver)]},
+        http={"retries": 0, "backoff": 0},
+    )
+    first = read_with_store(settings)
+    library.down = True
+    with caplog.at_level(logging.WARNING):
+        assert read_with_store(settings) == first
+    (warning,) = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert "could not be read" in warning and "using its last read (version 415, " in warning
+    assert KEY not in warning
+
+
+def test_an_item_taken_out_of_the_collection_leaves_the_library(
+    httpserver: HTTPServer, make_settings: MakeSettings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ZOTERO_API_KEY", KEY)
+    library = VersionedLibrary(httpserver, items("user-123-items.json"))
+    config = zotero_config(httpserver, collection="ABCD2345")
+    settings = make_settings(relevance={"library": [config]})
+    assert read_with_store(settings) == ["Attention Is All You Need"]
+    moved = json.loads(json.dumps(library.items["VQ3KD7XP"][1]))
+    moved["data"]["collections"] = []
+    library.change(moved)
+    added = json.loads(json.dumps(library.items["Z4D9NC3V"][1]))
+    added["data"]["collections"] = ["ABCD2345"]
+    library.change(added)
+    assert read_with_store(settings) == ["Deep Learning"]

@@ -33,7 +33,7 @@ def load_library(
     settings: Settings, store: Store, client: httpx2.Client, *, sleep: Sleep | None = None
 ) -> Library:
     entries = read_library_files(settings)
-    entries += read_zotero_sources(settings, client, sleep=sleep)  # never fatal
+    entries += read_zotero_sources(settings, client, store=store, sleep=sleep)  # never fatal
     wanted = ids_to_look_up(entries)
     known: dict[str, Paper] = {}
     for arxiv_id in wanted:

@@ -1,7 +1,13 @@
-"""A Zotero library read through the Zotero Web API v3, at every run.
+"""A Zotero library read through the Zotero Web API v3, at every run, incrementally.
 
-``GET {base_url}/users/{id}/items`` (or ``/groups/{id}/…``, ``…/collections/{key}/items``)
-with ``format=json``, 100 items a page (``start=``) until ``Total-Results`` is reached.
+The first read is ``GET {base_url}/users/{id}/items`` (or ``/groups/{id}/…``,
+``…/collections/{key}/items``) with ``format=json``, 100 items a page (``start=``) until
+``Total-Results`` is reached. With a store, the items and the library's version
+(``Last-Modified-Version``) are kept, and later runs ask only what changed:
+``items?since=V`` with ``If-Modified-Since-Version: V`` (one 304 when nothing did), then
+``deleted?since=V`` for the items removed. For a collection the changes are asked of the
+whole library and an item that left the collection is dropped. When Zotero cannot be
+reached, the library of the last read is used, with a warning.
 Attachments, notes and annotations are skipped; the rest becomes :class:`LibraryPaper`
 entries keyed like the file entries (arXiv id from ``archiveID``, ``url``, ``extra`` or an
 arXiv ``DOI``), so a paper both in a file and in Zotero counts once.
@@ -29,7 +35,7 @@ import os
 import re
 import time
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import quote
 
 import httpx2
@@ -61,14 +67,31 @@ def describe(source: ZoteroSource) -> str:
 
 
 def read_zotero_sources(
-    settings: Settings, client: httpx2.Client, *, sleep: Sleep | None = None
+    settings: Settings,
+    client: httpx2.Client,
+    *,
+    store: LibrarySyncStore | None = None,
+    sleep: Sleep | None = None,
 ) -> list[LibraryPaper]:
     """The entries of every Zotero source of ``relevance.library``, in order."""
     entries: list[LibraryPaper] = []
     for source in settings.library:
         if source.kind == "zotero" and source.zotero is not None:
-            entries.extend(read_zotero(source.zotero, client, settings, sleep=sleep))
+            entries.extend(read_zotero(source.zotero, client, settings, store=store, sleep=sleep))
     return entries
+
+
+class LibrarySyncStore(Protocol):
+    def library_snapshot(self, source: str) -> tuple[int, dict[str, Any]] | None: ...
+
+    def save_library_snapshot(
+        self, source: str, version: int, items: dict[str, Any], now: dt.datetime
+    ) -> None: ...
+
+
+def sync_key(source: ZoteroSource) -> str:
+    """What the store keeps this library's last read under (no key in it)."""
+    return f"zotero:{_items_url(source)}"
 
 
 def read_zotero(
@@ -76,69 +99,169 @@ def read_zotero(
     client: httpx2.Client,
     settings: Settings,
     *,
+    store: LibrarySyncStore | None = None,
     sleep: Sleep | None = None,
     page_size: int = PAGE_SIZE,
 ) -> list[LibraryPaper]:
-    """Every item of the library (or collection) but attachments and notes; [] on error."""
+    """Every item of the library (or collection) but attachments and notes; what could be
+    read (or the last read's items) on error, with one warning."""
     key = (os.environ.get(source.api_key_env) or "").strip() or None
-    origin = describe(source)
-    papers: list[LibraryPaper] = []
+    reader = _Reader(source, client, settings.http, key=key, sleep=sleep, page_size=page_size)
+    snapshot = store.library_snapshot(sync_key(source)) if store is not None else None
+    items: dict[str, Any] = {}
     try:
-        for items in _pages(
-            source, client, settings.http, key=key, sleep=sleep, page_size=page_size
-        ):
-            papers.extend(p for p in map(_paper, items, [origin] * len(items)) if p is not None)
+        if snapshot is None:
+            version = reader.everything(items)
+        else:
+            items = dict(snapshot[1])
+            version = reader.changes(snapshot[0], items)
     except (ZoteroError, FetchError) as exc:
         message = str(exc).replace(key, "***") if key else str(exc)
-        read = f"; {len(papers)} items read before" if papers else ""
-        log.warning("library: %s could not be read (%s)%s", origin, message, read)
-        return papers
-    log.info("library: %d items from %s", len(papers), origin)
+        if snapshot is not None:
+            items = snapshot[1]
+            kept = f"; using its last read (version {snapshot[0]}, {len(items)} items)"
+        else:
+            kept = f"; {len(items)} items read before" if items else ""
+        log.warning("library: %s could not be read (%s)%s", reader.origin, message, kept)
+        return _papers(items, reader.origin)
+    if store is not None and version is not None:
+        store.save_library_snapshot(sync_key(source), version, items, dt.datetime.now(dt.UTC))
+    papers = _papers(items, reader.origin)
+    log.info("library: %d items from %s", len(papers), reader.origin)
     return papers
 
 
-def _items_url(source: ZoteroSource) -> str:
+def _papers(items: dict[str, Any], origin: str) -> list[LibraryPaper]:
+    return [p for item in items.values() if (p := _paper(item, origin)) is not None]
+
+
+class _Reader:
+    """The requests of one library's read; items are collected by their Zotero key."""
+
+    def __init__(
+        self,
+        source: ZoteroSource,
+        client: httpx2.Client,
+        http: HttpSettings,
+        *,
+        key: str | None,
+        sleep: Sleep | None,
+        page_size: int,
+    ) -> None:
+        self.source, self.client, self.http, self.sleep = source, client, http, sleep
+        self.page_size = page_size
+        self.origin = describe(source)
+        self.headers = {"Zotero-API-Version": "3"} | ({"Zotero-API-Key": key} if key else {})
+        self.key = key
+
+    def everything(self, items: dict[str, Any]) -> int | None:
+        """Read every item into ``items``; the library's version (None if not given)."""
+        version = None
+        for page, response in self._pages(_items_url(self.source), {}):
+            version = version or _int_header(response, "Last-Modified-Version")
+            items.update((i["key"], i) for i in page if _kept(i))
+        return version
+
+    def changes(self, since: int, items: dict[str, Any]) -> int:
+        """Apply to ``items`` what changed since version ``since``; the new version."""
+        collection = self.source.collection
+        version = since
+        changed = self._pages(
+            _library_url(self.source) + "/items",
+            {"since": str(since)},
+            {"If-Modified-Since-Version": str(since)},
+        )
+        for page, response in changed:
+            if response.status == 304:
+                return since
+            version = max(version, _int_header(response, "Last-Modified-Version") or since)
+            for item in page:
+                key = item.get("key") if isinstance(item, dict) else None
+                if not isinstance(key, str):
+                    continue
+                data = item.get("data") if isinstance(item.get("data"), dict) else {}
+                inside = collection is None or collection in (data.get("collections") or [])
+                if _kept(item) and inside:
+                    items[key] = item
+                else:
+                    items.pop(key, None)
+        for key in self._deleted(since):
+            items.pop(key, None)
+        return version
+
+    def _deleted(self, since: int) -> list[str]:
+        url = _library_url(self.source) + "/deleted"
+        response = get(
+            self.client,
+            url,
+            self.http,
+            params={"since": str(since)},
+            headers=self.headers,
+            accept_status=_EXPLAINED,
+            sleep=self.sleep,
+        )
+        _check_status(response, self.source, self.key)
+        found = _json(response).get("items") if isinstance(_json(response), dict) else None
+        return [k for k in found if isinstance(k, str)] if isinstance(found, list) else []
+
+    def _pages(
+        self, url: str, extra: dict[str, str], headers: dict[str, str] | None = None
+    ) -> Iterator[tuple[list[Any], Response]]:
+        start = 0
+        while True:
+            params = {"format": "json", "limit": str(self.page_size), "start": str(start), **extra}
+            response = get(
+                self.client,
+                url,
+                self.http,
+                params=params,
+                headers=self.headers | (headers or {}),
+                accept_status=_EXPLAINED,
+                sleep=self.sleep,
+            )
+            _check_status(response, self.source, self.key)
+            if response.status == 304:
+                yield [], response
+                return
+            items = _json(response)
+            if not isinstance(items, list):
+                raise ZoteroError("the reply is not a list of items")
+            yield items, response
+            start += len(items)
+            total = _int_header(response, "Total-Results")
+            if not items or (start >= total if total is not None else len(items) < self.page_size):
+                return
+            wait = _int_header(response, "Backoff")
+            if wait:
+                (self.sleep or time.sleep)(min(float(wait), self.http.max_backoff))
+
+
+def _kept(item: Any) -> bool:
+    data = item.get("data") if isinstance(item, dict) else None
+    return (
+        isinstance(data, dict)
+        and isinstance(item.get("key"), str)
+        and data.get("itemType") not in SKIPPED_TYPES
+    )
+
+
+def _json(response: Response) -> Any:
+    try:
+        return json.loads(response.content)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ZoteroError(f"the reply is not JSON: {exc}") from None
+
+
+def _library_url(source: ZoteroSource) -> str:
     url = f"{str(source.base_url).rstrip('/')}/{source.library_type}s/"
-    url += quote(source.library_id, safe="")
+    return url + quote(source.library_id, safe="")
+
+
+def _items_url(source: ZoteroSource) -> str:
+    url = _library_url(source)
     if source.collection:
         url += "/collections/" + quote(source.collection, safe="")
     return url + "/items"
-
-
-def _pages(
-    source: ZoteroSource,
-    client: httpx2.Client,
-    http: HttpSettings,
-    *,
-    key: str | None,
-    sleep: Sleep | None,
-    page_size: int,
-) -> Iterator[list[Any]]:
-    url = _items_url(source)
-    headers = {"Zotero-API-Version": "3"}
-    if key:
-        headers["Zotero-API-Key"] = key
-    start = 0
-    while True:
-        params = {"format": "json", "limit": str(page_size), "start": str(start)}
-        response = get(
-            client, url, http, params=params, headers=headers, accept_status=_EXPLAINED, sleep=sleep
-        )
-        _check_status(response, source, key)
-        try:
-            items = json.loads(response.content)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise ZoteroError(f"the reply is not JSON: {exc}") from None
-        if not isinstance(items, list):
-            raise ZoteroError("the reply is not a list of items")
-        yield items
-        start += len(items)
-        total = _int_header(response, "Total-Results")
-        if not items or (start >= total if total is not None else len(items) < page_size):
-            return
-        wait = _int_header(response, "Backoff")
-        if wait:
-            (sleep or time.sleep)(min(float(wait), http.max_backoff))
 
 
 def _check_status(response: Response, source: ZoteroSource, key: str | None) -> None:

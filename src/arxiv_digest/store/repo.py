@@ -24,6 +24,7 @@ from arxiv_digest.errors import RunInProgress, StoreError
 from arxiv_digest.models import Paper, RankedPaper, RunReport, Validators
 from arxiv_digest.store import schema
 from arxiv_digest.store.deliveries import DeliveryQueries
+from arxiv_digest.store.library_sync import LibrarySyncQueries
 from arxiv_digest.store.lock import exclusive_run, sqlite_file
 from arxiv_digest.store.papers import PaperQueries
 from arxiv_digest.store.published import PublicationQueries
@@ -77,6 +78,7 @@ class Store(
     VectorQueries,
     TriageQueries,
     DeliveryQueries,
+    LibrarySyncQueries,
     SearchQueries,
 ):
     """The history of everything arxiv-digest has seen and published."""

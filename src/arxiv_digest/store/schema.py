@@ -215,6 +215,17 @@ deliveries = Table(
     CheckConstraint("status IN ('sent', 'partial', 'failed')", name="deliveries_status"),
 )
 
+# 0013: a Zotero library as last read, with its library version, so the next run asks only
+# what changed since (``since=``, ``If-Modified-Since-Version``) and survives Zotero being down
+library_sync = Table(
+    "library_sync",
+    metadata,
+    Column("source", String(512), primary_key=True),  # base URL, library and collection
+    Column("version", Integer, nullable=False),  # Zotero's Last-Modified-Version
+    Column("items", Text, nullable=False),  # JSON: the library's items, by key
+    Column("synced_at", DateTime(timezone=True), nullable=False),
+)
+
 triage = Table(
     "triage",
     metadata,
@@ -458,6 +469,10 @@ def _search(conn: Connection) -> None:
     conn.exec_driver_sql(_search_doc_insert(conn.dialect.name, "true"))  # the existing papers
 
 
+def _library_sync(conn: Connection) -> None:
+    library_sync.create(conn, checkfirst=True)
+
+
 MIGRATIONS: list[Migration] = [
     ("0001_initial", _initial),
     ("0002_summaries", _summaries),
@@ -471,5 +486,6 @@ MIGRATIONS: list[Migration] = [
     ("0010_run_triage", _run_triage),
     ("0011_deliveries", _deliveries),
     ("0012_search", _search),
+    ("0013_library_sync", _library_sync),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
