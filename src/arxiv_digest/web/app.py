@@ -3,9 +3,10 @@
 Routes (the original's first): ``/``, ``/rss``, ``/rss/{category}``, ``/config``,
 ``/health``, ``/update-cache`` (POST, bearer token); then ``/atom``, ``/atom/{category}``,
 ``/feed.json``, ``/feed/{category}.json``, ``/archive``, ``/archive/{date}``,
-``/papers/{arxiv_id}``, ``/style.css``; ``/rate/{arxiv_id}/{action}`` (signed rating links,
-see :mod:`arxiv_digest.web.rating_links`). No request ever reaches arXiv; an unknown category
-is a 404. Errors are a short message; details go to the server log only.
+``/papers/{arxiv_id}``, ``/style.css``; ``/index-expanded.html``, ``/archive/{date}-expanded``,
+``/category/{category}.html`` (and ``-expanded.html``); ``/rate/{arxiv_id}/{action}``
+(signed rating links, see :mod:`arxiv_digest.web.rating_links`). No request ever reaches
+arXiv; an unknown category is a 404. Errors are a short message; details go to the server log only.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from arxiv_digest.config import Settings
 from arxiv_digest.config.delivery import EmailSettings
 from arxiv_digest.delivery.dispatch import channel_label, configured_channels, missing_secrets
+from arxiv_digest.publish.site import EXPANDED
 from arxiv_digest.ratings import rating_secret
 from arxiv_digest.sources.text import split_arxiv_id
 from arxiv_digest.store import Store
@@ -152,12 +154,20 @@ class _Endpoints:
         return endpoint
 
     def archive_day(self, request: Request) -> Response:
-        day = str(request.path_params["day"]).removesuffix(".html")
+        """``/archive/2026-04-27`` (or ``.html``) and its expanded twin ``2026-04-27-expanded``."""
+        page = str(request.path_params["day"]).removesuffix(".html")
         try:
-            dt.date.fromisoformat(day)
+            dt.date.fromisoformat(page.removesuffix(EXPANDED))
         except ValueError:
             raise HTTPException(404) from None
-        return serve_asset(request, self.cache.current().assets.get(f"archive/{day}.html"))
+        return serve_asset(request, self.cache.current().assets.get(f"archive/{page}.html"))
+
+    def category_page(self, request: Request) -> Response:
+        """``/category/cs.AI.html`` and ``/category/cs.AI-expanded.html``."""
+        page = str(request.path_params["page"]).removesuffix(".html")
+        if page.removesuffix(EXPANDED) not in self.categories:
+            raise HTTPException(404)
+        return serve_asset(request, self.cache.current().assets.get(f"category/{page}.html"))
 
     def paper(self, request: Request) -> Response:
         """``/papers/2411.18135`` (latest stored version) or ``/papers/2411.18135v2``.
@@ -229,6 +239,8 @@ class _Endpoints:
         return [
             Route("/", page("index.html")),
             Route("/index.html", page("index.html")),
+            Route("/index-expanded.html", page("index-expanded.html")),
+            Route("/category/{page}", self.category_page),
             Route("/style.css", page("style.css")),
             Route("/favicon.svg", page("favicon.svg")),
             Route("/favicon.ico", page("favicon.svg")),
