@@ -11,7 +11,7 @@ from sqlalchemy import create_engine, insert
 
 from arxiv_digest.models import Paper, RankedPaper, RunReport, Summary
 from arxiv_digest.sources.rss import parse_rss
-from arxiv_digest.store import Store, schema
+from arxiv_digest.store import Store, schema, search
 from arxiv_digest.store.rows import paper_row
 from arxiv_digest.store.search import SearchError, parse_query
 from tests.conftest import fixture_bytes
@@ -328,3 +328,19 @@ def test_upgrading_a_store_indexes_the_papers_it_already_has(
         assert ids(upgraded, "stabiliser") == [paper.arxiv_id]
         upgraded.upsert_papers([make_paper(title="Quantum walks")])
         assert upgraded.search("quantum").total == 2
+
+
+def test_a_word_in_every_paper_ranks_only_the_most_recently_stored_matches(
+    store: Store, make_paper: MakePaper, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(search, "RANKED", 3)  # 2,000 in use: bounded work per search
+    best_but_old = make_paper(title="Lattice lattice lattice")
+    store.upsert_papers([best_but_old])
+    recent = [make_paper(abstract=f"On a lattice, part {n}.") for n in range(4)]
+    store.upsert_papers(recent)
+
+    page = store.search("lattice")
+
+    assert (page.total, page.capped, page.has_next) == (3, True, False)
+    assert {h.paper.arxiv_id for h in page.hits} == {p.arxiv_id for p in recent[1:]}
+    assert store.search('lattice "part 0"').capped is False

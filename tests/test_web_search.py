@@ -17,7 +17,7 @@ from arxiv_digest.cli import app
 from arxiv_digest.config import Settings
 from arxiv_digest.models import Paper, RankedPaper, RunReport, Summary
 from arxiv_digest.sources.rss import parse_rss
-from arxiv_digest.store import Store
+from arxiv_digest.store import Store, search
 from arxiv_digest.web import create_app
 from tests.axe import assert_accessible
 from tests.conftest import MakeSettings, fixture_bytes
@@ -111,6 +111,17 @@ def test_pages_link_to_one_another(client: TestClient) -> None:
     assert second["offset"] == 4 and second["previous"] == "search.json?q=regression&limit=4"
     seen = [r["arxiv_id"] for r in first["results"] + second["results"]]
     assert len(set(seen)) == 8
+
+
+def test_a_very_common_word_says_only_the_newest_matches_were_ranked(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(search, "RANKED", 3)  # 2,000 in use
+    body = results(client, q="regression")
+    assert (body["total"], body["total_capped"], len(body["results"])) == (3, True, 3)
+
+    stats = one(client.get("/search", params={"q": "regression"}).text, "//p[@role='status']")
+    assert stats.text_content().startswith("More than 3 papers match regression")
 
 
 @pytest.mark.parametrize(

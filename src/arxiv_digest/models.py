@@ -223,6 +223,7 @@ class SearchPage:
     total: int
     limit: int
     offset: int
+    capped: bool = False  # more matched: these are the best of the ``total`` newest stored
 
     @property
     def has_next(self) -> bool:

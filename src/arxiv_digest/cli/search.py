@@ -103,6 +103,7 @@ def search(
         body = {
             "query": found.query,
             "total": found.total,
+            "total_capped": found.capped,
             "offset": found.offset,
             "limit": found.limit,
             "results": [hit_json(hit) for hit in found.hits],
@@ -120,4 +121,9 @@ def search(
     out.print(_table(found))
     shown_to = found.offset + len(found.hits)
     more = f"; --page {page + 1} for more" if found.has_next else ""
-    out.print(f"{found.offset + 1}–{shown_to} of {found.total}{more}", markup=False)
+    of = (
+        f"the best of the {found.total} most recently stored matches"
+        if found.capped
+        else found.total
+    )
+    out.print(f"{found.offset + 1}–{shown_to} of {of}{more}", markup=False)

@@ -247,16 +247,17 @@ triage = Table(
 search_docs = Table(
     "search_docs",
     metadata,
+    # the short columns first: SQLite reads them without the long texts' overflow pages
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("arxiv_id", String(64), nullable=False, unique=True),
     Column("version", Integer, nullable=False),
+    Column("announced", Date, index=True),  # that version's latest announcement, or listed_on
+    Column("primary_category", String(64), nullable=False),
+    Column("categories", Text, nullable=False),  # " cs.AI cs.LG ", for LIKE '% cs.AI %'
     Column("title", Text, nullable=False),
     Column("authors", Text, nullable=False),  # "Ada Lovelace, Alan Turing"
     Column("abstract", Text, nullable=False),
     Column("summary", Text, nullable=False),  # "" when there is none
-    Column("primary_category", String(64), nullable=False),
-    Column("categories", Text, nullable=False),  # " cs.AI cs.LG ", for LIKE '% cs.AI %'
-    Column("announced", Date),  # that version's latest announcement, else listed_on
     # PostgreSQL only: ``document``, a generated weighted tsvector with a GIN index
 )
 
@@ -438,6 +439,9 @@ def _search_postgresql(conn: Connection) -> None:
         f"ALTER TABLE search_docs ADD COLUMN document tsvector GENERATED ALWAYS AS ({weighted}) "
         "STORED"
     )
+    # Kept in the row (compressed), the long texts moved out first: matching a candidate
+    # then reads no TOAST table.
+    conn.exec_driver_sql("ALTER TABLE search_docs ALTER COLUMN document SET STORAGE MAIN")
     conn.exec_driver_sql("CREATE INDEX search_docs_document ON search_docs USING gin (document)")
     refresh = _search_doc_refresh("postgresql", "key")
     conn.exec_driver_sql(

@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Engine,
+    Integer,
     and_,
     bindparam,
     case,
@@ -29,8 +30,8 @@ from sqlalchemy import (
     or_,
     select,
     table,
-    tuple_,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from arxiv_digest.errors import DigestError
 from arxiv_digest.models import Marked, Paper, SearchHit, SearchPage
@@ -40,7 +41,8 @@ from arxiv_digest.store.rows import paper_from_row
 MAX_QUERY_CHARS = 300
 MAX_TERMS = 16
 MAX_LIMIT = 100
-MAX_OFFSET = 10_000
+RANKED = 2_000  # most recently stored matches ranked: bounded work for a word in every paper
+MAX_OFFSET = RANKED - 1
 RATED = ("any", "up", "down", "none")
 SORTS = ("relevance", "newest")
 CATEGORY = re.compile(r"[a-z][a-z-]*(\.[A-Za-z][A-Za-z-]*)?")
@@ -186,38 +188,27 @@ class SearchQueries:
             raise SearchError(f"rated is one of {', '.join(RATED)}")
         if sort not in SORTS:
             raise SearchError(f"sort is one of {', '.join(SORTS)}")
-        d = schema.search_docs.c
-        where = [d.announced.is_not(None), *_filters(category, since, until, shown, rated)]
+        filters = _filters(category, since, until, shown, rated)
         pg = self.engine.dialect.name == "postgresql"
         tsquery = parsed.tsquery() if pg else None
-        if tsquery is not None:
-            score: ColumnElement[Any] = func.ts_rank_cd(
-                _PG_WEIGHTS,
-                literal_column("search_docs.document"),
-                tsquery,
-            )
-            source: Any = schema.search_docs
-            where.append(literal_column("search_docs.document").op("@@")(tsquery))
-        else:
-            score = -func.bm25(_FTS, *WEIGHTS)
-            source = _fts.join(schema.search_docs, d.id == _fts.c.rowid)
-            where.append(_FTS.op("MATCH")(bindparam("fts", parsed.fts5())))
-        order: list[ColumnElement[Any]] = [score.desc()] if sort == "relevance" else []
-        order += [d.announced.desc(), score.desc(), d.arxiv_id]
-        found_query = (
-            select(d.id, d.arxiv_id, d.version, score.label("score"))
-            .select_from(source)
-            .where(*where)
-            .order_by(*order)
-            .limit(limit)
-            .offset(offset)
-        )
-        count_query = select(func.count()).select_from(source).where(*where)
         with self.engine.connect() as conn:
-            found = [_Found(*row) for row in conn.execute(found_query).all()]
-            total = int(conn.scalar(count_query) or 0)
+            if tsquery is not None:
+                found, total = _ranked_pg(
+                    conn, tsquery, filters, sort=sort, limit=limit, offset=offset
+                )
+            else:
+                found, total = _ranked_sqlite(
+                    conn, parsed.fts5(), filters, sort=sort, limit=limit, offset=offset
+                )
             hits = self._hits(conn, found, parsed, tsquery)
-        return SearchPage(query=query, hits=hits, total=total, limit=limit, offset=offset)
+        return SearchPage(
+            query=query,
+            hits=hits,
+            total=min(total, RANKED),
+            limit=limit,
+            offset=offset,
+            capped=total > RANKED,
+        )
 
     def _hits(
         self, conn: Any, found: list[_Found], parsed: Query, tsquery: ColumnElement[Any] | None
@@ -257,6 +248,74 @@ class SearchQueries:
                 )
             )
         return tuple(hits)
+
+
+Ranked = tuple[list[_Found], int]
+
+
+def _newest(conn: Any, source: Any, doc_id: Any, where: list[Any]) -> list[int]:
+    """The ids of the RANKED + 1 most recently stored matches (one more: "there are more")."""
+    query = select(doc_id).select_from(source).where(*where).order_by(doc_id.desc())
+    return [row[0] for row in conn.execute(query.limit(RANKED + 1))]
+
+
+def _ranked_sqlite(
+    conn: Any, fts: str, filters: list[ColumnElement[bool]], *, sort: str, limit: int, offset: int
+) -> Ranked:
+    d = schema.search_docs.c
+    match = _FTS.op("MATCH")(bindparam("fts", fts))
+    documents = _fts.join(schema.search_docs, d.id == _fts.c.rowid)
+    # FTS5 walks its index backwards without ranking anything
+    ids = _newest(conn, documents if filters else _fts, _fts.c.rowid, [match, *filters])
+    if not ids:
+        return [], 0
+    # The rowids from the oldest candidate on, not "IN (candidates)": FTS5 would look each
+    # one up on its own. Every match in that range passing the filters is a candidate.
+    first = ids[:RANKED][-1]
+    score = (-func.bm25(_FTS, *WEIGHTS)).label("score")
+    order = [score.desc(), d.announced.desc()]
+    if sort == "newest":
+        order.reverse()
+    query = (
+        select(_fts.c.rowid, score, d.arxiv_id, d.version)
+        .select_from(documents)
+        .where(match, _fts.c.rowid >= first, *filters)
+        .order_by(*order, _fts.c.rowid.desc())
+        .limit(limit)
+        .offset(offset)
+    )
+    found = [_Found(row[0], row[2], row[3], float(row[1])) for row in conn.execute(query)]
+    return found, len(ids)
+
+
+def _ranked_pg(
+    conn: Any,
+    tsquery: ColumnElement[Any],
+    filters: list[ColumnElement[bool]],
+    *,
+    sort: str,
+    limit: int,
+    offset: int,
+) -> Ranked:
+    d = schema.search_docs.c
+    document: ColumnElement[Any] = literal_column("search_docs.document")
+    ids = _newest(conn, schema.search_docs, d.id, [document.op("@@")(tsquery), *filters])
+    if not ids:
+        return [], 0
+    score = func.ts_rank_cd(_PG_WEIGHTS, document, tsquery).label("score")
+    order = [score.desc(), d.announced.desc()]
+    if sort == "newest":
+        order.reverse()
+    candidates = bindparam("ids", ids[:RANKED], type_=ARRAY(Integer))
+    query = (
+        select(d.id, score, d.arxiv_id, d.version)
+        .where(d.id == func.any(candidates))
+        .order_by(*order, d.id.desc())
+        .limit(limit)
+        .offset(offset)
+    )
+    found = [_Found(row[0], row[2], row[3], float(row[1])) for row in conn.execute(query)]
+    return found, len(ids)
 
 
 def _check(
@@ -365,12 +424,15 @@ def _papers(conn: Any, keys: list[tuple[str, int]]) -> dict[tuple[str, int], Pap
             func.coalesce(a.c.announce_type, p.c.listed_as, "new").label("announce_type"),
         )
         .outerjoin(a, (a.c.arxiv_id == p.c.arxiv_id) & (a.c.version == p.c.version))
-        .where(tuple_(p.c.arxiv_id, p.c.version).in_(keys), announced.is_not(None))
+        .where(p.c.arxiv_id.in_(sorted({arxiv_id for arxiv_id, _ in keys})))
+        .where(announced.is_not(None))
         .order_by(announced)
     )
-    papers = {}
+    wanted, papers = set(keys), {}
     for row in conn.execute(query).mappings().all():  # oldest first: the latest wins
-        papers[(row["arxiv_id"], row["version"])] = paper_from_row(row)
+        key = (row["arxiv_id"], row["version"])
+        if key in wanted:
+            papers[key] = paper_from_row(row)
     return papers
 
 

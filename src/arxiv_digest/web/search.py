@@ -167,6 +167,7 @@ class SearchPages:
         body = {
             "query": found.query,
             "total": found.total,
+            "total_capped": found.capped,
             "offset": found.offset,
             "limit": found.limit,
             "previous": wanted.link("search.json", wanted.page - 1) if wanted.page > 1 else None,
