@@ -24,7 +24,6 @@ from sqlalchemy import (
     bindparam,
     case,
     column,
-    exists,
     func,
     literal_column,
     or_,
@@ -188,17 +187,21 @@ class SearchQueries:
             raise SearchError(f"rated is one of {', '.join(RATED)}")
         if sort not in SORTS:
             raise SearchError(f"sort is one of {', '.join(SORTS)}")
-        filters = _filters(category, since, until, shown, rated)
         pg = self.engine.dialect.name == "postgresql"
         tsquery = parsed.tsquery() if pg else None
+        # "+rowid": a condition SQLite must not hand FTS5 as one lookup per listed id
+        doc_id = schema.search_docs.c.id if pg else literal_column("+search_fts.rowid")
+        by_column, by_id = _filters(
+            doc_id, category=category, since=since, until=until, shown=shown, rated=rated
+        )
         with self.engine.connect() as conn:
             if tsquery is not None:
                 found, total = _ranked_pg(
-                    conn, tsquery, filters, sort=sort, limit=limit, offset=offset
+                    conn, tsquery, by_column + by_id, sort=sort, limit=limit, offset=offset
                 )
             else:
                 found, total = _ranked_sqlite(
-                    conn, parsed.fts5(), filters, sort=sort, limit=limit, offset=offset
+                    conn, parsed.fts5(), by_column, by_id, sort=sort, limit=limit, offset=offset
                 )
             hits = self._hits(conn, found, parsed, tsquery)
         return SearchPage(
@@ -260,13 +263,21 @@ def _newest(conn: Any, source: Any, doc_id: Any, where: list[Any]) -> list[int]:
 
 
 def _ranked_sqlite(
-    conn: Any, fts: str, filters: list[ColumnElement[bool]], *, sort: str, limit: int, offset: int
+    conn: Any,
+    fts: str,
+    by_column: list[ColumnElement[bool]],
+    by_id: list[ColumnElement[bool]],
+    *,
+    sort: str,
+    limit: int,
+    offset: int,
 ) -> Ranked:
     d = schema.search_docs.c
     match = _FTS.op("MATCH")(bindparam("fts", fts))
     documents = _fts.join(schema.search_docs, d.id == _fts.c.rowid)
+    filters = by_column + by_id
     # FTS5 walks its index backwards without ranking anything
-    ids = _newest(conn, documents if filters else _fts, _fts.c.rowid, [match, *filters])
+    ids = _newest(conn, documents if by_column else _fts, _fts.c.rowid, [match, *filters])
     if not ids:
         return [], 0
     # The rowids from the oldest candidate on, not "IN (candidates)": FTS5 would look each
@@ -337,34 +348,41 @@ def _check(
 
 
 def _filters(
+    doc_id: ColumnElement[int],
+    *,
     category: str | None,
     since: dt.date | None,
     until: dt.date | None,
     shown: bool | None,
     rated: str | None,
-) -> list[ColumnElement[bool]]:
+) -> tuple[list[ColumnElement[bool]], list[ColumnElement[bool]]]:
+    """Conditions on the documents' columns, and on ``doc_id`` alone (the few papers shown
+    or rated, listed once: no lookup per match)."""
     d = schema.search_docs.c
-    where: list[ColumnElement[bool]] = []
+    by_column: list[ColumnElement[bool]] = []
     if category is not None:  # checked by CATEGORY: no LIKE wildcard in it
-        where.append(
+        by_column.append(
             d.categories.like(f"% {category} %")
             if "." in category
             else or_(d.categories.like(f"% {category} %"), d.categories.like(f"% {category}.%"))
         )
     if since is not None:
-        where.append(d.announced >= since)
+        by_column.append(d.announced >= since)
     if until is not None:
-        where.append(d.announced <= until)
+        by_column.append(d.announced <= until)
+    by_id: list[ColumnElement[bool]] = []
+    listed = schema.search_docs.alias("listed")
     if shown is not None:
         k, r = schema.rankings.c, schema.runs.c
-        listed = exists().where(k.arxiv_id == d.arxiv_id, k.run_id == r.id, _published())
-        where.append(listed if shown else ~listed)
+        published = select(k.arxiv_id).where(k.run_id == r.id, _published())
+        ids = select(listed.c.id).where(listed.c.arxiv_id.in_(published))
+        by_id.append(doc_id.in_(ids) if shown else doc_id.not_in(ids))
     if rated is not None:
-        r = schema.ratings.c
-        value = {"up": r.value > 0, "down": r.value < 0}.get(rated or "", r.value.is_not(None))
-        rating = exists().where(r.arxiv_id == d.arxiv_id, value)
-        where.append(~rating if rated == "none" else rating)
-    return where
+        v = schema.ratings.c
+        value = {"up": v.value > 0, "down": v.value < 0}.get(rated, v.value.is_not(None))
+        ids = select(listed.c.id).where(listed.c.arxiv_id.in_(select(v.arxiv_id).where(value)))
+        by_id.append(doc_id.not_in(ids) if rated == "none" else doc_id.in_(ids))
+    return by_column, by_id
 
 
 def _published() -> ColumnElement[bool]:
