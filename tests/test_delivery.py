@@ -32,18 +32,10 @@ from tests.conftest import (
     write_config,
 )
 from tests.test_delivery_email import Inbox, free_port
+from tests.test_pipeline import Clock
 
 CATS = "cs.AI+cs.CL+cs.LG"
 SECRET_TOKEN = "T0KEN-s3cr3t-do-not-print"
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = dt.datetime(2026, 4, 27, 12, 0, tzinfo=dt.UTC)
-
-    def __call__(self) -> dt.datetime:
-        self.now += dt.timedelta(minutes=1)
-        return self.now
 
 
 class Hooks:

@@ -228,17 +228,7 @@ def _lark_div(content: str) -> dict[str, object]:
 
 class FeishuFormat(Format[list[dict[str, object]]]):
     def paper(self, paper: Paper) -> list[dict[str, object]]:
-        lines = [
-            f"**{paper.rank}. [{lark_escape(paper.title)}]({md_url(paper.url)})**",
-            f"{lark_escape(paper.category)} · score {lark_escape(paper.score)}",
-        ]
-        if paper.why:
-            lines.append(lark_escape(paper.why))
-        if paper.summary:
-            lines.append(lark_escape(paper.summary))
-        if paper.rate_up and paper.rate_down:
-            lines.append(f"[👍]({md_url(paper.rate_up)})  [👎]({md_url(paper.rate_down)})")
-        return [{"tag": "hr"}, _lark_div("\n".join(lines))]
+        return [{"tag": "hr"}, _lark_div("\n".join(md_lines(paper, lark_escape)))]
 
     def note(self, text: str, url: str | None) -> list[dict[str, object]]:
         link = f" · [full digest]({md_url(url)})" if url else ""

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -178,16 +178,16 @@ def md_url(url: str) -> str:
     return url.replace(" ", "%20").replace("(", "%28").replace(")", "%29")
 
 
-def md_lines(paper: Paper) -> list[str]:
-    """A paper as Markdown lines shared by DingTalk and WeCom."""
+def md_lines(paper: Paper, escape: Callable[[str], str] = md_escape) -> list[str]:
+    """A paper as Markdown lines (DingTalk, WeCom; Feishu with its own ``escape``)."""
     lines = [
-        f"**{paper.rank}. [{md_escape(paper.title)}]({md_url(paper.url)})**",
-        f"{md_escape(paper.category)} · score {md_escape(paper.score)}",
+        f"**{paper.rank}. [{escape(paper.title)}]({md_url(paper.url)})**",
+        f"{escape(paper.category)} · score {escape(paper.score)}",
     ]
     if paper.why:
-        lines.append(md_escape(paper.why))
+        lines.append(escape(paper.why))
     if paper.summary:
-        lines.append(md_escape(paper.summary))
+        lines.append(escape(paper.summary))
     if paper.rate_up and paper.rate_down:
         lines.append(f"[👍]({md_url(paper.rate_up)})  [👎]({md_url(paper.rate_down)})")
     return lines
