@@ -471,6 +471,8 @@ def _search(conn: Connection) -> None:
     else:
         _search_postgresql(conn)
     conn.exec_driver_sql(_search_doc_insert(conn.dialect.name, "true"))  # the existing papers
+    if conn.dialect.name == "postgresql":  # the planner's statistics of the new index, now
+        conn.exec_driver_sql("ANALYZE search_docs")
 
 
 def _library_sync(conn: Connection) -> None:
