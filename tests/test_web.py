@@ -252,6 +252,7 @@ def test_a_hostile_stored_paper_is_text_on_its_page(
     assert "<script" not in response.text and "<iframe" not in response.text
     csp = response.headers["content-security-policy"]
     assert "default-src 'none'" in csp and "script-src" not in csp
+    assert "form-action 'self'" in csp  # the search form posts nowhere else
 
 
 def test_every_link_of_a_paper_page_answers(

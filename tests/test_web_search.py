@@ -277,11 +277,6 @@ def test_in_chromium_a_quoted_search_reads_well_on_a_phone_and_a_desktop(
         server.stop()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the service's CSP says form-action 'none' (web/app.py), which blocks every form "
-    "submission, this GET search form's included: it needs form-action 'self'",
-)
 def test_in_chromium_the_search_form_submits_without_javascript(
     browser: Any, search_site: Settings, tmp_path: Path
 ) -> None:

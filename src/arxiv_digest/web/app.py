@@ -45,7 +45,7 @@ SECURITY_HEADERS = [
     (
         b"content-security-policy",
         b"default-src 'none'; style-src 'self'; img-src 'self' data:; base-uri 'none'; "
-        b"form-action 'none'; frame-ancestors 'none'",
+        b"form-action 'self'; frame-ancestors 'none'",  # 'self': the search form (GET)
     ),
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"no-referrer"),
