@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"batch {size:>3}, {label:<10}: {seconds:6.1f} s, "
                 f"{len(texts) / seconds:5.0f} papers/s"
             )
-    _as_a_run_does(papers, texts if not args.max_chars else [])
+    _as_a_run_does(list(papers), texts if not args.max_chars else [])
     print(f"machine: {machine()}, load now {os.getloadavg()[0]:.1f}")
     return 0
 

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import functools
 import json
 import os
 import random
@@ -213,7 +214,7 @@ def query_latency(store: Store, repeat: int) -> tuple[list[float], dict[str, flo
     for query, filters in QUERIES:
         store.search(query, **filters)  # warm
         for _ in range(repeat):
-            elapsed = timed(lambda q=query, f=filters: store.search(q, **f))
+            elapsed = timed(functools.partial(store.search, query, **filters))
             samples.append(elapsed)
             worst[query] = max(worst.get(query, 0.0), elapsed)
     return samples, worst

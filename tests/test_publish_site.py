@@ -428,7 +428,7 @@ def test_the_archive_groups_days_by_month_and_a_category_page_holds_its_feed(
     settings = make_settings(feeds={"keep_days": 30, "max_items": 50})
     content = SiteContent(days, _retained(days, settings), days[0].updated_at)
     files = render_site(content, settings)
-    archive = lxml.html.fromstring(files["archive/index.html"])
+    archive: Any = lxml.html.fromstring(files["archive/index.html"])
     assert [h.text_content() for h in archive.iter("h2")][-2:] == ["May 2026", "April 2026"]
     category = lxml.html.fromstring(files["category/cs.CL.html"])
     ids = [a.get("id") for a in category.iter("article")]
@@ -468,7 +468,7 @@ def test_tex_accents_are_letters_on_every_page(make_settings: MakeSettings) -> N
     accent = re.compile(r"\\[`'^\"~=.]\{?[A-Za-z]|\\[uvHckr]\{[A-Za-z]\}")  # \'e, \v{s}
 
     def prose(body: bytes) -> str:  # the text, without math left as TeX
-        document = lxml.html.fromstring(body)
+        document: Any = lxml.html.fromstring(body)
         for tex in document.find_class("tex"):
             tex.drop_tree()
         return str(document.text_content())

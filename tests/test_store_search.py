@@ -9,11 +9,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, insert
 
+from arxiv_digest.errors import SearchError
 from arxiv_digest.models import Paper, RankedPaper, RunReport, Summary
 from arxiv_digest.sources.rss import parse_rss
 from arxiv_digest.store import Store, schema, search
 from arxiv_digest.store.rows import paper_row
-from arxiv_digest.store.search import SearchError, parse_query
+from arxiv_digest.store.search_query import parse_query
 from tests.conftest import fixture_bytes
 
 MakePaper = Callable[..., Paper]

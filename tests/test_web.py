@@ -111,7 +111,7 @@ def test_every_link_of_the_static_site_is_a_file_of_it(published_site: Settings)
             target = (page.parent / path).resolve() if path else page.resolve()
             assert target.is_file() and target.is_relative_to(root.resolve()), f"{link} on {page}"
             if fragment and target.suffix == ".html":  # the place it points at is there
-                ids = lxml.html.fromstring(target.read_bytes()).xpath("//@id")
+                ids: Any = lxml.html.fromstring(target.read_bytes()).xpath("//@id")
                 assert fragment in ids, f"{link} on {page}"
     archive = internal_links((root / "archive" / "index.html").read_bytes())
     assert "../archive/2026-04-27.html" in archive

@@ -158,6 +158,11 @@ def test_invalid_parameters_are_a_400_with_a_short_message(
         assert "Traceback" not in page.text
 
 
+def parsed(html: str) -> Any:
+    """The page's tree; Any, since lxml's stubs type every xpath() result as a union."""
+    return lxml.html.fromstring(html)
+
+
 def has_class(name: str) -> str:
     return f"contains(concat(' ', normalize-space(@class), ' '), ' {name} ')"
 
@@ -166,7 +171,7 @@ HIT = f"//article[{has_class('search-hit')}]"
 
 
 def one(html: str, xpath: str) -> Any:
-    [element] = lxml.html.fromstring(html).xpath(xpath)
+    [element] = parsed(html).xpath(xpath)
     return element
 
 
@@ -186,7 +191,7 @@ def test_hostile_queries_are_ordinary_searches_never_markup(client: TestClient, 
     response = client.get("/search", params={"q": query})
 
     assert response.status_code in (200, 400)
-    document = lxml.html.fromstring(response.text)
+    document = parsed(response.text)
     assert document.xpath("//main//script | //main//img") == []
     assert document.xpath("//input[@id='q']")[0].get("value") == query
     for mark_parent in document.xpath("//mark"):
@@ -200,7 +205,7 @@ def test_the_page_marks_matches_and_shows_hostile_titles_as_text(client: TestCli
     assert response.status_code == 200
     assert response.headers["cache-control"] == "no-store"
     assert "script-src" not in response.headers["content-security-policy"]  # nothing allowed
-    document = lxml.html.fromstring(response.text)
+    document = parsed(response.text)
     [hit] = document.xpath(HIT)
     assert hit.xpath("h2/a")[0].text_content() == HOSTILE_TITLE
     assert [m.text for m in hit.xpath("h2//mark")] == ["Quoted", "swarms"]
@@ -210,7 +215,7 @@ def test_the_page_marks_matches_and_shows_hostile_titles_as_text(client: TestCli
 
 
 def test_the_page_tells_which_snippet_comes_from_the_ai_summary(client: TestClient) -> None:
-    document = lxml.html.fromstring(client.get("/search", params={"q": "flocking"}).text)
+    document = parsed(client.get("/search", params={"q": "flocking"}).text)
     [snippet] = document.xpath(f"{HIT}//p[{has_class('snippet')}]")
     assert snippet.xpath(f"span[{has_class('term')}]")[0].text == "AI summary"
     assert [m.text for m in snippet.xpath("mark")] == ["flocking"]
@@ -220,18 +225,18 @@ def test_the_page_tells_which_snippet_comes_from_the_ai_summary(client: TestClie
 def test_without_a_query_the_page_is_the_form(client: TestClient) -> None:
     response = client.get("/search")
     assert response.status_code == 200
-    document = lxml.html.fromstring(response.text)
+    document = parsed(response.text)
     assert document.xpath("//form[@role='search']//input[@id='q']")[0].get("value") == ""
     assert document.xpath("//article") == []
 
 
 def test_html_pages_link_forward_and_back_keeping_the_filters(client: TestClient) -> None:
-    document = lxml.html.fromstring(
+    document = parsed(
         client.get("/search", params={"q": "regression", "sort": "newest", "limit": "3"}).text
     )
     [forward] = document.xpath("//nav//a[@rel='next']")
     assert forward.get("href") == "search?q=regression&sort=newest&limit=3&page=2"
-    second = lxml.html.fromstring(client.get("/" + forward.get("href")).text)
+    second = parsed(client.get("/" + forward.get("href")).text)
     assert second.xpath("//nav//a[@rel='prev']")[0].get("href") == (
         "search?q=regression&sort=newest&limit=3"
     )

@@ -6,6 +6,7 @@
     │   └── FeedError      arXiv answered, but not with a feed we can read
     ├── StoreError         the database could not be opened or written
     │   └── RunInProgress  exit status 3: another run holds the store; nothing was done
+    ├── SearchError        exit status 2 (HTTP 400): a search that cannot be run as asked
     ├── SummarizeError     one paper could not be summarized (the run goes on without it)
     ├── PublishError       an output file could not be written
     └── DeliveryError      a channel (e-mail, chat) did not get the digest; the README,
@@ -51,3 +52,9 @@ class PublishError(DigestError):
 
 class DeliveryError(DigestError):
     pass
+
+
+class SearchError(DigestError):
+    """The search cannot be run as asked; the message says why, in a few words."""
+
+    exit_code = 2

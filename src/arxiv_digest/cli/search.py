@@ -12,11 +12,11 @@ from rich.table import Table
 
 from arxiv_digest.cli.base import ConfigOption, _fail, app, out
 from arxiv_digest.config import load_settings
-from arxiv_digest.errors import DigestError
+from arxiv_digest.errors import DigestError, SearchError
 from arxiv_digest.models import Marked, SearchPage
 from arxiv_digest.ratings import SYMBOLS
 from arxiv_digest.store import Store
-from arxiv_digest.store.search import MAX_LIMIT, SearchError
+from arxiv_digest.store.search import MAX_LIMIT
 from arxiv_digest.web.search import hit_json
 
 

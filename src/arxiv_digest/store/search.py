@@ -32,123 +32,25 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 
-from arxiv_digest.errors import DigestError
+from arxiv_digest.errors import SearchError
 from arxiv_digest.models import Marked, Paper, SearchHit, SearchPage
 from arxiv_digest.store import schema
 from arxiv_digest.store.rows import paper_from_row
+from arxiv_digest.store.search_query import PG_CONFIG, START, STOP, Query, marked, parse_query
 
-MAX_QUERY_CHARS = 300
-MAX_TERMS = 16
 MAX_LIMIT = 100
 RANKED = 2_000  # most recently stored matches ranked: bounded work for a word in every paper
 MAX_OFFSET = RANKED - 1
 RATED = ("any", "up", "down", "none")
 SORTS = ("relevance", "newest")
 CATEGORY = re.compile(r"[a-z][a-z-]*(\.[A-Za-z][A-Za-z-]*)?")
-START, STOP = "\ue000", "\ue001"  # private-use characters: marks no paper text contains
 SNIPPET_TOKENS = 32
 SHORT_TEXT = 240  # characters: PostgreSQL shows such a text whole, not a passage
 WEIGHTS = (10.0, 4.0, 2.0, 1.0)  # FTS5 bm25: title, authors, abstract, summary
 # ts_rank_cd's weights of D (summary), C (abstract), B (authors), A (title)
 _PG_WEIGHTS: ColumnElement[Any] = literal_column("'{0.1, 0.2, 0.4, 1.0}'::real[]")
-_PG_CONFIG: ColumnElement[Any] = literal_column("'english'::regconfig")
-_WORD = re.compile(r"[^\W_]")  # a letter or digit: something a tokenizer keeps
-_TERM = re.compile(r'(-?)"([^"]*)"?|(\S+)')
-_MARKDOWN = re.compile(r"\*\*|__|`|^#+\s*|\s*\|\s*|^\s*[-*]\s+", re.MULTILINE)
 _fts = table("search_fts", column("rowid"))
 _FTS: ColumnElement[Any] = literal_column("search_fts")
-
-
-class SearchError(DigestError):
-    """The search cannot be run as asked; the message says why, in a few words."""
-
-    exit_code = 2
-
-
-@dataclass(frozen=True, slots=True)
-class Query:
-    """A reader's query: every group must match (one of its phrases), no excluded one may."""
-
-    groups: tuple[tuple[str, ...], ...]
-    excluded: tuple[str, ...]
-
-    def fts5(self) -> str:
-        """The FTS5 expression: every phrase a quoted string, so nothing in it is syntax."""
-
-        def quoted(phrase: str) -> str:
-            return '"' + phrase.replace('"', '""') + '"'
-
-        required = " AND ".join("(" + " OR ".join(map(quoted, g)) + ")" for g in self.groups)
-        return required + "".join(f" NOT {quoted(p)}" for p in self.excluded)
-
-    def tsquery(self) -> ColumnElement[Any]:
-        """The PostgreSQL tsquery: each phrase a bound ``phraseto_tsquery`` parameter."""
-
-        def phrase(text: str) -> ColumnElement[Any]:
-            return func.phraseto_tsquery(_PG_CONFIG, text)
-
-        query: ColumnElement[Any] | None = None
-        for group in self.groups:
-            either = phrase(group[0])
-            for other in group[1:]:
-                either = func.tsquery_or(either, phrase(other))
-            query = either if query is None else func.tsquery_and(query, either)
-        assert query is not None
-        for text in self.excluded:
-            query = func.tsquery_and(query, func.tsquery_not(phrase(text)))
-        return query
-
-
-def parse_query(text: str) -> Query:
-    """Words and ``"phrases"`` (all required), ``-word`` or ``-"phrase"`` (excluded), ``a OR b``.
-
-    An unclosed quote runs to the end. Raises :class:`SearchError` for a query with no word
-    in it, only exclusions, or beyond the length limits.
-    """
-    if len(text) > MAX_QUERY_CHARS:
-        raise SearchError(f"the query is too long: at most {MAX_QUERY_CHARS} characters")
-    groups: list[list[str]] = []
-    excluded: list[str] = []
-    joining = after_group = False  # "a OR b": b joins a's group; "-a OR b" joins nothing
-    for match in _TERM.finditer(text):
-        negated, quoted, bare = match.groups()
-        if bare == "OR":
-            joining = after_group
-            continue
-        if bare is not None and bare.startswith("-") and len(bare) > 1:
-            negated, bare = "-", bare[1:]
-        phrase = " ".join((quoted if quoted is not None else bare).split())
-        if not _WORD.search(phrase):
-            continue
-        if negated:
-            excluded.append(phrase)
-        elif joining:
-            groups[-1].append(phrase)
-        else:
-            groups.append([phrase])
-        joining, after_group = False, not negated
-    if sum(map(len, groups)) + len(excluded) > MAX_TERMS:
-        raise SearchError(f"too many words: at most {MAX_TERMS}")
-    if not groups:
-        raise SearchError(
-            "nothing to search for: type a word or two"
-            if not excluded
-            else "a search needs a word to find, not only words to exclude"
-        )
-    return Query(tuple(map(tuple, groups)), tuple(excluded))
-
-
-def marked(text: str | None, *, markdown: bool = False) -> Marked:
-    """The engine's highlighted text (matches between START and STOP) as pieces."""
-    parts: list[tuple[str, bool]] = []
-    for k, raw in enumerate(re.split(f"[{START}{STOP}]", text or "")):
-        piece = re.sub(r"\s+", " ", _MARKDOWN.sub(" ", raw) if markdown else raw)
-        if piece:
-            parts.append((piece, k % 2 == 1))
-    if parts:  # no space before the first word or after the last
-        parts[0] = (parts[0][0].lstrip(), parts[0][1])
-        parts[-1] = (parts[-1][0].rstrip(), parts[-1][1])
-    return Marked(tuple(part for part in parts if part[0]))
 
 
 @dataclass(frozen=True, slots=True)
@@ -411,7 +313,7 @@ def _highlights(
             f"StartSel={START}, StopSel={STOP}, MaxWords=35, MinWords=15, "
             'MaxFragments=2, FragmentDelimiter=" … "'
         )
-        config = _PG_CONFIG
+        config = PG_CONFIG
 
         def headline(text: ColumnElement[str]) -> ColumnElement[str]:
             """A passage of a long text; a short one whole (a passage would drop words)."""
