@@ -12,8 +12,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
 
 from arxiv_digest.relevance.similarity import Vector, zscore
 
@@ -31,6 +29,9 @@ def taste(
     values = [value for _, value in rated]
     if not candidates or not enough(values, minimum):
         return None
+    from sklearn.feature_extraction.text import TfidfVectorizer  # here: see similarity.py
+    from sklearn.linear_model import LogisticRegression
+
     documents = [text for text, _ in rated]
     vectorizer = TfidfVectorizer(sublinear_tf=True, stop_words="english")
     try:

@@ -28,8 +28,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-from scipy import sparse
-from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 
 Vector = npt.NDArray[np.float64]
 BM25_K1 = 1.2
@@ -58,7 +56,13 @@ def zscore(values: Vector) -> Vector:
     return scaled
 
 
+# scikit-learn and SciPy are imported where they are used: together about 100 MB that
+# ``serve`` (which imports the pipeline for its scheduler) should not carry while it serves.
+
+
 def _bm25(candidates: list[str], library: list[str]) -> Vector:
+    from sklearn.feature_extraction.text import CountVectorizer
+
     counts = CountVectorizer(stop_words="english")
     matrix = counts.fit_transform(candidates + library).tocsr().astype(np.float64)
     docs, query = matrix[: len(candidates)], matrix[len(candidates) :]
@@ -77,6 +81,9 @@ def _bm25(candidates: list[str], library: list[str]) -> Vector:
 
 
 def _cosines(candidates: list[str], library: list[str]) -> npt.NDArray[np.float64]:
+    from scipy import sparse
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
     tfidf = TfidfVectorizer(sublinear_tf=True, stop_words="english")
     matrix = tfidf.fit_transform(candidates + library)
     docs, refs = matrix[: len(candidates)], matrix[len(candidates) :]
