@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import fnmatch
+import subprocess
+import sys
 import tomllib
 
 from tests.conftest import REPO
@@ -26,3 +28,15 @@ def test_every_template_and_data_file_is_declared_as_package_data() -> None:
         if not any(fnmatch.fnmatch(f, p) and f.count("/") == p.count("/") for p in patterns)
     ]
     assert missing == []
+
+
+def test_starting_the_service_loads_no_scikit_learn_or_scipy() -> None:
+    """About 90 MB that ``serve`` need not carry: they load when a run ranks by a library."""
+    code = (
+        "import sys, arxiv_digest.cli, arxiv_digest.web.app, arxiv_digest.pipeline; "
+        "print(sorted(m for m in ('sklearn', 'scipy') if m in sys.modules))"
+    )
+    found = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert found.strip() == "[]"
