@@ -4,9 +4,10 @@ Routes (the original's first): ``/``, ``/rss``, ``/rss/{category}``, ``/config``
 ``/health``, ``/update-cache`` (POST, bearer token); then ``/atom``, ``/atom/{category}``,
 ``/feed.json``, ``/feed/{category}.json``, ``/archive``, ``/archive/{date}``,
 ``/papers/{arxiv_id}``, ``/style.css``; ``/index-expanded.html``, ``/archive/{date}-expanded``,
-``/category/{category}.html`` (and ``-expanded.html``); ``/rate/{arxiv_id}/{action}``
-(signed rating links, see :mod:`arxiv_digest.web.rating_links`). No request ever reaches
-arXiv; an unknown category is a 404. Errors are a short message; details go to the server log only.
+``/category/{category}.html`` (and ``-expanded.html``); ``/search`` and ``/search.json``
+(see :mod:`arxiv_digest.web.search`); ``/rate/{arxiv_id}/{action}`` (signed rating links,
+see :mod:`arxiv_digest.web.rating_links`). No request ever reaches arXiv; an unknown
+category is a 404. Errors are a short message; details go to the server log only.
 """
 
 from __future__ import annotations
