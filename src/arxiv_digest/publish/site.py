@@ -106,7 +106,8 @@ def months(days: Sequence[PublishedDigest]) -> list[Month]:
     ]
 
 
-def _page(template: str, settings: Settings, root: str, **values: object) -> bytes:
+def render_page(template: str, settings: Settings, root: str, **values: object) -> bytes:
+    """One page of the site (or of serve: search) with the values every template sees."""
     text = _PAGES.get_template(template).render(
         root=root,
         site_title=settings.feeds.title,
@@ -136,7 +137,7 @@ def digest_page(
 ) -> bytes:
     title = settings.feeds.title
     heading = f"{title}: {day.date.isoformat()}" if day else title
-    return _page(
+    return render_page(
         "digest.html.j2",
         settings,
         root,
@@ -160,7 +161,7 @@ def paper_page(
     Not a one-paper digest: the service shows any stored paper here, listed or not. Its
     keywords are highlighted as the newest digest that listed it matched them.
     """
-    return _page(
+    return render_page(
         "paper_page.html.j2",
         settings,
         root,
@@ -175,7 +176,7 @@ def paper_page(
 def archive_page(content: SiteContent, settings: Settings) -> bytes:
     title = f"Archive · {settings.feeds.title}"
     chart = trends.trends(content.days)
-    return _page(
+    return render_page(
         "archive.html.j2",
         settings,
         "../",
@@ -191,7 +192,7 @@ def category_page(
     content: SiteContent, category: str, settings: Settings, *, expanded: bool = False
 ) -> bytes:
     heading = f"{category} · {settings.feeds.title}"
-    return _page(
+    return render_page(
         "category.html.j2",
         settings,
         "../",

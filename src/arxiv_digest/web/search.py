@@ -25,7 +25,7 @@ from starlette.routing import Route
 from arxiv_digest.config import Settings
 from arxiv_digest.errors import SearchError, StoreError
 from arxiv_digest.models import SearchHit, SearchPage
-from arxiv_digest.publish.site import _page as render_page
+from arxiv_digest.publish.site import render_page
 from arxiv_digest.store import Store
 from arxiv_digest.store.search import MAX_OFFSET, RATED, SORTS
 
