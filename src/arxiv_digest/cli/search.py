@@ -17,7 +17,7 @@ from arxiv_digest.models import Marked, SearchPage
 from arxiv_digest.ratings import SYMBOLS
 from arxiv_digest.store import Store
 from arxiv_digest.store.search import MAX_LIMIT
-from arxiv_digest.web.search import hit_json
+from arxiv_digest.web.search import page_json
 
 
 def _rich(text: Marked) -> str:
@@ -100,15 +100,7 @@ def search(
     except DigestError as exc:
         raise _fail(exc) from None
     if as_json:
-        body = {
-            "query": found.query,
-            "total": found.total,
-            "total_capped": found.capped,
-            "offset": found.offset,
-            "limit": found.limit,
-            "results": [hit_json(hit) for hit in found.hits],
-        }
-        typer.echo(json.dumps(body, ensure_ascii=False, indent=2))
+        typer.echo(json.dumps(page_json(found), ensure_ascii=False, indent=2))
         return
     if not found.hits:
         message = (

@@ -6,11 +6,32 @@ type are the ones its source gave (``papers.listed_on``/``listed_as``, migration
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, func, select
+from typing import Any
+
+from sqlalchemy import ColumnElement, Engine, Select, func, select
 
 from arxiv_digest.models import Paper
 from arxiv_digest.store import schema
 from arxiv_digest.store.rows import paper_from_row
+
+ANNOUNCED: ColumnElement[Any] = func.coalesce(
+    schema.announcements.c.announced, schema.papers.c.listed_on
+)
+
+
+def announced_papers() -> Select[Any]:
+    """Paper versions with each of their announcements (or the date their source gave),
+    as rows :func:`paper_from_row` reads; order by :data:`ANNOUNCED` for the latest."""
+    p, a = schema.papers, schema.announcements
+    return (
+        select(
+            p,
+            ANNOUNCED.label("announced"),
+            func.coalesce(a.c.announce_type, p.c.listed_as, "new").label("announce_type"),
+        )
+        .outerjoin(a, (a.c.arxiv_id == p.c.arxiv_id) & (a.c.version == p.c.version))
+        .where(ANNOUNCED.is_not(None))
+    )
 
 
 class PaperQueries:
@@ -19,17 +40,11 @@ class PaperQueries:
     def paper(self, arxiv_id: str, version: int = 0) -> Paper | None:
         """A stored paper with its latest announcement: the latest version, or exactly
         ``version`` (None when that version is not stored: never another one instead)."""
-        p, a = schema.papers, schema.announcements
-        announced = func.coalesce(a.c.announced, p.c.listed_on)
+        p = schema.papers
         query = (
-            select(
-                p,
-                announced.label("announced"),
-                func.coalesce(a.c.announce_type, p.c.listed_as, "new").label("announce_type"),
-            )
-            .outerjoin(a, (a.c.arxiv_id == p.c.arxiv_id) & (a.c.version == p.c.version))
-            .where(p.c.arxiv_id == arxiv_id, announced.is_not(None))
-            .order_by(p.c.version.desc(), announced.desc())
+            announced_papers()
+            .where(p.c.arxiv_id == arxiv_id)
+            .order_by(p.c.version.desc(), ANNOUNCED.desc())
             .limit(1)
         )
         if version:

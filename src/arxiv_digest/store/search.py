@@ -35,6 +35,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from arxiv_digest.errors import SearchError
 from arxiv_digest.models import Marked, Paper, SearchHit, SearchPage
 from arxiv_digest.store import schema
+from arxiv_digest.store.papers import ANNOUNCED, announced_papers
 from arxiv_digest.store.rows import paper_from_row
 from arxiv_digest.store.search_query import PG_CONFIG, START, STOP, Query, marked, parse_query
 
@@ -335,19 +336,8 @@ def _highlights(
 
 def _papers(conn: Any, keys: list[tuple[str, int]]) -> dict[tuple[str, int], Paper]:
     """Each paper version with its latest announcement (as :meth:`Store.paper` gives it)."""
-    p, a = schema.papers, schema.announcements
-    announced = func.coalesce(a.c.announced, p.c.listed_on)
-    query = (
-        select(
-            p,
-            announced.label("announced"),
-            func.coalesce(a.c.announce_type, p.c.listed_as, "new").label("announce_type"),
-        )
-        .outerjoin(a, (a.c.arxiv_id == p.c.arxiv_id) & (a.c.version == p.c.version))
-        .where(p.c.arxiv_id.in_(sorted({arxiv_id for arxiv_id, _ in keys})))
-        .where(announced.is_not(None))
-        .order_by(announced)
-    )
+    ids = sorted({arxiv_id for arxiv_id, _ in keys})
+    query = announced_papers().where(schema.papers.c.arxiv_id.in_(ids)).order_by(ANNOUNCED)
     wanted, papers = set(keys), {}
     for row in conn.execute(query).mappings().all():  # oldest first: the latest wins
         key = (row["arxiv_id"], row["version"])

@@ -143,6 +143,19 @@ def hit_json(hit: SearchHit) -> dict[str, Any]:
     }
 
 
+def page_json(found: SearchPage, links: dict[str, str | None] | None = None) -> dict[str, Any]:
+    """One page of results as ``/search.json`` and ``arxiv-digest search --json`` give it."""
+    return {
+        "query": found.query,
+        "total": found.total,
+        "total_capped": found.capped,
+        "offset": found.offset,
+        "limit": found.limit,
+        **(links or {}),
+        "results": [hit_json(hit) for hit in found.hits],
+    }
+
+
 class SearchPages:
     """The two endpoints, over the store the service reads."""
 
@@ -164,17 +177,11 @@ class SearchPages:
         except StoreError as exc:
             log.error("search failed: %s", exc)
             return JSONResponse({"error": "search is unavailable"}, 503, headers=HEADERS)
-        body = {
-            "query": found.query,
-            "total": found.total,
-            "total_capped": found.capped,
-            "offset": found.offset,
-            "limit": found.limit,
+        links = {
             "previous": wanted.link("search.json", wanted.page - 1) if wanted.page > 1 else None,
             "next": wanted.link("search.json", wanted.page + 1) if found.has_next else None,
-            "results": [hit_json(hit) for hit in found.hits],
         }
-        return JSONResponse(body, headers=HEADERS)
+        return JSONResponse(page_json(found, links), headers=HEADERS)
 
     def html(self, request: Request) -> Response:
         wanted: SearchRequest | None = None
