@@ -283,3 +283,15 @@ def browser() -> Iterator[Any]:
         )
         yield launched
         launched.close()
+
+
+def watch_problems(page: Any, problems: list[str]) -> None:
+    """Collect in ``problems`` what a reader should never meet on ``page``: console
+    messages, script errors, dialogs (an ``alert()``), failed requests."""
+    page.on("console", lambda message: problems.append(f"{message.type}: {message.text}"))
+    page.on("pageerror", lambda error: problems.append(f"pageerror: {error}"))
+    page.on("dialog", lambda dialog: problems.append(f"dialog: {dialog.message}"))
+    page.on(
+        "response",
+        lambda r: problems.append(f"HTTP {r.status} {r.url}") if r.status >= 400 else None,
+    )

@@ -24,7 +24,7 @@ from arxiv_digest.publish.site import render_site, write_site
 from arxiv_digest.store import Store
 from arxiv_digest.web.app import SECURITY_HEADERS
 from tests.axe import assert_accessible
-from tests.conftest import REPO, base_config
+from tests.conftest import REPO, base_config, watch_problems
 from tests.test_web_process import Server, write_settings
 
 ARTIFACTS = REPO / "test-artifacts"
@@ -151,13 +151,7 @@ def open_page(browser: Any, url: str, viewport: dict[str, int], scheme: str = "l
     are collected in ``page.problems``."""
     page = browser.new_page(viewport=viewport, color_scheme=scheme)
     problems: list[str] = []
-    page.on("console", lambda message: problems.append(f"{message.type}: {message.text}"))
-    page.on("pageerror", lambda error: problems.append(f"pageerror: {error}"))
-    page.on("dialog", lambda dialog: problems.append(f"dialog: {dialog.message}"))
-    page.on(
-        "response",
-        lambda r: problems.append(f"HTTP {r.status} {r.url}") if r.status >= 400 else None,
-    )
+    watch_problems(page, problems)
     response = page.goto(url)
     assert response is not None and response.status == 200, url
     page.problems = problems

@@ -19,7 +19,7 @@ import pytest
 from arxiv_digest.config import Settings
 from arxiv_digest.models import RankedPaper, RunReport, Summary
 from arxiv_digest.store import Store
-from tests.conftest import REPO, MakeSettings, run_once
+from tests.conftest import REPO, MakeSettings, run_once, watch_problems
 
 ARTIFACTS = REPO / "test-artifacts"
 
@@ -232,13 +232,7 @@ def test_in_chromium_the_archive_leads_to_each_day_and_a_paper_page_runs_nothing
     problems: list[str] = []
     try:
         page = browser.new_page()  # type: ignore[attr-defined]
-        page.on("console", lambda message: problems.append(f"{message.type}: {message.text}"))
-        page.on("pageerror", lambda error: problems.append(f"pageerror: {error}"))
-        page.on("dialog", lambda dialog: problems.append(f"dialog: {dialog.message}"))
-        page.on(
-            "response",
-            lambda r: problems.append(f"HTTP {r.status} {r.url}") if r.status >= 400 else None,
-        )
+        watch_problems(page, problems)
         for archive in ("/archive", "/archive/"):
             page.goto(server.url + archive)
             page.locator("ul.archive a", has_text="2026-04-27").click()

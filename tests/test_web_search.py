@@ -20,7 +20,7 @@ from arxiv_digest.sources.rss import parse_rss
 from arxiv_digest.store import Store, search
 from arxiv_digest.web import create_app
 from tests.axe import assert_accessible
-from tests.conftest import MakeSettings, fixture_bytes
+from tests.conftest import MakeSettings, fixture_bytes, watch_problems
 from tests.test_web_process import ARTIFACTS, Server, write_settings
 
 DAY = dt.date(2026, 4, 27)
@@ -253,13 +253,7 @@ def test_in_chromium_a_quoted_search_reads_well_on_a_phone_and_a_desktop(
     problems: list[str] = []
     try:
         page = browser.new_page(viewport={"width": 390, "height": 844})
-        page.on("console", lambda message: problems.append(f"{message.type}: {message.text}"))
-        page.on("pageerror", lambda error: problems.append(f"pageerror: {error}"))
-        page.on("dialog", lambda dialog: problems.append(f"dialog: {dialog.message}"))
-        page.on(
-            "response",
-            lambda r: problems.append(f"HTTP {r.status} {r.url}") if r.status >= 400 else None,
-        )
+        watch_problems(page, problems)
         response = page.goto(server.url + '/search?q="neural+networks"+-kernel')
         assert response is not None and response.status == 200
         assert page.locator("input#q").input_value() == '"neural networks" -kernel'
