@@ -31,7 +31,7 @@ from tests.conftest import (
     serve_feed,
     write_config,
 )
-from tests.test_delivery_email import Inbox, free_port
+from tests.servers import Inbox, free_port
 from tests.test_pipeline import Clock
 
 CATS = "cs.AI+cs.CL+cs.LG"

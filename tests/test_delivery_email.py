@@ -6,10 +6,9 @@ from __future__ import annotations
 import datetime as dt
 import email
 import logging
-import socket
 import ssl
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from email.message import EmailMessage
 from email.policy import default
 from typing import Any
@@ -25,6 +24,7 @@ from arxiv_digest.delivery.email import EmailError, build_message, send_email
 from arxiv_digest.delivery.outline import Outline, OutlineItem
 from arxiv_digest.retry import RetryPolicy
 from tests.conftest import REPO
+from tests.servers import Inbox, free_port
 
 ARTIFACTS = REPO / "test-artifacts"
 NOW = dt.datetime(2026, 4, 27, 8, 30, tzinfo=dt.UTC)
@@ -104,28 +104,6 @@ def email_settings(port: int, **overrides: Any) -> EmailSettings:
 
 
 # -- a real SMTP server --------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@dataclass
-class Inbox:
-    """An aiosmtpd handler that keeps every message it accepts."""
-
-    messages: list[EmailMessage] = field(default_factory=list)
-    envelopes: list[tuple[str, list[str]]] = field(default_factory=list)
-
-    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
-        assert isinstance(envelope.content, bytes)
-        message = email.message_from_bytes(envelope.content, policy=default)
-        assert isinstance(message, EmailMessage)
-        self.messages.append(message)
-        self.envelopes.append((str(envelope.mail_from), list(envelope.rcpt_tos)))
-        return "250 2.0.0 Accepted"
 
 
 @dataclass

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -20,14 +19,9 @@ from arxiv_digest.config import Settings
 from arxiv_digest.models import RankedPaper, RunReport, Summary
 from arxiv_digest.store import Store
 from tests.conftest import REPO, MakeSettings, run_once, watch_problems
+from tests.servers import free_port
 
 ARTIFACTS = REPO / "test-artifacts"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def write_settings(settings: Settings, path: Path) -> Path:
