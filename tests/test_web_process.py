@@ -39,8 +39,12 @@ class Server:
         command = [sys.executable, "-m", "arxiv_digest", "serve", "--config", str(config)]
         self.process = subprocess.Popen(
             [*command, "--port", str(port), *extra],
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )  # fmt: skip
+        self.access_log: list[str] = []  # uvicorn writes its access lines to stdout
+        assert self.process.stdout is not None
+        self._access = threading.Thread(target=self._keep, args=(self.process.stdout,))
+        self._access.start()
         self.url = f"http://127.0.0.1:{port}"
         workers = int(extra[extra.index("--workers") + 1]) if "--workers" in extra else 1
         log = self._read_until_started(workers)
@@ -63,10 +67,14 @@ class Server:
         self.process.wait(10)
         raise AssertionError(f"server exited before listening:\n{''.join(seen)}")
 
+    def _keep(self, stream: Any) -> None:
+        self.access_log.extend(stream)
+
     def stop(self) -> None:
         self.process.terminate()
         self.process.wait(10)
         self._drain.join(10)
+        self._access.join(10)
 
 
 @pytest.fixture
@@ -105,6 +113,21 @@ def test_restart_keeps_every_feeds_items(serve: object, published_site: Settings
             httpx.get(url + path, headers={"If-None-Match": response.headers["etag"]}).status_code
             == 304
         )
+
+
+def test_the_access_log_shows_no_rating_signature(published_site: Settings, tmp_path: Path) -> None:
+    """A signed link in a log is a vote anyone reading the log can cast."""
+    server = Server(write_settings(published_site, tmp_path / "log-config.json"))
+    try:
+        signature = "s3cr3t-signature-value"
+        httpx.get(f"{server.url}/rate/2604.00001/up?sig={signature}")
+        httpx.get(f"{server.url}/search?q=private+words")
+        assert httpx.get(f"{server.url}/health").status_code == 200
+    finally:
+        server.stop()
+    log = "".join(server.access_log)
+    assert "/rate/2604.00001/up?…" in log and "/search?…" in log  # the requests are there
+    assert signature not in log and "private" not in log
 
 
 def test_several_workers_serve_the_same_bytes(serve: object) -> None:

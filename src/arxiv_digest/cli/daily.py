@@ -259,6 +259,7 @@ def serve(
     import uvicorn
 
     from arxiv_digest.web import create_app
+    from arxiv_digest.web.logs import log_config
     from arxiv_digest.web.schedule import start_scheduler
 
     try:
@@ -288,10 +289,13 @@ def serve(
                 port=port,
                 workers=workers,
                 log_level=log_level,
+                log_config=log_config(),
             )
         else:
             web_app = create_app(settings, store, refresh=daily)
-            uvicorn.run(web_app, host=host, port=port, log_level=log_level)
+            uvicorn.run(
+                web_app, host=host, port=port, log_level=log_level, log_config=log_config()
+            )
     finally:
         if scheduler is not None:
             scheduler.shutdown(wait=False)
