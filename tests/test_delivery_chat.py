@@ -427,6 +427,37 @@ def test_a_429_is_waited_out_as_asked_and_the_message_arrives_once(
     assert len(received) == 1
 
 
+def test_telegrams_429_says_its_wait_in_the_body_and_that_wait_is_kept(
+    httpserver: HTTPServer,
+) -> None:
+    """Telegram's Bot API puts the wait in ``parameters.retry_after``, not a header."""
+    token = "123:TOKEN"
+    path = f"/bot{token}/sendMessage"
+    too_many = {
+        "ok": False,
+        "error_code": 429,
+        "description": "Too Many Requests: retry after 11",
+        "parameters": {"retry_after": 11},
+    }
+    httpserver.expect_ordered_request(path, method="POST").respond_with_json(too_many, status=429)
+    httpserver.expect_ordered_request(path, method="POST").respond_with_json(
+        {"ok": True, "result": {}}
+    )
+    waits: list[float] = []
+    settings = HttpSettings(retries=3, backoff=1, max_backoff=60)
+    channel = TelegramChannel(type="telegram", chat_id="-100", api_url=httpserver.url_for("/"))
+    with make_client(settings) as client:
+        count = send_chat(
+            channel,
+            outline([item(1)]),
+            environ={"TELEGRAM_BOT_TOKEN": token},
+            client=client,
+            http=settings,
+            sleep=waits.append,
+        )
+    assert (count, waits) == (1, [11.0])
+
+
 def test_start_resends_only_from_that_message(httpserver: HTTPServer) -> None:
     served = platform(httpserver, "telegram")
     messages = chat_messages(served.channel, LONG)

@@ -11,6 +11,7 @@ per-read timeout, which a server trickling a byte now and then never trips.
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -149,7 +150,27 @@ def _retry_after(error: BaseException) -> float | None:
     if not isinstance(error, _RetryableStatus):
         return None
     waits = [retry_after_seconds(error.response.headers.get(h)) for h in RETRY_AFTER_HEADERS]
+    waits.append(_retry_after_in_body(error.response))
     return max((w for w in waits if w is not None), default=None)
+
+
+def _retry_after_in_body(response: httpx2.Response) -> float | None:
+    """The wait a 429's JSON body asks for: Telegram's ``parameters.retry_after``, Discord's
+    ``retry_after`` (seconds), which may come without a header."""
+    if response.status_code != 429 or "json" not in response.headers.get("Content-Type", ""):
+        return None
+    try:
+        body = json.loads(response.content)
+    except ValueError:
+        return None
+    if not isinstance(body, dict):
+        return None
+    parameters = body.get("parameters")
+    asked = parameters.get("retry_after") if isinstance(parameters, dict) else None
+    asked = asked if asked is not None else body.get("retry_after")
+    if isinstance(asked, bool) or not isinstance(asked, int | float) or asked < 0:
+        return None
+    return float(asked)
 
 
 def get(
