@@ -293,9 +293,7 @@ def serve(
             )
         else:
             web_app = create_app(settings, store, refresh=daily)
-            uvicorn.run(
-                web_app, host=host, port=port, log_level=log_level, log_config=log_config()
-            )
+            uvicorn.run(web_app, host=host, port=port, log_level=log_level, log_config=log_config())
     finally:
         if scheduler is not None:
             scheduler.shutdown(wait=False)
