@@ -123,12 +123,15 @@ def send_chat(
     on_sent: Callable[[int], None] = lambda i: None,
     sleep: Sleep | None = None,
     now: Callable[[], float] = time.time,
+    messages: list[dict[str, object]] | None = None,
 ) -> int:
     """POST ``messages[start:]`` in order, calling ``on_sent(index)`` after each; returns how
-    many messages the digest has. Raises MissingSecret before any request when a variable is
-    unset, and ChatError when a message is refused or keeps failing."""
+    many messages the digest has. ``messages`` are :func:`chat_messages` of the outline, if
+    the caller has made them already. Raises MissingSecret before any request when a
+    variable is unset, and ChatError when a message is refused or keeps failing."""
     target = _target(channel, environ)
-    messages = chat_messages(channel, outline)
+    if messages is None:
+        messages = chat_messages(channel, outline)
     for index in range(max(start, 0), len(messages)):
         where = f"{channel.label}: message {index + 1} of {len(messages)}"
         url, body = target.signed(messages[index], now())

@@ -172,7 +172,8 @@ class _Sender:
             send_email(channel, message, password=password, policy=policy, sleep=self.sleep)
             return 1
         label = channel.label
-        total = len(chat_messages(channel, outline))
+        messages = chat_messages(channel, outline)  # made once: counted here, sent below
+        total = len(messages)
 
         def sent(index: int) -> None:
             done = index + 1
@@ -188,6 +189,7 @@ class _Sender:
             start=start,
             on_sent=sent,
             sleep=self.sleep,
+            messages=messages,
         )
 
     def _password(self, email: EmailSettings) -> str | None:

@@ -187,9 +187,7 @@ def _ranked_sqlite(
     # one up on its own. Every match in that range passing the filters is a candidate.
     first = ids[:RANKED][-1]
     score = (-func.bm25(_FTS, *WEIGHTS)).label("score")
-    order = [score.desc(), d.announced.desc()]
-    if sort == "newest":
-        order.reverse()
+    order = _order(score, d.announced, sort)
     query = (
         select(_fts.c.rowid, score, d.arxiv_id, d.version)
         .select_from(documents)
@@ -200,6 +198,12 @@ def _ranked_sqlite(
     )
     found = [_Found(row[0], row[2], row[3], float(row[1])) for row in conn.execute(query)]
     return found, len(ids)
+
+
+def _order(score: Any, announced: Any, sort: str) -> list[Any]:
+    """Best match first, the newest among equals; or the newest first, best among equals."""
+    order = [score.desc(), announced.desc()]
+    return order[::-1] if sort == "newest" else order
 
 
 def _ranked_pg(
@@ -217,9 +221,7 @@ def _ranked_pg(
     if not ids:
         return [], 0
     score = func.ts_rank_cd(_PG_WEIGHTS, document, tsquery).label("score")
-    order = [score.desc(), d.announced.desc()]
-    if sort == "newest":
-        order.reverse()
+    order = _order(score, d.announced, sort)
     candidates = bindparam("ids", ids[:RANKED], type_=ARRAY(Integer))
     query = (
         select(d.id, score, d.arxiv_id, d.version)
