@@ -1,6 +1,7 @@
 """Relevance ranking against a labelled set: random, keywords, TF-IDF, MiniLM, the blend.
 
     .venv/bin/python bench/relevance.py PATH [--json] [--tracks content,full] [--seed 1]
+                                             [--weight categories=0.25 ...]
 
 PATH is a file in the format of ``../shared/relevance/author-continuity-dev.json``::
 
@@ -100,7 +101,7 @@ METHODS = (
 KEYWORDS_PER_PROFILE = 10
 SHOWN_PER_DAY = 10  # the digest's top papers of a day, what a reader sees and may rate
 DOWN_PER_DAY = 3
-OPTIONS = {"cache": True}  # set from the command line
+OPTIONS: dict[str, Any] = {"cache": True, "weights": {}}  # set from the command line
 
 Scores = list[list[float]]  # per case, per candidate
 Vectors = NDArray[np.float32]
@@ -339,6 +340,15 @@ def _blend() -> tuple[Callable[..., list[float]], Any]:
     return score_case, LibraryPaper
 
 
+def blend_options() -> dict[str, Any]:
+    """``score_case``'s settings when ``--weight`` changed any (else its defaults)."""
+    if not OPTIONS["weights"]:
+        return {}
+    from arxiv_digest.config import RelevanceSettings
+
+    return {"settings": RelevanceSettings.model_validate({"weights": OPTIONS["weights"]})}
+
+
 def as_paper(record: Record, track: str) -> Paper:
     return Paper(
         arxiv_id=record.arxiv_id,
@@ -362,6 +372,7 @@ def as_library(record: Record, track: str, library_paper: Any) -> Any:
         arxiv_id=record.arxiv_id,
         added=record.day,
         source="bench",
+        categories=(record.category,),  # kept on both tracks: only authors are dropped
     )
 
 
@@ -382,7 +393,7 @@ def blend_scores(data: Dataset, track: str, seed: int) -> Scores:
         out = []
         for case in data.cases:
             profile, candidates = blend_inputs(data, case, track, library_paper)
-            out.append([float(s) for s in score_case(profile, candidates)])
+            out.append([float(s) for s in score_case(profile, candidates, **blend_options())])
         _BLEND[id(data), track] = out
     return _BLEND[id(data), track]
 
@@ -419,7 +430,8 @@ def blend_minilm_scores(data: Dataset, track: str, seed: int) -> Scores:
     out = []
     for case in data.cases:
         profile, candidates = blend_inputs(data, case, track, library_paper)
-        out.append([float(s) for s in score_case(profile, candidates, embedder=embedder)])
+        scores = score_case(profile, candidates, embedder=embedder, **blend_options())
+        out.append([float(s) for s in scores])
     return out
 
 
@@ -471,7 +483,7 @@ def ratings_run(data: Dataset, track: str, seed: int) -> RatingsRun:
         # score_case sees the rated papers (it learns from their text) among the candidates;
         # only the unrated ones are scored for the metrics
         profile, candidates = blend_inputs(data, case, track, library_paper)
-        learned = score_case(profile, candidates, ratings=ratings)
+        learned = score_case(profile, candidates, ratings=ratings, **blend_options())
         cases.append(left)
         remaining.append(left.candidates)
         after.append([float(learned[i]) for i in keep])
@@ -557,8 +569,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--tracks", default=",".join(TRACKS), help="content,full (default both)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--no-cache", action="store_true", help="embed again with MiniLM")
+    parser.add_argument(
+        "--weight",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a relevance.weights value for the blend rows, e.g. categories=0 (repeatable)",
+    )
     args = parser.parse_args(argv)
     OPTIONS["cache"] = not args.no_cache
+    try:
+        OPTIONS["weights"] = {k: float(v) for k, v in (w.split("=", 1) for w in args.weight)}
+    except ValueError:
+        parser.error("--weight: NAME=NUMBER, e.g. categories=0.25")
     tracks = [t.strip() for t in args.tracks.split(",") if t.strip()]
     if not tracks or set(tracks) - set(TRACKS):
         parser.error(f"--tracks: a comma-separated subset of {','.join(TRACKS)}")

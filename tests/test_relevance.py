@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -140,7 +142,7 @@ def test_bibtex_csl_json_and_arxiv_references_are_read(tmp_path: Path) -> None:
     (tmp_path / "refs.bib").write_text(
         r"""@article{a, title={{Schr\"odinger} bridges for {LLM} alignment},
   author={Doe, Jane and Gonz{\'a}lez, Ra{\'u}l}, eprint={2401.12345}, year={2024},
-  abstract={We align models.}}
+  primaryClass={cs.LG}, abstract={We align models.}}
 @inproceedings{b, title={No abstract here}, author={Roe, R.}, doi={10.1000/xyz}}
 """,
         encoding="utf-8",
@@ -158,9 +160,68 @@ def test_bibtex_csl_json_and_arxiv_references_are_read(tmp_path: Path) -> None:
     assert first.title == "Schrödinger bridges for LLM alignment"
     assert first.authors == ("Jane Doe", "Raúl González")
     assert first.added == dt.date(2024, 1, 1)
+    assert first.categories == ("cs.LG",)
     assert entries["doi:10.1000/xyz"].abstract == ""
     assert entries["arxiv:2402.00001"].authors == ("Ada Lovelace", "ACME Lab")
     assert entries["arxiv:2403.00002"].arxiv_id == "2403.00002"  # to be looked up
+
+
+def twins_filed_apart(paper: Paper, here: str, elsewhere: str) -> tuple[Paper, Paper]:
+    """Two copies of one paper, words alike, filed under different categories."""
+    return (
+        replace(paper, arxiv_id="2609.90001", primary_category=here, categories=(here,)),
+        replace(paper, arxiv_id="2609.90002", primary_category=elsewhere, categories=(elsewhere,)),
+    )
+
+
+def bibtex_of(papers: list[Paper], *, filed: bool) -> str:
+    return "\n".join(
+        f"@article{{k{n}, title={{{p.title}}}, abstract={{{p.abstract}}}"
+        + (f", primaryClass={{{p.primary_category}}}" if filed else "")
+        + "}"
+        for n, p in enumerate(papers)
+    )
+
+
+def test_a_paper_filed_where_the_library_is_ranks_above_its_twin_filed_elsewhere(
+    tmp_path: Path,
+) -> None:
+    """The library's federated-learning papers are mostly cs.DC; of two copies of the
+    day's paper closest to them, the copy filed under cs.DC outranks the one filed under
+    cs.CV, where the library has nothing."""
+    papers = real_day()
+    library = [p for p in papers if about_federated_learning(p)]
+    assert Counter(p.primary_category for p in library).most_common(1)[0][0] == "cs.DC"
+    (tmp_path / "mine.bib").write_text(bibtex_of(library, filed=True), encoding="utf-8")
+    settings = library_settings(  # the twins share a title: keep both
+        tmp_path, ["mine.bib"], max_papers=200, enable_deduplication=False
+    )
+    others = [p for p in papers if not about_federated_learning(p)]
+    closest = ranked_with_library(settings, others)[0].paper
+    in_dc, in_cv = twins_filed_apart(closest, "cs.DC", "cs.CV")
+    day = [p for p in others if p is not closest] + [in_dc, in_cv]
+    ranked = {r.paper.arxiv_id: r for r in ranked_with_library(settings, day)}
+    assert ranked[in_dc.arxiv_id].score > ranked[in_cv.arxiv_id].score
+    order = list(ranked)
+    assert order.index(in_dc.arxiv_id) < order.index(in_cv.arxiv_id)
+
+
+def test_categories_count_nothing_when_the_library_does_not_say_where_it_is_filed(
+    tmp_path: Path,
+) -> None:
+    papers = real_day()
+    library = [p for p in papers if about_federated_learning(p)]
+    (tmp_path / "mine.bib").write_text(bibtex_of(library, filed=False), encoding="utf-8")
+    day = [p for p in papers if not about_federated_learning(p)]
+
+    def scores(weight: float) -> dict[str, float]:
+        settings = library_settings(
+            tmp_path, ["mine.bib"], max_papers=200,
+            relevance={"library": ["mine.bib"], "weights": {"categories": weight}},
+        )  # fmt: skip
+        return {r.paper.arxiv_id: r.score for r in ranked_with_library(settings, day)}
+
+    assert scores(0.5) == scores(0.0)
 
 
 @pytest.mark.parametrize(
@@ -224,6 +285,31 @@ def test_arxiv_entries_are_looked_up_once_then_read_from_the_store(
     run_once(settings)
     lookups = [r for r, _ in httpserver.log if r.path == "/api/query"]
     assert len(lookups) == 1
+
+
+def test_arxiv_entries_with_their_own_abstract_are_looked_up_once_for_their_categories(
+    httpserver: HTTPServer, make_settings: MakeSettings, combined_feed: bytes, tmp_path: Path
+) -> None:
+    serve_feed(httpserver, CATS, combined_feed)
+    httpserver.expect_request("/api/query").respond_with_data(
+        fixture_bytes("api/query_all-nicotine_10entries.xml"),
+        content_type="application/atom+xml",
+    )
+    (tmp_path / "library.bib").write_text(
+        "@article{a, title={Mine}, eprint={1509.01687}, abstract={My own words.}}\n",
+        encoding="utf-8",
+    )
+    settings = make_settings(
+        relevance={"library": ["library.bib"]}, arxiv={"api_delay": 0}, http={"retries": 0}
+    )
+    run_once(settings)
+    run_once(settings)
+    lookups = [r for r, _ in httpserver.log if r.path == "/api/query"]
+    assert len(lookups) == 1
+    assert "1509.01687" in lookups[0].args["id_list"]
+    with Store(settings.store.url) as store:
+        stored = store.paper("1509.01687")
+    assert stored is not None and stored.primary_category == "cond-mat.mes-hall"
 
 
 def test_ratings_move_papers_a_thumbs_up_joins_the_library_a_thumbs_down_leaves(

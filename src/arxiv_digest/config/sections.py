@@ -292,6 +292,12 @@ class RelevanceWeights(_Section):
         ge=0,
         description="Points per standard deviation of the model learned from your ratings.",
     )
+    categories: float = Field(
+        0.5,
+        ge=0,
+        description="Points per standard deviation a paper's arXiv category fits the "
+        "library's categories better than the day's average (negative below it).",
+    )
 
 
 class TriageSettings(_Section):

@@ -29,6 +29,7 @@ def score_case(
     *,
     ratings: Mapping[str, int] | None = None,
     embedder: Embedder | None = None,
+    settings: RelevanceSettings | None = None,
 ) -> list[float]:
     """The default blend's relevance of each candidate to a library (no keywords): what
     ``bench/relevance.py`` evaluates. Higher is more relevant.
@@ -36,6 +37,7 @@ def score_case(
     ``ratings`` (arXiv id -> +1/-1) act as in a run: a 👍 paper joins the library, a 👎
     paper goes to the bottom, and enough of them teach the ratings model. ``embedder`` adds
     a model's similarity as ``relevance.embedder`` does (vectors kept in memory).
+    ``settings`` replace the default ``relevance`` settings (weights, ``min_ratings``).
     """
     ratings = ratings or {}
     liked = tuple(from_paper(p, "rated up") for p in candidates if ratings.get(p.arxiv_id, 0) > 0)
@@ -46,7 +48,7 @@ def score_case(
     )
     vectors = CachedEmbedder(embedder, MemoryVectors()) if embedder is not None else None
     library = Library((*profile, *liked), rated=rated)
-    scorer = RelevanceScorer(RelevanceSettings(), library, vectors)
+    scorer = RelevanceScorer(settings or RelevanceSettings(), library, vectors)
     scores = [scorer.points(r) + 1e-3 * r.similarity for r in scorer.assess(candidates)]
     return [
         -1e9 if ratings.get(p.arxiv_id, 0) < 0 else score

@@ -41,6 +41,7 @@ _ARXIV_IN_TEXT = re.compile(
     re.IGNORECASE,
 )
 _BRACES = re.compile(r"[{}]")
+_CATEGORY = re.compile(r"[a-z-]+(\.[A-Za-z-]+)?")  # "cs.LG", "hep-th": arXiv's primaryClass
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +55,7 @@ class LibraryPaper:
     arxiv_id: str | None = None
     added: dt.date | None = None  # when it was published or added, for recency
     source: str = ""  # the file or "arXiv" it came from, for messages
+    categories: tuple[str, ...] = ()  # arXiv categories, the primary one first, if known
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +149,7 @@ def _from_bibtex(text: str, origin: str) -> list[LibraryPaper]:
             fields.get(k, "") for k in ("eprint", "arxivid", "arxiv", "doi", "url", "note")
         )
         year = fields.get("year", "")
+        category = fields.get("primaryclass", "").strip()
         papers.append(
             make_entry(
                 title=_plain(fields.get("title", "")),
@@ -156,6 +159,7 @@ def _from_bibtex(text: str, origin: str) -> list[LibraryPaper]:
                 doi=fields.get("doi", ""),
                 added=_date(year[:4]) if year[:4].isdigit() else None,
                 origin=origin,
+                categories=(category,) if _CATEGORY.fullmatch(category) else (),
             )
         )
     return papers
@@ -230,6 +234,7 @@ def make_entry(
     doi: str,
     added: dt.date | None,
     origin: str,
+    categories: tuple[str, ...] = (),
 ) -> LibraryPaper:
     if arxiv_id:
         key = f"arxiv:{arxiv_id}"
@@ -239,7 +244,7 @@ def make_entry(
         key = (
             "title:" + hashlib.sha256(" ".join(title.casefold().split()).encode()).hexdigest()[:16]
         )
-    return LibraryPaper(key, title, abstract, authors, arxiv_id, added, origin)
+    return LibraryPaper(key, title, abstract, authors, arxiv_id, added, origin, categories)
 
 
 # -- completing entries from arXiv ------------------------------------------------------
@@ -254,11 +259,19 @@ def from_paper(paper: Paper, source: str = "arXiv") -> LibraryPaper:
         arxiv_id=paper.arxiv_id,
         added=paper.announced,
         source=source,
+        categories=filed_under(paper),
     )
 
 
+def filed_under(paper: Paper) -> tuple[str, ...]:
+    """The paper's arXiv categories, its primary one first."""
+    primary = (paper.primary_category,) if paper.primary_category else ()
+    return (*primary, *(c for c in paper.categories if c != paper.primary_category))
+
+
 def complete(entries: Sequence[LibraryPaper], known: dict[str, Paper]) -> Library:
-    """Fill missing text from arXiv metadata (``known`` by id); drop what stays empty.
+    """Fill missing text and categories from arXiv metadata (``known`` by id); drop what
+    stays empty.
 
     Entries with the same key (a paper in two files) are kept once, the first with text.
     """
@@ -275,6 +288,8 @@ def complete(entries: Sequence[LibraryPaper], known: dict[str, Paper]) -> Librar
                 authors=given.authors or paper.authors,
                 added=given.added or paper.announced,
             )
+        if paper is not None and not entry.categories:
+            entry = replace(entry, categories=filed_under(paper))
         if not entry.abstract and not entry.title:
             unresolved.append(entry.arxiv_id or entry.key)
             continue
@@ -284,5 +299,5 @@ def complete(entries: Sequence[LibraryPaper], known: dict[str, Paper]) -> Librar
 
 
 def ids_to_look_up(entries: Iterable[LibraryPaper]) -> list[str]:
-    """arXiv ids of entries that have no abstract of their own."""
-    return sorted({e.arxiv_id for e in entries if e.arxiv_id and not e.abstract})
+    """arXiv ids of entries that lack an abstract or their arXiv categories."""
+    return sorted({e.arxiv_id for e in entries if e.arxiv_id and not (e.abstract and e.categories)})

@@ -9,6 +9,8 @@ Ranking (``rank.Ranker``) adds these to the keyword points with the configured w
             library, n being how many library papers that author has (so a one-time
             co-author counts 1 and someone you read eight papers of counts 4)
           + weights.ratings × ratings model's score      (once learned; may be negative)
+          + weights.categories × category fit              (standard deviations; may be
+            negative: filed where the library's papers are, or where none of them is)
           + scoring.author × followed authors             (as without a library)
 """
 
@@ -27,6 +29,7 @@ import numpy.typing as npt
 from arxiv_digest.config import RelevanceSettings
 from arxiv_digest.errors import DigestError
 from arxiv_digest.models import Paper
+from arxiv_digest.relevance.categories import category_fit
 from arxiv_digest.relevance.embed import STALE, CachedEmbedder, text_key
 from arxiv_digest.relevance.learned import taste
 from arxiv_digest.relevance.library import Library, LibraryPaper
@@ -46,6 +49,7 @@ class Relevance:
     author_points: float = 0.0  # Σ (1 + log2 library papers) over library_authors
     in_library: str = ""  # the source that holds this very paper ("rated up", "refs.bib")
     taste: float | None = None  # the ratings model's score (standard deviations), if learned
+    category_fit: float = 0.0  # standard deviations above the day's average (categories.py)
 
 
 def author_key(name: str) -> tuple[str, str] | None:
@@ -137,6 +141,7 @@ class RelevanceScorer:
         self.vectors = vectors
         self._documents = [document(p.title, p.abstract) for p in self.library]
         self._authors = _AuthorIndex(p.authors for p in self.library)
+        self._categories = [p.categories[0] if p.categories else "" for p in self.library]
 
     def _model_cosines(self, papers: Sequence[Paper]) -> npt.NDArray[np.float64] | None:
         if self.vectors is None or not papers or not self.library:
@@ -170,6 +175,7 @@ class RelevanceScorer:
         same = [(i, position[p.arxiv_id]) for i, p in enumerate(papers) if p.arxiv_id in position]
         texts = [document(p.title, p.abstract) for p in papers]
         found = similarity(texts, self._documents, same, self._model_cosines(papers))
+        fits = category_fit([p.primary_category for p in papers], self._categories)
         itself = dict(same)
         views = [
             Relevance(
@@ -177,6 +183,7 @@ class RelevanceScorer:
                 similar_to=self._title(int(found.nearest[i])),
                 library_authors=self._in_library(paper.authors),
                 author_points=self._author_points(paper.authors),
+                category_fit=float(fits[i]),
             )
             if i not in itself
             else Relevance(
@@ -212,7 +219,8 @@ class RelevanceScorer:
         weights = self.settings.weights
         similar = weights.similarity * max(relevance.similarity, 0.0)
         liked = weights.ratings * relevance.taste if relevance.taste is not None else 0.0
-        return float(similar + weights.library_authors * relevance.author_points + liked)
+        filed = weights.categories * relevance.category_fit
+        return float(similar + weights.library_authors * relevance.author_points + liked + filed)
 
     def admits(self, relevance: Relevance) -> bool:
         """Enough on its own to enter the digest without a keyword."""
