@@ -33,10 +33,13 @@ class Server:
     """``arxiv-digest serve`` on a free port, ready once every worker has started (read
     from uvicorn's log as it is written: an event, not a timed wait)."""
 
-    def __init__(self, config: Path, *extra: str) -> None:
+    def __init__(self, config: Path, *extra: str, asgi: bool = False) -> None:
         port = free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith("ARXIV_DIGEST_")}
         command = [sys.executable, "-m", "arxiv_digest", "serve", "--config", str(config)]
+        if asgi:  # a process manager's way: uvicorn itself, the config from the environment
+            command = [sys.executable, "-m", "uvicorn", "arxiv_digest.web.asgi:app"]
+            env["ARXIV_DIGEST_CONFIG"] = str(config)
         self.process = subprocess.Popen(
             [*command, "--port", str(port), *extra],
             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -115,9 +118,13 @@ def test_restart_keeps_every_feeds_items(serve: object, published_site: Settings
         )
 
 
-def test_the_access_log_shows_no_rating_signature(published_site: Settings, tmp_path: Path) -> None:
-    """A signed link in a log is a vote anyone reading the log can cast."""
-    server = Server(write_settings(published_site, tmp_path / "log-config.json"))
+@pytest.mark.parametrize("asgi", [False, True], ids=["serve", "uvicorn-asgi"])
+def test_the_access_log_shows_no_rating_signature(
+    published_site: Settings, tmp_path: Path, asgi: bool
+) -> None:
+    """A signed link in a log is a vote anyone reading the log can cast: hidden whether
+    ``serve`` starts the service or uvicorn is run on ``arxiv_digest.web.asgi:app``."""
+    server = Server(write_settings(published_site, tmp_path / "log-config.json"), asgi=asgi)
     try:
         signature = "s3cr3t-signature-value"
         httpx.get(f"{server.url}/rate/2604.00001/up?sig={signature}")
