@@ -458,6 +458,68 @@ def test_telegrams_429_says_its_wait_in_the_body_and_that_wait_is_kept(
     assert (count, waits) == (1, [11.0])
 
 
+THROTTLED_ANSWERS = {
+    "wecom": {"errcode": 45009, "errmsg": "api freq out of limit"},
+    "dingtalk": {"errcode": 130101, "errmsg": "send too fast, exceed 20 times per minute"},
+    "feishu": {"code": 11232, "msg": "frequency limited"},
+}
+
+
+@pytest.mark.parametrize("kind", sorted(THROTTLED_ANSWERS))
+def test_a_platform_that_answers_too_fast_gets_the_message_a_minute_later_once(
+    httpserver: HTTPServer, kind: str
+) -> None:
+    """WeCom, DingTalk and Feishu say "too many messages" in an HTTP 200 answer: the
+    message is sent again after a minute (their limits are per minute), and arrives once."""
+    channel = channel_for(kind)
+    assert not isinstance(channel, TelegramChannel)
+    path = path_for(kind)
+    httpserver.expect_ordered_request(path, method="POST").respond_with_json(
+        THROTTLED_ANSWERS[kind]
+    )
+    arrived: list[bytes] = []
+
+    def ok(request: Request) -> Response:
+        arrived.append(request.get_data())
+        return Response(SUCCESS[kind][1], content_type="application/json")
+
+    httpserver.expect_ordered_request(path, method="POST").respond_with_handler(ok)
+    waits: list[float] = []
+    settings = HttpSettings(retries=3, backoff=1, max_backoff=120)
+    with make_client(settings) as client:
+        count = send_chat(
+            channel,
+            outline([item(1)]),
+            environ={channel.url_env: httpserver.url_for(path)},
+            client=client,
+            http=settings,
+            sleep=waits.append,
+        )
+    assert (count, waits, len(arrived)) == (1, [60.0], 1)
+
+
+def test_a_platform_that_keeps_answering_too_fast_is_that_channels_failure_with_its_reason(
+    httpserver: HTTPServer,
+) -> None:
+    httpserver.expect_request("/hook/wecom", method="POST").respond_with_json(
+        THROTTLED_ANSWERS["wecom"]
+    )
+    settings = HttpSettings(retries=2, backoff=1, max_backoff=120)
+    waits: list[float] = []
+    with make_client(settings) as client, pytest.raises(ChatError) as refused:
+        send_chat(
+            channel_for("wecom"),
+            outline([item(1)]),
+            environ={"WECOM_WEBHOOK_URL": httpserver.url_for("/hook/wecom")},
+            client=client,
+            http=settings,
+            sleep=waits.append,
+        )
+    assert "refused 3 time(s): code 45009: api freq out of limit" in str(refused.value)
+    assert waits == [60.0, 60.0]
+    assert "/hook/wecom" not in str(refused.value)
+
+
 def test_start_resends_only_from_that_message(httpserver: HTTPServer) -> None:
     served = platform(httpserver, "telegram")
     messages = chat_messages(served.channel, LONG)
@@ -478,7 +540,7 @@ def test_a_failure_midway_reports_which_message_and_keeps_what_was_sent(
     def third_fails(request: Request) -> Response:
         calls.append(1)
         if len(calls) == 3:
-            return Response('{"errcode":45009,"errmsg":"api freq out of limit"}')
+            return Response('{"errcode":40008,"errmsg":"invalid message type"}')
         return Response('{"errcode":0,"errmsg":"ok"}')
 
     httpserver.expect_request("/hook/wecom").respond_with_handler(third_fails)
@@ -487,7 +549,9 @@ def test_a_failure_midway_reports_which_message_and_keeps_what_was_sent(
     )
     sent: list[int] = []
 
-    with pytest.raises(ChatError, match=r"message 3 of \d+ was refused: code 45009: api freq"):
+    with pytest.raises(
+        ChatError, match=r"message 3 of \d+ was refused: code 40008: invalid message type"
+    ):
         send(served, LONG, on_sent=sent.append)
     assert sent == [0, 1]
 

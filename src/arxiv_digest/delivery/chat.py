@@ -37,7 +37,7 @@ from arxiv_digest.delivery import chat_formats as formats
 from arxiv_digest.delivery.chat_text import Format, clip, plain
 from arxiv_digest.delivery.outline import Outline
 from arxiv_digest.errors import FetchError
-from arxiv_digest.retry import Sleep
+from arxiv_digest.retry import RetryPolicy, Sleep, retrying
 from arxiv_digest.sources.http import Response
 from arxiv_digest.sources.http import post as http_post
 
@@ -49,6 +49,16 @@ log = logging.getLogger(__name__)
 # 429 and 5xx are retried by ``http.post`` (Retry-After honoured).
 _ANSWERED = frozenset(range(400, 500)) - {429}
 _REASON_CHARS = 200
+# Answers (HTTP 200) that mean "too many messages, later": WeCom 45009 (api freq out of
+# limit), DingTalk 130101 (send too fast, over 20 a minute), Feishu 11232 (frequency
+# limited). Their limits count per minute, so the message is tried again a minute later,
+# up to ``http.retries`` times, and only then is the channel's failure.
+THROTTLED = {
+    "wecom": frozenset({45009}),
+    "dingtalk": frozenset({130101}),
+    "feishu": frozenset({11232}),
+}
+THROTTLE_WAIT = 60.0
 
 
 class ChatError(Exception):
@@ -134,8 +144,9 @@ def send_chat(
         messages = chat_messages(channel, outline)
     for index in range(max(start, 0), len(messages)):
         where = f"{channel.label}: message {index + 1} of {len(messages)}"
-        url, body = target.signed(messages[index], now())
-        try:
+
+        def attempt(message: dict[str, object] = messages[index]) -> Response:
+            url, body = target.signed(message, now())  # signed anew: signatures expire
             response = http_post(
                 client,
                 url,
@@ -145,8 +156,26 @@ def send_chat(
                 accept_status=_ANSWERED,
                 sleep=sleep,
             )
+            if _answer_code(channel, response) in THROTTLED.get(channel.type, ()):
+                raise _Throttled(_refusal(channel, response) or "throttled")
+            return response
+
+        attempts = retrying(
+            RetryPolicy(http.retries, http.backoff, http.max_backoff),
+            (_Throttled,),
+            retry_after=lambda error: THROTTLE_WAIT,
+            sleep=sleep,
+            what=where,
+        )
+        try:
+            response = attempts(attempt)
         except FetchError as exc:
             raise ChatError(f"{where}: {target.scrub(str(exc))}") from None
+        except _Throttled as exc:
+            tries = http.retries + 1
+            raise ChatError(
+                f"{where} was refused {tries} time(s): {target.scrub(str(exc))}"
+            ) from None
         refusal = _refusal(channel, response)
         if refusal is not None:
             raise ChatError(f"{where} was refused: {target.scrub(refusal)}")
@@ -228,6 +257,18 @@ def _url_secrets(url: str) -> list[str]:
         return []
     values = [value for _, value in parsed.params.multi_items()]
     return [v for v in [*values, *parsed.path.split("/")] if len(v) >= 8]
+
+
+class _Throttled(Exception):
+    """The platform took the request but asks for fewer messages a minute."""
+
+
+def _answer_code(channel: ChatChannel, response: Response) -> object:
+    """The code in a Feishu, DingTalk or WeCom answer (None for the other platforms)."""
+    if channel.type not in THROTTLED:
+        return None
+    answer = _json(response.content.decode("utf-8", "replace"))
+    return answer.get("code") if channel.type == "feishu" else answer.get("errcode")
 
 
 def _refusal(channel: ChatChannel, response: Response) -> str | None:
