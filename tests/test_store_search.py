@@ -84,6 +84,20 @@ def test_authors_are_searchable_and_marked(store: Store, make_paper: MakePaper) 
     assert hit.authors.html == "Grace Hopper, Alan <mark>Turing</mark>"
 
 
+def test_accents_are_ignored_either_way_and_the_accented_name_is_marked(
+    store: Store, make_paper: MakePaper
+) -> None:
+    paper = make_paper(
+        title="Schrödinger bridges for generative models", authors=("Raúl González",)
+    )
+    store.upsert_papers([paper, make_paper()])
+
+    assert ids(store, "gonzalez") == ids(store, "GONZÁLEZ") == [paper.arxiv_id]
+    assert ids(store, "schrodinger bridges") == [paper.arxiv_id]
+    [hit] = store.search("gonzalez").hits
+    assert hit.authors.html == "Raúl <mark>González</mark>"
+
+
 def test_ai_summaries_are_searchable_and_the_snippet_comes_from_them(
     store: Store, make_paper: MakePaper
 ) -> None:

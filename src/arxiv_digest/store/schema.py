@@ -7,6 +7,7 @@ tool appends to :data:`MIGRATIONS` and never edits an existing step.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -29,7 +30,9 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
 
+log = logging.getLogger(__name__)
 metadata = MetaData()
 
 meta = Table(
@@ -429,10 +432,11 @@ def _search_sqlite(conn: Connection) -> None:
             )
 
 
-def _search_postgresql(conn: Connection) -> None:
+def _add_search_document(conn: Connection, config: str) -> None:
+    """PostgreSQL's ``document`` column: a generated weighted tsvector, with its GIN index."""
     # Weighted: a title match (A) outranks authors (B), the abstract (C), the summary (D).
     weighted = " || ".join(
-        f"setweight(to_tsvector('english', {column}), '{weight}')"
+        f"setweight(to_tsvector('{config}', {column}), '{weight}')"
         for column, weight in zip(_SEARCH_TEXT, "ABCD", strict=True)
     )
     conn.exec_driver_sql(
@@ -443,6 +447,10 @@ def _search_postgresql(conn: Connection) -> None:
     # then reads no TOAST table.
     conn.exec_driver_sql("ALTER TABLE search_docs ALTER COLUMN document SET STORAGE MAIN")
     conn.exec_driver_sql("CREATE INDEX search_docs_document ON search_docs USING gin (document)")
+
+
+def _search_postgresql(conn: Connection) -> None:
+    _add_search_document(conn, "english")
     refresh = _search_doc_refresh("postgresql", "key")
     conn.exec_driver_sql(
         "CREATE OR REPLACE FUNCTION search_docs_refresh(key text) RETURNS void "
@@ -479,6 +487,38 @@ def _library_sync(conn: Connection) -> None:
     library_sync.create(conn, checkfirst=True)
 
 
+# 0014: PostgreSQL search ignores accents, as SQLite's FTS5 (remove_diacritics) already does:
+# "Gonzalez" finds "González". A text search configuration of our own, English with the
+# unaccent dictionary before the stemmer, indexes the documents and parses the queries.
+SEARCH_CONFIG = "arxiv_digest_english"
+NO_UNACCENT = (
+    "PostgreSQL: no unaccent extension (or no right to create it), so search tells accents "
+    "apart; docs/deploy.md (PostgreSQL) says how to add it later"
+)
+
+
+def _search_unaccent(conn: Connection) -> None:
+    if conn.dialect.name != "postgresql":
+        return
+    try:
+        with conn.begin_nested():
+            conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS unaccent")
+        unaccent = True
+    except DBAPIError:
+        log.warning(NO_UNACCENT)
+        unaccent = False
+    conn.exec_driver_sql("ALTER TABLE search_docs DROP COLUMN document")  # and its index
+    conn.exec_driver_sql(f"DROP TEXT SEARCH CONFIGURATION IF EXISTS {SEARCH_CONFIG}")
+    conn.exec_driver_sql(f"CREATE TEXT SEARCH CONFIGURATION {SEARCH_CONFIG} (COPY = english)")
+    if unaccent:
+        conn.exec_driver_sql(
+            f"ALTER TEXT SEARCH CONFIGURATION {SEARCH_CONFIG} "
+            "ALTER MAPPING FOR hword, hword_part, word WITH unaccent, english_stem"
+        )
+    _add_search_document(conn, SEARCH_CONFIG)
+    conn.exec_driver_sql("ANALYZE search_docs")
+
+
 MIGRATIONS: list[Migration] = [
     ("0001_initial", _initial),
     ("0002_summaries", _summaries),
@@ -493,5 +533,6 @@ MIGRATIONS: list[Migration] = [
     ("0011_deliveries", _deliveries),
     ("0012_search", _search),
     ("0013_library_sync", _library_sync),
+    ("0014_search_unaccent", _search_unaccent),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -15,11 +15,12 @@ from sqlalchemy import ColumnElement, func, literal_column
 
 from arxiv_digest.errors import SearchError
 from arxiv_digest.models import Marked
+from arxiv_digest.store.schema import SEARCH_CONFIG
 
 MAX_QUERY_CHARS = 300
 MAX_TERMS = 16
 START, STOP = "\ue000", "\ue001"  # private-use characters: marks no paper text contains
-PG_CONFIG: ColumnElement[Any] = literal_column("'english'::regconfig")
+PG_CONFIG: ColumnElement[Any] = literal_column(f"'{SEARCH_CONFIG}'::regconfig")  # accents folded
 _WORD = re.compile(r"[^\W_]")  # a letter or digit: something a tokenizer keeps
 _TERM = re.compile(r'(-?)"([^"]*)"?|(\S+)')
 _MARKDOWN = re.compile(r"\*\*|__|`|^#+\s*|\s*\|\s*|^\s*[-*]\s+", re.MULTILINE)
