@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, insert
+from sqlalchemy import create_engine, insert, text
 
 from arxiv_digest.errors import SearchError
 from arxiv_digest.models import Paper, RankedPaper, RunReport, Summary
@@ -343,6 +343,30 @@ def test_upgrading_a_store_indexes_the_papers_it_already_has(
         assert ids(upgraded, "stabiliser") == [paper.arxiv_id]
         upgraded.upsert_papers([make_paper(title="Quantum walks")])
         assert upgraded.search("quantum").total == 2
+
+
+@pytest.mark.postgres
+def test_on_postgresql_a_store_in_its_own_schema_ignores_accents_too(
+    pg_url: str, make_paper: MakePaper
+) -> None:
+    """The unaccent extension lives in one schema of the database (public, here, where an
+    earlier store put it); a store whose search_path leaves that schema out still finds
+    González as "gonzalez"."""
+    with Store(pg_url):
+        pass  # the extension, in public
+    engine = create_engine(pg_url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA IF EXISTS own_schema CASCADE"))
+        conn.execute(text("CREATE SCHEMA own_schema"))
+    try:
+        paper = make_paper(title="Bridges", authors=("Raúl González",))
+        with Store(f"{pg_url}?options=-csearch_path%3Down_schema") as store:
+            store.upsert_papers([paper])
+            assert ids(store, "gonzalez") == [paper.arxiv_id]
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA own_schema CASCADE"))
+        engine.dispose()
 
 
 def test_a_word_in_every_paper_ranks_only_the_most_recently_stored_matches(

@@ -503,17 +503,22 @@ def _search_unaccent(conn: Connection) -> None:
     try:
         with conn.begin_nested():
             conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS unaccent")
-        unaccent = True
+        # The extension may live in another schema than this store's (search_path): name it.
+        where = conn.exec_driver_sql(
+            "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n "
+            "ON n.oid = e.extnamespace WHERE e.extname = 'unaccent'"
+        ).scalar_one()
     except DBAPIError:
         log.warning(NO_UNACCENT)
-        unaccent = False
+        where = None
     conn.exec_driver_sql("ALTER TABLE search_docs DROP COLUMN document")  # and its index
     conn.exec_driver_sql(f"DROP TEXT SEARCH CONFIGURATION IF EXISTS {SEARCH_CONFIG}")
     conn.exec_driver_sql(f"CREATE TEXT SEARCH CONFIGURATION {SEARCH_CONFIG} (COPY = english)")
-    if unaccent:
+    if where is not None:
+        dictionary = '"' + where.replace('"', '""') + '".unaccent'
         conn.exec_driver_sql(
             f"ALTER TEXT SEARCH CONFIGURATION {SEARCH_CONFIG} "
-            "ALTER MAPPING FOR hword, hword_part, word WITH unaccent, english_stem"
+            f"ALTER MAPPING FOR hword, hword_part, word WITH {dictionary}, english_stem"
         )
     _add_search_document(conn, SEARCH_CONFIG)
     conn.exec_driver_sql("ANALYZE search_docs")
