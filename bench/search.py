@@ -303,7 +303,7 @@ def bench(label: str, url: str, count: int, repeat: int, folder: Path) -> None:
     loaded = timed(lambda: load_old_store(url, corpus, count, today))
     print(f"  loaded at schema 0011 in {loaded:.1f} s")
     build = timed(lambda: Store(url).close())
-    print(f"  index build (upgrade to 0012_search): {build:.1f} s")
+    print(f"  index build (upgrade from 0011 to {schema.MIGRATIONS[-1][0]}): {build:.1f} s")
     with Store(url) as store:
         day = [corpus.paper(count + n, today) for n in range(1000)]
         first = timed(lambda: store.upsert_papers(day))
