@@ -145,7 +145,8 @@ def send_chat(
     for index in range(max(start, 0), len(messages)):
         where = f"{channel.label}: message {index + 1} of {len(messages)}"
 
-        def attempt(message: dict[str, object] = messages[index]) -> Response:
+        def attempt(message: dict[str, object] = messages[index]) -> str | None:
+            """The platform's refusal of one try (None: delivered); _Throttled to retry."""
             url, body = target.signed(message, now())  # signed anew: signatures expire
             response = http_post(
                 client,
@@ -156,9 +157,10 @@ def send_chat(
                 accept_status=_ANSWERED,
                 sleep=sleep,
             )
-            if _answer_code(channel, response) in THROTTLED.get(channel.type, ()):
-                raise _Throttled(_refusal(channel, response) or "throttled")
-            return response
+            code, refusal = _answer(channel, response)
+            if refusal is not None and code in THROTTLED.get(channel.type, ()):
+                raise _Throttled(refusal)
+            return refusal
 
         attempts = retrying(
             RetryPolicy(http.retries, http.backoff, http.max_backoff),
@@ -168,7 +170,7 @@ def send_chat(
             what=where,
         )
         try:
-            response = attempts(attempt)
+            refusal = attempts(attempt)
         except FetchError as exc:
             raise ChatError(f"{where}: {target.scrub(str(exc))}") from None
         except _Throttled as exc:
@@ -176,7 +178,6 @@ def send_chat(
             raise ChatError(
                 f"{where} was refused {tries} time(s): {target.scrub(str(exc))}"
             ) from None
-        refusal = _refusal(channel, response)
         if refusal is not None:
             raise ChatError(f"{where} was refused: {target.scrub(refusal)}")
         log.info("%s delivered", where)
@@ -263,24 +264,17 @@ class _Throttled(Exception):
     """The platform took the request but asks for fewer messages a minute."""
 
 
-def _answer_code(channel: ChatChannel, response: Response) -> object:
-    """The code in a Feishu, DingTalk or WeCom answer (None for the other platforms)."""
-    if channel.type not in THROTTLED:
-        return None
-    answer = _json(response.content.decode("utf-8", "replace"))
-    return answer.get("code") if channel.type == "feishu" else answer.get("errcode")
-
-
-def _refusal(channel: ChatChannel, response: Response) -> str | None:
-    """The platform's reason for refusing a message, or None when it took it."""
+def _answer(channel: ChatChannel, response: Response) -> tuple[object, str | None]:
+    """The platform's code in its answer (None where it gives none) and its reason for
+    refusing the message (None when it took it)."""
     text = response.content.decode("utf-8", "replace").strip()
     if isinstance(channel, SlackChannel):
-        return None if response.status < 300 and text == "ok" else text or _status(response)
+        return None, None if response.status < 300 and text == "ok" else text or _status(response)
     if isinstance(channel, DiscordChannel | GenericChannel):
         if response.status < 300:
-            return None
+            return None, None
         reason = _json(text).get("message") if isinstance(channel, DiscordChannel) else None
-        return str(reason or text or _status(response))
+        return None, str(reason or text or _status(response))
     answer = _json(text)
     if isinstance(channel, FeishuChannel):
         code = answer.get("code", answer.get("StatusCode"))
@@ -291,10 +285,10 @@ def _refusal(channel: ChatChannel, response: Response) -> str | None:
     else:  # DingTalk, WeCom
         code, reason = answer.get("errcode"), answer.get("errmsg")
     if response.status < 300 and code == 0:
-        return None
+        return code, None
     if code is None:
-        return f"{_status(response)}, not the expected answer"
-    return f"code {code}: {reason or _status(response)}"
+        return None, f"{_status(response)}, not the expected answer"
+    return code, f"code {code}: {reason or _status(response)}"
 
 
 def _json(text: str) -> dict[str, object]:
