@@ -29,6 +29,7 @@ from typing import Any
 import bibtexparser
 
 from arxiv_digest.config import LibrarySource, Settings
+from arxiv_digest.config.sections import CATEGORY_RE
 from arxiv_digest.errors import ConfigError
 from arxiv_digest.models import Paper
 from arxiv_digest.sources.text import clean_name, clean_prose, split_arxiv_id
@@ -41,7 +42,6 @@ _ARXIV_IN_TEXT = re.compile(
     re.IGNORECASE,
 )
 _BRACES = re.compile(r"[{}]")
-_CATEGORY = re.compile(r"[a-z-]+(\.[A-Za-z-]+)?")  # "cs.LG", "hep-th": arXiv's primaryClass
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,7 +159,7 @@ def _from_bibtex(text: str, origin: str) -> list[LibraryPaper]:
                 doi=fields.get("doi", ""),
                 added=_date(year[:4]) if year[:4].isdigit() else None,
                 origin=origin,
-                categories=(category,) if _CATEGORY.fullmatch(category) else (),
+                categories=(category,) if CATEGORY_RE.match(category) else (),
             )
         )
     return papers
