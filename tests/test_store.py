@@ -195,3 +195,17 @@ def test_delivery_records_keep_what_each_channel_received(store: Store) -> None:
     assert store.deliveries(since=day + dt.timedelta(days=1)) == []
     with pytest.raises(ValueError, match="unknown delivery status"):
         store.save_delivery(DeliveryRecord(day, "x", "maybe", 0, 0, 0, "", when))
+
+
+def test_many_papers_are_read_at_once_each_as_its_latest_version(
+    store: Store, make_paper: Callable[..., Paper]
+) -> None:
+    first = make_paper(title="First version")
+    second = make_paper(arxiv_id=first.arxiv_id, version=2, title="Second version")
+    other = make_paper(primary_category="cs.CL", categories=("cs.CL", "cs.LG"))
+    store.upsert_papers([first, second, other])
+
+    found = store.latest_papers([first.arxiv_id, other.arxiv_id, "2699.99999", other.arxiv_id])
+
+    assert found == {first.arxiv_id: store.paper(first.arxiv_id), other.arxiv_id: other}
+    assert found[first.arxiv_id].title == "Second version"

@@ -35,11 +35,7 @@ def load_library(
     entries = read_library_files(settings)
     entries += read_zotero_sources(settings, client, store=store, sleep=sleep)  # never fatal
     wanted = ids_to_look_up(entries)
-    known: dict[str, Paper] = {}
-    for arxiv_id in wanted:
-        stored = store.paper(arxiv_id)
-        if stored is not None:
-            known[arxiv_id] = stored
+    known: dict[str, Paper] = store.latest_papers(wanted)
     missing = [i for i in wanted if i not in known]
     if missing:
         api = ApiClient(client, settings, sleep=sleep)

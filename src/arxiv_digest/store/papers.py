@@ -1,4 +1,5 @@
-"""Queries about single papers: the latest stored version or a given one.
+"""Queries about single papers: the latest stored version or a given one, one paper or
+many at once.
 
 A paper looked up by id (``arxiv-digest summarize``) has no announcement row; its date and
 type are the ones its source gave (``papers.listed_on``/``listed_as``, migration 0004).
@@ -6,6 +7,7 @@ type are the ones its source gave (``papers.listed_on``/``listed_as``, migration
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import ColumnElement, Engine, Select, func, select
@@ -34,6 +36,9 @@ def announced_papers() -> Select[Any]:
     )
 
 
+LATEST_BATCH = 500  # ids per query: well under SQLite's and PostgreSQL's parameter limits
+
+
 class PaperQueries:
     engine: Engine
 
@@ -52,3 +57,21 @@ class PaperQueries:
         with self.engine.connect() as conn:
             row = conn.execute(query).mappings().first()
         return paper_from_row(row) if row else None
+
+    def latest_papers(self, arxiv_ids: Iterable[str]) -> dict[str, Paper]:
+        """:meth:`paper` of each id that is stored, in one query per ``LATEST_BATCH`` ids (a
+        library of a thousand arXiv entries is read at every run)."""
+        wanted = sorted(set(arxiv_ids))
+        p = schema.papers
+        found: dict[str, Paper] = {}
+        with self.engine.connect() as conn:
+            for start in range(0, len(wanted), LATEST_BATCH):
+                query = (
+                    announced_papers()
+                    .where(p.c.arxiv_id.in_(wanted[start : start + LATEST_BATCH]))
+                    .order_by(p.c.arxiv_id, p.c.version.desc(), ANNOUNCED.desc())
+                )
+                for row in conn.execute(query).mappings():
+                    if row["arxiv_id"] not in found:  # the first row: the latest
+                        found[row["arxiv_id"]] = paper_from_row(row)
+        return found
