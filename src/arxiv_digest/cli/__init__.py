@@ -5,18 +5,18 @@ channel that failed included), 2 a usage or config error, 3 another run holds th
 (nothing was done).
 
 One module per group of commands: ``daily`` (run, demo, backfill, summarize, serve,
-doctor), ``ratings`` (rate), ``delivery`` (deliver), ``search`` (search); ``base`` has the
-app and its options.
+doctor), ``ratings`` (rate), ``delivery`` (deliver), ``search`` (search), ``portable``
+(export, import); ``base`` has the app and its options.
 """
 
 from __future__ import annotations
 
 import sys
 
-from arxiv_digest.cli import daily, delivery, ratings, search
+from arxiv_digest.cli import daily, delivery, portable, ratings, search
 from arxiv_digest.cli.base import app, err
 
-__all__ = ["app", "daily", "delivery", "main", "ratings", "search"]
+__all__ = ["app", "daily", "delivery", "main", "portable", "ratings", "search"]
 
 
 def main() -> None:
