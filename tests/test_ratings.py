@@ -180,6 +180,11 @@ def test_a_paper_not_in_the_store_can_be_rated_and_the_reader_is_told(project: P
     ("args", "message"),
     [
         (("rate", "not-an-id", "up"), "not an arXiv identifier: 'not-an-id'"),
+        (("rate", "２４１１.１７７１２", "up"), "not an arXiv identifier: '２４１１.１７７１２'"),
+        (("rate", "0000.00000", "up"), "not an arXiv identifier: '0000.00000'"),
+        (("rate", "2499.99999", "down"), "with a month from 01 to 12"),
+        (("rate", "hep-th/9913001", "up"), "not an arXiv identifier: 'hep-th/9913001'"),
+        (("rate", "2604.00001v0", "up"), "not an arXiv identifier: '2604.00001v0'"),
         (("rate", "2604.00001", "sideways"), "up, down or clear, not 'sideways'"),
         (("rate", "2604.00001"), "give an arXiv id and up, down or clear"),
         (("rate",), "give an arXiv id and up, down or clear"),

@@ -115,6 +115,27 @@ def test_arxiv_identifiers(raw: str, expected: tuple[str, int]) -> None:
     assert split_arxiv_id(raw) == expected
 
 
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "２４１１.１７７１２",  # fullwidth digits
+        "2411.１7712",
+        "0000.00000",  # month 00
+        "2499.99999",  # month 99
+        "2413.00001",
+        "hep-th/9900001",
+        "hep-th/99O1001",
+        "2411.17712v0",  # versions count from 1
+        "2411.17712v２",
+        "2411.177",
+        "2411.177123",
+    ],
+)
+def test_ids_no_paper_can_have_are_refused(raw: str) -> None:
+    with pytest.raises(ValueError, match="not an arXiv identifier"):
+        split_arxiv_id(raw)
+
+
 def test_truncated_xml_is_a_clear_error() -> None:
     body = fixture_bytes("rss/cs.AI_2026-04-27_trimmed.xml")
     with pytest.raises(FeedError, match="not well-formed XML"):

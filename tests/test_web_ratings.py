@@ -201,6 +201,19 @@ def test_what_is_not_a_rating_link_is_404(client: TestClient, store: Store, path
     assert store.ratings() == []
 
 
+@pytest.mark.parametrize(
+    "arxiv_id", ["２４１１.１７７１２", "0000.00000", "2499.99999", "hep-th/9900001", "math/07O1001"]
+)
+def test_a_signed_link_for_an_id_no_paper_can_have_is_404_and_records_nothing(
+    client: TestClient, store: Store, arxiv_id: str
+) -> None:
+    """Signed with the real secret, so only the id itself is wrong: ASCII digits, month 01-12."""
+    for action in ("up", "clear"):
+        assert client.get(link(arxiv_id, action)).status_code == 404
+        assert client.head(link(arxiv_id, action)).status_code == 404
+    assert store.ratings() == []
+
+
 def test_a_paper_not_in_the_store_can_be_rated_from_a_link_old_style_ids_too(
     client: TestClient, store: Store
 ) -> None:

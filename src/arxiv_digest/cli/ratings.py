@@ -14,6 +14,7 @@ from arxiv_digest.config import (
     load_settings,
 )
 from arxiv_digest.errors import ConfigError, DigestError
+from arxiv_digest.ids import ARXIV_ID_FORMS
 from arxiv_digest.models import RATING_VALUES, Rating
 from arxiv_digest.ratings import SYMBOLS
 from arxiv_digest.sources.text import split_arxiv_id
@@ -35,7 +36,10 @@ def _rate_one(store: Store, raw_id: str, action: str) -> str:
     try:
         arxiv_id, _ = split_arxiv_id(raw_id)  # every version of a paper shares its rating
     except ValueError:
-        raise ConfigError(f"not an arXiv identifier: {raw_id!r}") from None
+        raise ConfigError(
+            f"not an arXiv identifier: {raw_id!r} (write {ARXIV_ID_FORMS}, in ASCII digits, "
+            "with a month from 01 to 12; an abs URL or a version such as v2 is fine too)"
+        ) from None
     if action not in (*RATING_VALUES, "clear"):
         raise ConfigError(f"the rating is up, down or clear, not {action!r}")
     paper = store.paper(arxiv_id)

@@ -23,6 +23,7 @@ from sqlalchemy.exc import ArgumentError
 
 from arxiv_digest.config.common import HttpUrl
 from arxiv_digest.config.delivery import DeliverySettings
+from arxiv_digest.ids import ARXIV_ID, VERSION
 
 log = logging.getLogger(__name__)
 
@@ -204,9 +205,8 @@ class AISummarySettings(_Section):
 
 
 _ARXIV_REF = re.compile(
-    r"^(?:arXiv:)?(?:\d{4}\.\d{4,5}|[a-z-]+(?:\.[A-Z]{2})?/\d{7})(?:v\d+)?$"
-    r"|^https?://(?:www\.|export\.)?arxiv\.org/(?:abs|pdf)/\S+$",
-    re.IGNORECASE,
+    rf"(?:arXiv:)?{ARXIV_ID}(?:{VERSION})?|https?://(?:www\.|export\.)?arxiv\.org/(?:abs|pdf)/\S+",
+    re.IGNORECASE | re.ASCII,
 )
 LibraryKind = Literal["bibtex", "csl-json", "arxiv", "zotero"]
 _LIBRARY_KEYS = {
@@ -260,7 +260,7 @@ class LibrarySource(_Section):
 
 
 def _library_shorthand(value: str) -> dict[str, str]:
-    if _ARXIV_REF.match(value):
+    if _ARXIV_REF.fullmatch(value):
         return {"kind": "arxiv", "arxiv": value}
     suffix = value.rsplit(".", 1)[-1].lower() if "." in value else ""
     if suffix in ("bib", "bibtex"):

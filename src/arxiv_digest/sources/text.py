@@ -19,13 +19,13 @@ from functools import lru_cache
 import ftfy
 from pylatexenc.latex2text import LatexNodes2Text
 
+from arxiv_digest.ids import VERSIONED_ID
+
 log = logging.getLogger(__name__)
 
 _SPACES = re.compile(r"\s+")
 _NEEDS_CARE = re.compile(r"[(\[]|\sand\s")
 _TEX_MARKUP = re.compile(r"[\\{}]")
-_NEW_ID = re.compile(r"^(\d{4}\.\d{4,5})(?:v(\d+))?$")
-_OLD_ID = re.compile(r"^([a-z-]+(?:\.[A-Z]{2})?/\d{7})(?:v(\d+))?$")
 _LATEX = LatexNodes2Text()
 
 # UTF-8 read as cp1252/latin-1 turns every non-ASCII letter into a lead character (Â..ô)
@@ -229,11 +229,14 @@ def split_authors(creators: str) -> tuple[str, ...]:
 
 
 def split_arxiv_id(raw: str) -> tuple[str, int]:
-    """``2512.14082v2`` -> (``2512.14082``, 2); a missing version gives 0."""
+    """``2512.14082v2`` -> (``2512.14082``, 2); a missing version gives 0.
+
+    Also an abs URL or an OAI identifier. What :data:`arxiv_digest.ids.VERSIONED_ID` does not
+    take (fullwidth digits, month 00 or 13) is a ``ValueError``.
+    """
     token = raw.strip().rstrip("/").rsplit("/abs/", 1)[-1]
     token = token.removeprefix("oai:arXiv.org:").removeprefix("arXiv:")
-    for pattern in (_NEW_ID, _OLD_ID):
-        match = pattern.match(token)
-        if match:
-            return match.group(1), int(match.group(2) or 0)
-    raise ValueError(f"not an arXiv identifier: {raw!r}")
+    match = VERSIONED_ID.fullmatch(token)
+    if match is None:
+        raise ValueError(f"not an arXiv identifier: {raw!r}")
+    return match["id"], int(match["version"] or 0)
