@@ -261,6 +261,21 @@ def test_hostile_input_is_an_ordinary_query(
     assert store.count_papers() == 1
 
 
+@pytest.mark.parametrize(
+    "query", ["agents\x00", "\x00agents", "tools\x00agents", "agents\x1b\x7f\x85", "agents \udcff"]
+)
+def test_control_characters_and_undecodable_bytes_separate_words(
+    store: Store, make_paper: MakePaper, query: str
+) -> None:
+    """A NUL ended FTS5's quoted string: a StoreError, "search is unavailable" on the web.
+    A lone surrogate (a command line's undecodable byte) could not be encoded for the engine."""
+    paper = make_paper(title="Agents with tools")
+    store.upsert_papers([paper])
+
+    assert ids(store, query) == [paper.arxiv_id]
+    assert parse_query("graph\x00nets").groups == (("graph",), ("nets",))
+
+
 def test_a_script_in_a_title_is_text_in_the_highlight(store: Store, make_paper: MakePaper) -> None:
     store.upsert_papers([make_paper(title="<script>alert(1)</script> attacks")])
 

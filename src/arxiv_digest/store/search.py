@@ -5,7 +5,8 @@ authors, abstract and latest AI summary, kept in step by triggers. What a reader
 never handed to the database's query syntax: :func:`parse_query` reads it as words,
 ``"quoted phrases"``, ``-excluded`` words and ``OR``, and each engine is given those as
 quoted strings (FTS5) or bound parameters (``phraseto_tsquery``). Anything else in the text
-is an ordinary character; a query that cannot be searched is a :class:`SearchError`.
+is an ordinary character, but control characters (a NUL would end an FTS5 string) separate
+words; a query that cannot be searched is a :class:`SearchError`.
 """
 
 from __future__ import annotations

@@ -23,6 +23,9 @@ START, STOP = "\ue000", "\ue001"  # private-use characters: marks no paper text 
 PG_CONFIG: ColumnElement[Any] = literal_column(f"'{SEARCH_CONFIG}'::regconfig")  # accents folded
 _WORD = re.compile(r"[^\W_]")  # a letter or digit: something a tokenizer keeps
 _TERM = re.compile(r'(-?)"([^"]*)"?|(\S+)')
+# Control characters (a NUL ends an FTS5 string, PostgreSQL refuses it in any text) and lone
+# surrogates (undecodable bytes on a command line): no paper holds them, so they separate words
+_UNSEARCHABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 _MARKDOWN = re.compile(r"\*\*|__|`|^#+\s*|\s*\|\s*|^\s*[-*]\s+", re.MULTILINE)
 
 
@@ -64,10 +67,11 @@ def parse_query(text: str) -> Query:
     """Words and ``"phrases"`` (all required), ``-word`` or ``-"phrase"`` (excluded), ``a OR b``.
 
     An unclosed quote runs to the end. Raises :class:`SearchError` for a query with no word
-    in it, only exclusions, or beyond the length limits.
+    in it, only exclusions, or beyond the length limits. Control characters separate words.
     """
     if len(text) > MAX_QUERY_CHARS:
         raise SearchError(f"the query is too long: at most {MAX_QUERY_CHARS} characters")
+    text = _UNSEARCHABLE.sub(" ", text)
     groups: list[list[str]] = []
     excluded: list[str] = []
     joining = after_group = False  # "a OR b": b joins a's group; "-a OR b" joins nothing
