@@ -135,6 +135,11 @@ def test_a_very_common_word_says_only_the_newest_matches_were_ranked(
         ({"q": "swarms", "limit": "-3"}, "limit is a whole number"),
         ({"q": "swarms", "page": "0"}, "page"),
         ({"q": "swarms", "page": "99999"}, "page"),
+        ({"q": "swarms", "page": "²"}, "page is a whole number"),  # str.isdigit(), not int()
+        ({"q": "swarms", "page": "①"}, "page is a whole number"),
+        ({"q": "swarms", "page": "２"}, "page is a whole number"),  # int() reads it: ASCII only
+        ({"q": "swarms", "limit": "¹⁰"}, "limit is a whole number"),
+        ({"q": "swarms", "from": "２０２６-04-01"}, "from is a day"),
         ({"q": "swarms", "from": "yesterday"}, "from is a day"),
         ({"q": "swarms", "to": "2026-02-30"}, "to is a day"),
         ({"q": "swarms", "from": "2026-05-01", "to": "2026-04-01"}, "date range"),
@@ -197,6 +202,18 @@ def test_hostile_queries_are_ordinary_searches_never_markup(client: TestClient, 
     for mark_parent in document.xpath("//mark"):
         assert list(mark_parent) == []  # a <mark> holds text only
     assert client.get("/search.json", params={"q": query}).status_code in (200, 400)
+
+
+@pytest.mark.parametrize("query", ["swarms\x00", "\x00swarms", "swarms\x1b", "swarms\x7f\x0b"])
+def test_control_characters_never_make_search_unavailable(
+    client: TestClient, query: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A NUL ended FTS5's quoted string: a 503 and an ERROR line, for anyone, every request."""
+    assert len(found_ids(client, q=query)) == 3
+    page = client.get("/search", params={"q": query})
+
+    assert page.status_code == 200 and len(parsed(page.text).xpath(HIT)) == 3
+    assert [r for r in caplog.records if r.levelname == "ERROR"] == []
 
 
 def test_the_page_marks_matches_and_shows_hostile_titles_as_text(client: TestClient) -> None:

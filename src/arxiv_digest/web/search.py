@@ -34,7 +34,8 @@ HEADERS = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
 PER_PAGE = 20
 FIELDS = ("q", "category", "from", "to", "shown", "rated", "sort", "limit")
 SHOWN = {"yes": True, "no": False}
-DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+NUMBER = re.compile(r"[0-9]{1,6}")  # not str.isdigit(): "²" and "①" are digits int() refuses
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +105,7 @@ def _number(params: dict[str, str], name: str, default: int) -> int:
     raw = params.get(name)
     if raw is None:
         return default
-    if not raw.isdigit() or len(raw) > 6:
+    if not NUMBER.fullmatch(raw):
         raise SearchError(f"{name} is a whole number")
     return int(raw)
 
