@@ -424,6 +424,19 @@ def test_update_cache_is_post_only_and_needs_the_token(
     assert done.wait(10) and calls == [1]
 
 
+@pytest.mark.parametrize("scheme", ["Bearer", "bearer", "BEARER"])
+def test_update_cache_reads_the_scheme_case_insensitively(
+    published_site: Settings, store: Store, scheme: str
+) -> None:
+    """RFC 7235: the auth scheme is case-insensitive; the token itself is not."""
+    client = TestClient(create_app(published_site, store, admin_token=TOKEN))
+
+    ok = client.post("/update-cache", headers={"Authorization": f"{scheme} {TOKEN}"})
+    assert ok.status_code == 200 and ok.json() == {"status": "reloaded from the store"}
+    for wrong in (f"{scheme} {TOKEN.upper()}", f"Basic {TOKEN}", TOKEN, f"{scheme}{TOKEN}"):
+        assert client.post("/update-cache", headers={"Authorization": wrong}).status_code == 401
+
+
 def test_errors_are_short_and_generic(
     published_site: Settings, store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -211,8 +211,8 @@ class _Endpoints:
     def update_cache(self, request: Request) -> Response:
         if not self.token:
             return JSONResponse({"error": f"disabled: set {ADMIN_TOKEN_ENV} to enable"}, 403)
-        given = request.headers.get("authorization", "")
-        if not hmac.compare_digest(given.encode(), f"Bearer {self.token}".encode()):
+        given = _bearer_token(request.headers.get("authorization", ""))
+        if not hmac.compare_digest(given.encode(), self.token.encode()):
             return JSONResponse(
                 {"error": "unauthorized"}, 401, headers={"WWW-Authenticate": "Bearer"}
             )
@@ -262,6 +262,13 @@ class _Endpoints:
             Route("/config", self.config),
             Route("/update-cache", self.update_cache, methods=["POST"]),
         ]
+
+
+def _bearer_token(header: str) -> str:
+    """The credentials of ``Authorization: Bearer …``, "" for another scheme (whose name, as
+    RFC 7235 has it, is case-insensitive: ``bearer`` is Bearer)."""
+    scheme, _, credentials = header.partition(" ")
+    return credentials.strip(" ") if scheme.lower() == "bearer" else ""
 
 
 async def _error(request: Request, exc: Exception) -> Response:
