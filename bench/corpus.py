@@ -23,7 +23,8 @@ def source_feeds() -> list[bytes]:
 
 
 def build_rss(n: int, categories: list[str] | None = None) -> bytes:
-    """One RSS channel of ``n`` real items, each copy renumbered to a distinct arXiv id.
+    """One RSS channel of ``n`` real items, each copy renumbered to a distinct arXiv id
+    (``9001.00000`` on: a real month, so the feed parser takes it; no real paper's yet).
 
     With ``categories``, every item is re-filed as a ``new`` announcement whose primary
     category cycles through them (a one-day feed of exactly those categories).
@@ -46,7 +47,7 @@ def build_rss(n: int, categories: list[str] | None = None) -> bytes:
     parts = [head]
     for k in range(n):
         text = re.sub(
-            r"(\d{4})\.(\d{5})", f"9{k // 100000:03d}.{k % 100000:05d}", texts[k % len(texts)]
+            r"(\d{4})\.(\d{5})", f"90{1 + k // 100000:02d}.{k % 100000:05d}", texts[k % len(texts)]
         )
         if categories:
             primary = categories[k % len(categories)]

@@ -17,6 +17,7 @@ from arxiv_digest.errors import DigestError, PublishError, StoreError
 from arxiv_digest.models import DeliveryOutcome, Digest, DigestEntry, Paper, RunReport
 from arxiv_digest.publish.content import load_content
 from arxiv_digest.publish.files import write_atomic
+from arxiv_digest.publish.history import apply_retention, restore_history, write_history
 from arxiv_digest.publish.readme import content_fingerprint, render_readme
 from arxiv_digest.publish.site import render_site, write_site
 from arxiv_digest.rank import Ranker, keep_best, select_candidates
@@ -180,15 +181,35 @@ def run_daily(
     time works on a store (RunInProgress for a second one, before anything is paid for)."""
     with store.exclusive_run():
         store.mark_interrupted(clock())
-        return _run_locked(
-            settings,
-            store,
-            client,
-            summarizer=summarizer,
-            on_summary=on_summary,
-            clock=clock,
-            sleep=sleep,
-        )
+        restore_history(settings, store)
+        try:
+            report = _run_locked(
+                settings,
+                store,
+                client,
+                summarizer=summarizer,
+                on_summary=on_summary,
+                clock=clock,
+                sleep=sleep,
+            )
+        except BaseException:
+            _save_history(settings, store, failing=True)  # what was paid for, kept
+            raise
+        _save_history(settings, store, failing=False)
+        apply_retention(settings, store)
+        return report
+
+
+def _save_history(settings: Settings, store: Store, *, failing: bool) -> None:
+    """Write the history files of the run's day; when the run is already failing, a
+    failure here is logged, not raised over the run's own error."""
+    try:
+        last = store.last_run()
+        write_history(settings, store, last["digest_date"] if last else None)
+    except DigestError as exc:
+        if not failing:
+            raise
+        log.error("history: %s", exc)
 
 
 def _run_locked(

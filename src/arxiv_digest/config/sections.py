@@ -110,6 +110,17 @@ class StoreSettings(_Section):
         "sqlite:///data/arxiv-digest.sqlite",
         description="SQLAlchemy URL; relative SQLite paths are relative to the config file.",
     )
+    history_dir: Path | None = Field(
+        None,
+        description="Folder of append-only day files (JSON Lines) that rebuild the store: "
+        "what a fork commits instead of the database file. Unset: none.",
+    )
+    retention_days: int = Field(
+        0,
+        ge=0,
+        description="Days a candidate that was never shown, rated or summarized keeps its "
+        "abstract (and vectors); 0 keeps everything.",
+    )
 
     @field_validator("url")
     @classmethod
