@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import errno
+import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 from lxml import etree
@@ -167,6 +170,72 @@ def test_failure_during_publish_keeps_the_old_readme(
     assert settings.output.readme.read_text() == "previous\n"
     monkeypatch.undo()
     assert run(settings).readme_written  # the next run recovers
+
+
+def next_day(feed: bytes) -> bytes:
+    """The day after ``feed``'s (Mon 27 -> Tue 28 April 2026), with other papers."""
+    return (
+        feed.replace(b"2604.2", b"2604.3")
+        .replace(b"27 Apr 2026", b"28 Apr 2026")
+        .replace(b"Mon, 28 Apr", b"Tue, 28 Apr")
+    )
+
+
+def outputs(settings: Settings) -> dict[str, bytes | None]:
+    """The README and every file and folder of the site (None for a folder), and every
+    temporary or staging folder beside them."""
+    root = settings.output.readme.parent
+    found: dict[str, bytes | None] = {"README.md": settings.output.readme.read_bytes()}
+    for path in sorted(root.rglob("*")):
+        name = str(path.relative_to(root))
+        if name.startswith("site") or name.startswith(".") or name.endswith(".tmp"):
+            found[name] = path.read_bytes() if path.is_file() else None
+    return found
+
+
+def fill_the_disk(monkeypatch: pytest.MonkeyPatch, *, at: int = 0, holding: bytes = b"") -> None:
+    """Every write from the ``at``-th on (or of data ``holding`` these bytes) finds the
+    disk full, as a real one reports it."""
+    real_write = os.write
+    calls = [0]
+
+    def write(fd: int, data: Any) -> int:
+        calls[0] += 1
+        if (at and calls[0] >= at) or (holding and holding in bytes(data)):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real_write(fd, data)
+
+    monkeypatch.setattr(os, "write", write)
+
+
+@pytest.mark.parametrize(
+    "full", [{"at": 1}, {"at": 9}, {"holding": b"Total Papers Found"}],
+    ids=["first-file", "ninth-file", "the-readme"],
+)  # fmt: skip
+def test_a_disk_that_fills_while_publishing_leaves_every_output_of_yesterday(
+    httpserver: HTTPServer,
+    make_settings: MakeSettings,
+    combined_feed: bytes,
+    monkeypatch: pytest.MonkeyPatch,
+    full: dict[str, Any],
+) -> None:
+    serve_feed(httpserver, CATS, combined_feed)
+    settings = make_settings()
+    run(settings)
+    yesterday = outputs(settings)
+    assert "site/archive/2026-04-27.html" in yesterday and "site/index.html" in yesterday
+    httpserver.clear()
+    serve_feed(httpserver, CATS, next_day(combined_feed))
+    fill_the_disk(monkeypatch, **full)
+    with pytest.raises(PublishError, match="No space left on device") as error:
+        run(settings)
+    assert "\n" not in str(error.value)
+    assert outputs(settings) == yesterday  # byte for byte, no temporary, no new file
+    monkeypatch.undo()
+    assert run(settings).readme_written  # space again: the new day, whole
+    assert "site/archive/2026-04-28.html" in outputs(settings)
+    assert b"2604.3" in (settings.output.site_dir / "index.html").read_bytes()
+    assert "2604.3" in settings.output.readme.read_text()
 
 
 def test_crash_while_ranking_keeps_the_old_readme(

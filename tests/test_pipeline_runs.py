@@ -213,17 +213,19 @@ def test_a_run_that_cannot_be_recorded_leaves_the_readme_and_keeps_what_it_paid_
 
 
 @pytest.mark.usefixtures("day")
-def test_a_site_that_cannot_be_written_fails_the_run_but_not_the_readme(
+def test_a_site_that_cannot_be_written_fails_the_run_and_keeps_the_readme(
     httpserver: HTTPServer, tmp_path: Path, llm: FakeLLM
 ) -> None:
+    """The README and the site are one switch: the README never gets ahead of the site."""
     url = f"sqlite:///{tmp_path / 'data' / 'arxiv-digest.sqlite'}"
     path = write_run_config(tmp_path, httpserver, llm, url)
     (tmp_path / "site").write_text("a file where the site folder should be\n")
+    (tmp_path / "README.md").write_text("yesterday\n")
     process = start(["run", "--config", str(path)], tmp_path)
     _, err = process.communicate(timeout=120)
     assert process.returncode == 1, err
     assert "site" in err and "Traceback" not in err
-    assert "### 1. [" in (tmp_path / "README.md").read_text()
+    assert (tmp_path / "README.md").read_text() == "yesterday\n"
     assert statuses(url) == ["failed"]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import email.utils
+import errno
 import json
 import os
 import re
@@ -23,6 +24,7 @@ from arxiv_digest.match import Matcher
 from arxiv_digest.models import DigestEntry, PublishedDigest, RankedPaper
 from arxiv_digest.publish import trends
 from arxiv_digest.publish.content import SiteContent, _retained, load_content
+from arxiv_digest.publish.files import write_tree
 from arxiv_digest.publish.highlight import rich_text
 from arxiv_digest.publish.html import markdown_to_html, math_html
 from arxiv_digest.publish.site import render_site, write_site
@@ -309,6 +311,41 @@ def test_a_site_folder_that_cannot_be_written_is_one_clear_error(
     with pytest.raises(PublishError, match=r"archive") as error:
         rewrite(site, nested)
     assert "\n" not in str(error.value) and str(nested) in str(error.value)
+
+
+def tree_of(root: Path) -> dict[str, bytes | None]:
+    return {
+        str(p.relative_to(root)): p.read_bytes() if p.is_file() else None
+        for p in sorted(root.rglob("*"))
+    }
+
+
+def test_a_new_file_that_cannot_be_put_in_place_takes_back_the_ones_placed_before_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """New files go in first (only a new folder entry may still need space): one that
+    fails takes back those already placed, and nothing else has been touched yet."""
+    tree = tmp_path / "site"
+    tree.mkdir()
+    (tree / "index.html").write_bytes(b"yesterday")
+    before = tree_of(tmp_path)
+    real_replace = Path.replace
+    calls = [0]
+
+    def second_fails(self: Path, target: Any) -> Path:
+        calls[0] += 1
+        if calls[0] == 2:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real_replace(self, target)
+
+    monkeypatch.setattr(Path, "replace", second_fails)
+    files = {"index.html": b"today", "archive/a.html": b"new", "rss/b.xml": b"new"}
+    with pytest.raises(PublishError, match=r"rss/b.xml: No space left on device"):
+        write_tree(files, tree)
+    assert tree_of(tmp_path) == before
+    monkeypatch.undo()
+    assert write_tree(files, tree) == sorted(files)
+    assert tree_of(tree) == {**files, "archive": None, "rss": None}
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root may write into a read-only folder")

@@ -16,10 +16,10 @@ from arxiv_digest.delivery.dispatch import deliver
 from arxiv_digest.errors import DigestError, PublishError, StoreError
 from arxiv_digest.models import DeliveryOutcome, Digest, DigestEntry, Paper, RunReport
 from arxiv_digest.publish.content import load_content
-from arxiv_digest.publish.files import write_atomic
+from arxiv_digest.publish.files import Switch
 from arxiv_digest.publish.history import apply_retention, restore_history, write_history
 from arxiv_digest.publish.readme import content_fingerprint, render_readme
-from arxiv_digest.publish.site import render_site, write_site
+from arxiv_digest.publish.site import render_site
 from arxiv_digest.rank import Ranker, keep_best, select_candidates
 from arxiv_digest.relevance.embed import CachedEmbedder, check_embedder, make_vectors
 from arxiv_digest.relevance.library import Library, read_library_files
@@ -143,19 +143,18 @@ def _prepare_readme(
 
 
 def _publish(settings: Settings, store: Store, readme: str, report: RunReport) -> list[str]:
-    """Write the README and the site; each output's failure is reported, not the other's."""
-    failures: list[str] = []
+    """Write the site, then the README, as one switch: every new file is written in full
+    before any is put in place, so a failure (a full disk) leaves both as they were."""
     try:
-        report.readme_written = write_atomic(Path(settings.output.readme), readme)
-        report.outputs.append(str(settings.output.readme))
+        with Switch() as switch:
+            stage_site(settings, store, switch)
+            written = switch.stage(Path(settings.output.readme), readme)
+            switch.commit()
     except PublishError as exc:
-        failures.append(str(exc))
-    try:
-        publish_site(settings, store)
-        report.outputs.append(str(settings.output.site_dir))
-    except PublishError as exc:
-        failures.append(f"site: {exc}")
-    return failures
+        return [str(exc)]
+    report.readme_written = written
+    report.outputs += [str(settings.output.readme), str(settings.output.site_dir)]
+    return []
 
 
 def _record_failure(store: Store, run_id: int, report: RunReport, now: dt.datetime) -> None:
@@ -287,10 +286,18 @@ def _deliver(
         report.deliveries = [DeliveryOutcome(day, "delivery", "failed", detail=str(exc))]
 
 
-def publish_site(settings: Settings, store: Store) -> list[str]:
-    """Rewrite the static site and feeds from what the store says was published."""
+def stage_site(settings: Settings, store: Store, switch: Switch) -> list[str]:
+    """Stage the static site and feeds, from what the store says was published."""
     files = render_site(load_content(store, settings), settings)
-    return write_site(files, Path(settings.output.site_dir))
+    return switch.stage_tree(files, Path(settings.output.site_dir))
+
+
+def publish_site(settings: Settings, store: Store) -> list[str]:
+    """Rewrite the static site and feeds; returns the paths that changed."""
+    with Switch() as switch:
+        changed = stage_site(settings, store, switch)
+        switch.commit()
+    return changed
 
 
 def backfill(

@@ -1,18 +1,35 @@
-"""Writing output files so that a reader never sees half of one.
+"""Writing output files so that a reader never sees half of one, nor half of a new day.
 
-A temporary file is written, then renamed over the target (a rename is atomic only within
-one file system). A process killed in between leaves the temporary behind, so for a whole
-tree (the site) temporaries go to a staging folder beside it, never inside what a static
-host publishes, and leftovers of an earlier kill are removed on the next write.
+Every output of a run (the site's files and the README) is replaced by one
+:class:`Switch`, in two phases:
+
+* **prepare** (:meth:`Switch.stage`, :meth:`Switch.stage_tree`): each new or changed file
+  is written, in full and synced, to a temporary on its target's file system. This is
+  where a full disk fails; any failure deletes every temporary (and every folder made
+  for them) and leaves all outputs exactly as they were.
+* **commit** (:meth:`Switch.commit`): the temporaries are renamed over their targets.
+  Renames need no space. Files that did not exist yet go first: a rename that adds a
+  folder entry is the only one that may still meet a full disk, and those can be undone
+  without a trace. Files dropped from the site go last.
+
+A temporary is never inside what a static host publishes: for a tree (the site) they go
+to a staging folder beside it (``site/`` -> ``.site.tmp/``), or next to each file when
+there can be none there (the tree is a mount point of another file system, e.g. a Docker
+volume, where a rename from outside would fail). A process killed in between leaves
+temporaries behind; the next write removes them.
 """
 
 from __future__ import annotations
 
 import contextlib
+import glob
 import os
 import re
 import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
+from types import TracebackType
 
 from arxiv_digest.errors import PublishError
 
@@ -20,70 +37,177 @@ from arxiv_digest.errors import PublishError
 _TEMPORARY = re.compile(r"^\..+\.[a-z0-9_]{8}\.tmp$")
 
 
-def write_atomic(path: Path, content: str | bytes, *, staging: Path | None = None) -> bool:
-    """Write via a temporary file, then rename over the target.
+@dataclass(frozen=True, slots=True)
+class _Staged:
+    temporary: Path
+    target: Path
+    existed: bool
 
-    The temporary goes to ``staging`` (which must be on the target's file system) or, by
-    default, next to the target. Returns False (and writes nothing) when the file already
-    holds exactly this content.
+
+class Switch:
+    """Files, in one or more folders, replaced together: all of them or none.
+
+    Use as a context manager: leaving the block without :meth:`commit` (an exception, a
+    failed stage) deletes every temporary, so the outputs stay as they were.
     """
-    data = content.encode("utf-8") if isinstance(content, str) else content
-    try:
-        if path.is_file() and path.read_bytes() == data:
-            return False
-        path.parent.mkdir(parents=True, exist_ok=True)
-        _replace(path, data, staging or path.parent)
-    except OSError as exc:
-        raise PublishError(f"cannot write {path}: {_one_line(exc)}") from None
-    return True
 
+    def __init__(self) -> None:
+        self._staged: list[_Staged] = []
+        self._removals: list[Path] = []
+        self._made: list[Path] = []  # folders created while preparing, parents first
+        self._staging: list[Path] = []  # staging folders beside trees, removed at the end
 
-def _replace(path: Path, data: bytes, folder: Path) -> None:
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        tmp.chmod(path.stat().st_mode & 0o777 if path.exists() else 0o644)
-        tmp.replace(path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
+    def __enter__(self) -> Switch:
+        return self
 
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.discard()
 
-def write_tree(files: dict[str, bytes], tree: Path) -> list[str]:
-    """Write ``files`` (relative path -> bytes) under ``tree``; returns the paths changed.
+    def stage(self, path: Path, content: str | bytes, *, staging: Path | None = None) -> bool:
+        """Write ``content`` to a temporary for ``path`` (in ``staging``, which must be on
+        the same file system, or next to ``path``). False, and nothing written, when the
+        file already holds exactly this content."""
+        data = content.encode("utf-8") if isinstance(content, str) else content
+        try:
+            if path.is_file() and path.read_bytes() == data:
+                return False
+            self._make_folders(path.parent)
+            if staging is None:
+                _remove_leftovers_of(path)
+            temporary = _write_temporary(path, data, staging or path.parent)
+        except OSError as exc:
+            self.discard()
+            raise PublishError(f"cannot write {path}: {_one_line(exc)}") from None
+        self._staged.append(_Staged(temporary, path, path.exists()))
+        return True
 
-    Temporaries are written beside the tree (:func:`staging_for`), so a kill mid-write
-    leaves nothing inside it; what an older kill left there is removed first.
-    """
-    _ensure_folder(tree)
-    staging = staging_for(tree)
-    remove_temporaries(tree)
-    if staging is not None:
-        remove_temporaries(staging)
-    try:
-        return [
-            path
-            for path, data in sorted(files.items())
-            if write_atomic(tree / path, data, staging=staging)
-        ]
-    finally:
-        if staging is not None:
+    def stage_tree(
+        self, files: dict[str, bytes], tree: Path, *, remove: Iterable[str] = ()
+    ) -> list[str]:
+        """Stage ``files`` (relative path -> bytes) under ``tree``, and the removal of the
+        ``remove`` paths that exist; returns the paths that will change, sorted."""
+        try:
+            self._ensure_tree(tree)
+            staging = staging_for(tree)
+            remove_temporaries(tree)
+            if staging is not None:
+                self._staging.append(staging)
+                remove_temporaries(staging)
+            changed = [
+                p
+                for p, data in sorted(files.items())
+                if self.stage(tree / p, data, staging=staging)
+            ]
+        except PublishError:
+            self.discard()
+            raise
+        gone = sorted(p for p in set(remove) - set(files) if (tree / p).is_file())
+        self._removals.extend(tree / p for p in gone)
+        return sorted([*changed, *gone])
+
+    def commit(self) -> None:
+        """Rename every temporary over its target, new files first, then remove what was
+        dropped. Raises :class:`PublishError` (outputs unchanged) if a new file cannot
+        be put in place."""
+        placed: list[Path] = []
+        for staged in (s for s in self._staged if not s.existed):
+            try:
+                staged.temporary.replace(staged.target)
+            except OSError as exc:
+                for target in placed:
+                    with contextlib.suppress(OSError):
+                        target.unlink()
+                self.discard()
+                raise PublishError(f"cannot write {staged.target}: {_one_line(exc)}") from None
+            placed.append(staged.target)
+        try:
+            for staged in self._staged:
+                if staged.existed:
+                    staged.temporary.replace(staged.target)
+            for path in self._removals:
+                path.unlink(missing_ok=True)
+        except OSError as exc:  # no space needed: a folder made read-only meanwhile
+            self.discard()
+            raise PublishError(f"cannot replace the outputs: {_one_line(exc)}") from None
+        self._staged.clear()
+        self._removals.clear()
+        self._made.clear()
+        self.discard()
+
+    def discard(self) -> None:
+        """Delete every temporary not yet renamed, and the folders made for them."""
+        for staged in self._staged:
+            with contextlib.suppress(OSError):
+                staged.temporary.unlink()
+        for folder in reversed(self._made):
+            with contextlib.suppress(OSError):
+                folder.rmdir()  # only if still empty
+        for staging in self._staging:
             with contextlib.suppress(OSError):
                 staging.rmdir()  # left when a concurrent writer still uses it
+        self._staged.clear()
+        self._removals.clear()
+        self._made.clear()
+        self._staging.clear()
+
+    def _make_folders(self, folder: Path) -> None:
+        missing: list[Path] = []
+        while not folder.is_dir():
+            missing.append(folder)
+            folder = folder.parent
+        for path in reversed(missing):
+            path.mkdir()
+            self._made.append(path)
+
+    def _ensure_tree(self, tree: Path) -> None:
+        if tree.exists() and not tree.is_dir():
+            raise PublishError(f"cannot write to {tree}: it is a file, not a folder")
+        try:
+            self._make_folders(tree)
+        except OSError as exc:
+            raise PublishError(f"cannot create the folder {tree}: {_one_line(exc)}") from None
 
 
-def _ensure_folder(folder: Path) -> None:
-    if folder.exists() and not folder.is_dir():
-        raise PublishError(f"cannot write to {folder}: it is a file, not a folder")
+def _write_temporary(path: Path, data: bytes, folder: Path) -> Path:
+    """``data`` in a new temporary in ``folder``, synced, with ``path``'s permissions."""
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    temporary = Path(name)
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise PublishError(f"cannot create the folder {folder}: {_one_line(exc)}") from None
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            os.fsync(fd)  # a full disk may only show here (delayed allocation)
+        finally:
+            os.close(fd)
+        temporary.chmod(path.stat().st_mode & 0o777 if path.exists() else 0o644)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            temporary.unlink()
+        raise
+    return temporary
+
+
+def write_atomic(path: Path, content: str | bytes) -> bool:
+    """Replace one file via a temporary next to it; False when it already held this."""
+    with Switch() as switch:
+        changed = switch.stage(path, content)
+        switch.commit()
+    return changed
+
+
+def write_tree(files: dict[str, bytes], tree: Path, *, remove: Iterable[str] = ()) -> list[str]:
+    """Write ``files`` (relative path -> bytes) under ``tree`` as one switch, removing the
+    ``remove`` paths no longer in it; returns the paths changed."""
+    with Switch() as switch:
+        changed = switch.stage_tree(files, tree, remove=remove)
+        switch.commit()
+    return changed
 
 
 def staging_for(tree: Path) -> Path | None:
@@ -104,7 +228,7 @@ def staging_for(tree: Path) -> Path | None:
 
 
 def remove_temporaries(folder: Path) -> list[Path]:
-    """Delete what a killed :func:`write_atomic` left in ``folder`` (recursively).
+    """Delete what a killed write left in ``folder`` (recursively).
 
     Only files named as our temporaries are touched; a run lock keeps two writers of the
     same tree from running at once, so none of these is being written right now.
@@ -118,6 +242,13 @@ def remove_temporaries(folder: Path) -> list[Path]:
     except OSError as exc:
         raise PublishError(f"cannot clean up {folder}: {_one_line(exc)}") from None
     return removed
+
+
+def _remove_leftovers_of(path: Path) -> None:
+    """Temporaries of ``path`` itself that a killed write left next to it."""
+    for leftover in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+        if _TEMPORARY.match(leftover.name) and leftover.is_file() and not leftover.is_symlink():
+            leftover.unlink()
 
 
 def _one_line(exc: OSError) -> str:
