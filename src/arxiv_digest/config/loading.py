@@ -120,8 +120,12 @@ def with_paths_resolved(settings: Settings, base: Path) -> Settings:
     new_summary = summary.model_copy(
         update={"prompt_file": _absolute(base, prompt) if prompt else None}
     )
+    history = settings.store.history_dir
     new_store = settings.store.model_copy(
-        update={"url": _absolute_store_url(base, settings.store.url)}
+        update={
+            "url": _absolute_store_url(base, settings.store.url),
+            "history_dir": _absolute(base, history) if history else None,
+        }
     )
     update: dict[str, object] = {
         "output": new_output,
