@@ -243,6 +243,41 @@ def test_a_bad_library_is_a_config_error_before_anything_is_created(
     assert message in run_refused_as_config_error(tmp_path, config)
 
 
+@pytest.mark.parametrize("parts", [5, {"a": 1}, [[2024, None]], [2024], [["May"]], [[0]]])
+def test_a_csl_date_that_is_not_year_month_day_is_a_config_error_naming_the_item(
+    tmp_path: Path, parts: Any
+) -> None:
+    items = [
+        {"title": "Fine", "issued": {"date-parts": [[2024, 3]]}},
+        {"title": "Broken date", "issued": {"date-parts": parts}},
+    ]
+    (tmp_path / "lib.json").write_text(json.dumps(items), encoding="utf-8")
+    config = {"categories": ["cs.AI"], "relevance": {"library": ["lib.json"]}}
+    message = run_refused_as_config_error(tmp_path, config)
+    assert "relevance.library[0]: " in message and "lib.json" in message
+    assert "item 2 (Broken date): issued.date-parts" in message
+
+
+def test_csl_dates_in_any_of_their_valid_forms(tmp_path: Path) -> None:
+    dates = {
+        "day": {"date-parts": [[2024, 3, 5]]},
+        "text": {"date-parts": [["2023", "11"]]},
+        "season": {"date-parts": [[2022, 21]]},  # CSL's months 21-24 are seasons
+        "range": {"date-parts": [[2020, 1], [2021, 6]]},
+        "raw": {"raw": "2024"},  # no date-parts: no date
+    }
+    items = [{"title": t, "abstract": "Text.", "issued": d} for t, d in dates.items()]
+    (tmp_path / "lib.json").write_text(json.dumps(items), encoding="utf-8")
+    entries = read_library_files(library_settings(tmp_path, ["lib.json"]))
+    assert {e.title: e.added for e in entries} == {
+        "day": dt.date(2024, 3, 5),
+        "text": dt.date(2023, 11, 1),
+        "season": dt.date(2022, 1, 1),
+        "range": dt.date(2020, 1, 1),
+        "raw": None,
+    }
+
+
 def test_a_bad_library_file_fails_to_load_with_its_name(tmp_path: Path) -> None:
     (tmp_path / "lib.json").write_text('{"items": 3}', encoding="utf-8")
     settings = library_settings(tmp_path, ["lib.json"])

@@ -10,8 +10,9 @@ Read at every run from the configured sources, so an edited file counts the next
 
 An entry without an abstract is completed from arXiv when its id is known; entries that
 stay without text are reported once (count and examples) and otherwise left out, never
-fatal. A file that is missing or cannot be parsed is a :class:`ConfigError` naming it,
-raised before any request (:func:`read_library_files`).
+fatal. A file that is missing or cannot be parsed, or whose CSL dates are not
+``[[year, month, day]]``, is a :class:`ConfigError` naming it (and the item), raised before
+any request (:func:`read_library_files`).
 """
 
 from __future__ import annotations
@@ -179,16 +180,54 @@ def _csl_authors(names: Any) -> tuple[str, ...]:
 
 
 def _csl_date(item: dict[str, Any]) -> dt.date | None:
+    """The first date of ``issued`` (else ``accessed``): ``{"date-parts": [[2024, 3, 5]]}``,
+    year and month or year alone, numbers or digit strings. None without date-parts;
+    ValueError (the file is broken) for date-parts of another shape or year 0."""
     for field in ("issued", "accessed"):
-        parts = (
-            (item.get(field) or {}).get("date-parts") if isinstance(item.get(field), dict) else None
-        )
-        if parts and isinstance(parts[0], list) and parts[0] and str(parts[0][0]).isdigit():
-            year, month, day = [*(int(p) for p in parts[0][:3]), 1, 1][:3]
-            try:
-                return dt.date(year, month, day)
-            except ValueError:
-                return dt.date(year, 1, 1)
+        value = item.get(field)
+        if not isinstance(value, dict) or value.get("date-parts") in (None, [], [[]]):
+            continue  # no date, or a "raw"/"literal" one
+        parts = _date_parts(value["date-parts"])
+        if parts is None:
+            given = json.dumps(value["date-parts"], ensure_ascii=False)
+            given = given if len(given) <= 40 else given[:39] + "…"
+            raise ValueError(f"{field}.date-parts must be [[year, month, day]], not {given}")
+        year, month, day = [*parts, 1, 1][:3]
+        if not dt.MINYEAR <= year <= dt.MAXYEAR:
+            raise ValueError(f"{field}.date-parts: year {year} is not a date")
+        try:
+            return dt.date(year, month, day)
+        except (ValueError, OverflowError):  # a season (months 21-24), day 31 of June
+            return dt.date(year, 1, 1)
+    return None
+
+
+def _csl_item_date(item: dict[str, Any], number: int) -> dt.date | None:
+    try:
+        return _csl_date(item)
+    except ValueError as exc:
+        title = " ".join(str(item.get("title") or "untitled").split())
+        title = title if len(title) <= 60 else title[:59] + "…"
+        raise ValueError(f"item {number} ({title}): {exc}") from None
+
+
+def _date_parts(value: Any) -> list[int] | None:
+    """The first date of CSL ``date-parts`` (a list of one or two [year, month, day] lists
+    of numbers or digit strings), or None if it is not shaped like that."""
+    if not isinstance(value, list) or not value or not isinstance(value[0], list):
+        return None
+    first = value[0]
+    if not 1 <= len(first) <= 3:
+        return None
+    numbers = [n for part in first if (n := _csl_number(part)) is not None]
+    return numbers if len(numbers) == len(first) else None
+
+
+def _csl_number(part: Any) -> int | None:
+    if isinstance(part, int) and not isinstance(part, bool):
+        return part
+    if isinstance(part, str) and part.strip().isascii() and part.strip().isdigit():
+        return int(part)
     return None
 
 
@@ -201,7 +240,7 @@ def _from_csl_json(text: str, origin: str) -> list[LibraryPaper]:
     if not isinstance(items, list):
         raise ValueError("expected a list of CSL items")
     papers = []
-    for item in items:
+    for number, item in enumerate(items, 1):
         if not isinstance(item, dict):
             continue
         reference = " ".join(
@@ -214,7 +253,7 @@ def _from_csl_json(text: str, origin: str) -> list[LibraryPaper]:
                 authors=_csl_authors(item.get("author")),
                 arxiv_id=arxiv_id_in(reference),
                 doi=str(item.get("DOI", "")),
-                added=_csl_date(item),
+                added=_csl_item_date(item, number),
                 origin=origin,
             )
         )
