@@ -232,8 +232,10 @@ def test_categories_count_nothing_when_the_library_does_not_say_where_it_is_file
         (["notes.txt"], "x", "neither a .bib or .json file nor an arXiv id"),
         ([{"mendeley": "x.json"}], None, "unknown library source 'mendeley'"),
         ([{"zotero": {"user": 1}}], None, "relevance.library[0].zotero.user: unknown key"),
+        ([{"zotero": {"library_id": "1", "api_key_env": "zk-7Hq2 key"}}], None,
+         "relevance.library[0].zotero.api_key_env: "),
     ],
-)
+)  # fmt: skip
 def test_a_bad_library_is_a_config_error_before_anything_is_created(
     tmp_path: Path, library: list[Any], content: str | None, message: str
 ) -> None:

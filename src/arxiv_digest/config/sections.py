@@ -22,7 +22,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from arxiv_digest.config.common import HttpUrl
-from arxiv_digest.config.delivery import DeliverySettings
+from arxiv_digest.config.delivery import DeliverySettings, EnvName
 from arxiv_digest.ids import ARXIV_ID, VERSION
 
 log = logging.getLogger(__name__)
@@ -237,7 +237,7 @@ class ZoteroSource(_Section):
     collection: str | None = Field(
         None, description="Only this collection (its key, e.g. ABCD2345); default: everything."
     )
-    api_key_env: str = Field(
+    api_key_env: EnvName = Field(
         "ZOTERO_API_KEY",
         description="Environment variable holding the API key (not needed for a public group).",
     )
