@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import socket
@@ -10,6 +11,7 @@ from typing import Any
 
 import pytest
 from pytest_httpserver import HTTPServer
+from sqlalchemy import update
 from werkzeug import Request, Response
 
 from arxiv_digest.config import Settings, ZoteroSource
@@ -17,7 +19,7 @@ from arxiv_digest.relevance import zotero
 from arxiv_digest.relevance.library import Library, read_library_files
 from arxiv_digest.relevance.resolve import load_library
 from arxiv_digest.sources import http
-from arxiv_digest.store import Store
+from arxiv_digest.store import Store, schema
 from tests.conftest import REPO, MakeSettings, fixture_bytes, run_once, serve_feed
 
 DATA = REPO / "tests" / "fixtures" / "zotero"  # see SOURCES.md there
@@ -399,3 +401,243 @@ def test_an_item_taken_out_of_the_collection_leaves_the_library(
     added["data"]["collections"] = ["ABCD2345"]
     library.change(added)
     assert read_with_store(settings) == ["Deep Learning"]
+
+
+def warnings_in(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+
+
+def paper_item(key: str, title: str, **data: Any) -> dict[str, Any]:
+    """A journal article as the API sends it; ``data`` overrides its fields."""
+    fields: dict[str, Any] = {"key": key, "itemType": "journalArticle", "title": title}
+    fields |= {"abstractNote": f"The abstract of {title}.", "date": "2023-05-01"}
+    fields |= {"collections": [], **data}
+    return {"key": key, "version": 5, "data": fields}
+
+
+def test_an_item_dated_year_zero_keeps_no_date_and_its_stored_read_is_used_when_zotero_fails(
+    httpserver: HTTPServer,
+    make_settings: MakeSettings,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    monkeypatch.delenv("ZOTERO_API_KEY", raising=False)
+    library = VersionedLibrary(
+        httpserver, [paper_item("Y0", "Year zero", date="0000-00-00"), paper_item("G", "Good")]
+    )
+    settings = make_settings(
+        relevance={"library": [zotero_config(httpserver)]}, http={"retries": 0}
+    )
+    with caplog.at_level(logging.WARNING):
+        assert read_with_store(settings) == ["Year zero", "Good"]
+    (warning,) = warnings_in(caplog)
+    assert "Zotero user library 123" in warning and "Y0" in warning and "0000-00-00" in warning
+    caplog.clear()
+    library.down = True
+    with caplog.at_level(logging.WARNING):
+        assert read_with_store(settings) == ["Year zero", "Good"]  # the stored read, no crash
+    (warning,) = warnings_in(caplog)
+    assert "using its last read (version 415, 2 items)" in warning
+
+
+def test_a_stored_read_with_broken_items_or_dates_never_crashes_a_run(
+    httpserver: HTTPServer, make_settings: MakeSettings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What an earlier version saved, or a damaged store, is read defensively."""
+    monkeypatch.delenv("ZOTERO_API_KEY", raising=False)
+    httpserver.expect_request(USER_ITEMS).respond_with_data("Service Unavailable", status=503)
+    settings = make_settings(
+        relevance={"library": [zotero_config(httpserver)]}, http={"retries": 0}
+    )
+    stored: dict[str, Any] = {
+        "Y0": paper_item("Y0", "Year zero", date="0000-00-00"),
+        "Y1": paper_item("Y1", "Only a year zero", date="in 0000"),
+        "N": None,
+        "T": {"key": "T", "data": {"title": ["t"], "creators": "x", "date": 2024}},
+        "C": paper_item("C", "Numbered collections", collections=5),
+    }
+    with Store(settings.store.url) as store:
+        now = dt.datetime(2026, 4, 27, tzinfo=dt.UTC)
+        store.save_library_snapshot(zotero.sync_key(source_of(settings)), 7, stored, now)
+    with Store(settings.store.url) as store, http.make_client(settings.http) as client:
+        papers = zotero.read_zotero(source_of(settings), client, settings, store=store)
+    assert [(p.title, p.added) for p in papers] == [("Year zero", None), ("Only a year zero", None)]
+
+
+def test_a_stored_read_that_is_not_json_is_read_again_in_full(
+    httpserver: HTTPServer, make_settings: MakeSettings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("ZOTERO_API_KEY", raising=False)
+    VersionedLibrary(httpserver, [paper_item("G", "Good")])
+    settings = make_settings(relevance={"library": [zotero_config(httpserver)]})
+    assert read_with_store(settings) == ["Good"]
+    with Store(settings.store.url) as store, store.engine.begin() as conn:
+        conn.execute(update(schema.library_sync).values(items='{"G": {"key": '))
+    httpserver.clear_log()
+    assert read_with_store(settings) == ["Good"]
+    assert [r.args.get("since") for r, _ in httpserver.log] == [None]  # a full read
+
+
+def endless_pages(httpserver: HTTPServer, *, fresh_keys: bool, **headers: str) -> list[str]:
+    """A server that never ends its paging: every page full (5 items), ``start`` ignored,
+    the same keys each time unless ``fresh_keys``. After 40 requests it answers 500 so that a
+    client that never stops still ends; returns the ``start`` of each request."""
+    asked: list[str] = []
+
+    def answer(request: Request) -> Response:
+        asked.append(request.args.get("start", "0"))
+        if len(asked) > 40:
+            return Response("runaway client", status=500)
+        first = len(asked) * 5 if fresh_keys else 0
+        page = [paper_item(f"K{n:07d}", f"Paper {n}") for n in range(first, first + 5)]
+        body = json.dumps(page)
+        headers_out = {"Last-Modified-Version": "7", **headers}
+        return Response(body, content_type="application/json", headers=headers_out)
+
+    httpserver.expect_request(USER_ITEMS).respond_with_handler(answer)
+    return asked
+
+
+def test_a_server_that_ignores_start_is_read_once_with_a_warning(
+    httpserver: HTTPServer,
+    make_settings: MakeSettings,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    monkeypatch.delenv("ZOTERO_API_KEY", raising=False)
+    asked = endless_pages(httpserver, fresh_keys=False)
+    settings = make_settings(
+        relevance={"library": [zotero_config(httpserver)]}, http={"retries": 0}
+    )
+    with Store(settings.store.url) as store, http.make_client(settings.http) as client:
+        papers = zotero.read_zotero(source_of(settings), client, settings, store=store, page_size=5)
+        assert store.library_snapshot(zotero.sync_key(source_of(settings))) is None  # unfinished
+    assert [p.title for p in papers] == [f"Paper {n}" for n in range(5)]
+    assert asked == ["0", "5"]
+    (warning,) = warnings_in(caplog)
+    assert "was not read in full" in warning and "5 items read before" in warning
+    assert "start=5" in warning
+
+
+def test_a_huge_announced_total_stops_the_read_at_the_item_cap(
+    httpserver: HTTPServer,
+    make_settings: MakeSettings,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    monkeypatch.delenv("ZOTERO_API_KEY", raising=False)
+    asked = endless_pages(httpserver, fresh_keys=True, **{"Total-Results": "1000000000"})
+    settings = make_settings(
+        relevance={"library": [zotero_config(httpserver)]}, http={"retries": 0}
+    )
+    limits = zotero.ReadLimits(max_items=12)
+    papers = read(settings, page_size=5, limits=limits)
+    assert len(papers) == 5 and len(asked) == 1
+    (warning,) = warnings_in(caplog)
+    assert "1000000000" in warning and "12" in warning
+
+
+def test_endless_fresh_pages_stop_at_the_item_cap_and_at_the_deadline(
+    httpserver: HTTPServer,
+    make_settings: MakeSettings,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    monkeypatch.delenv("ZOTERO_API_KEY", raising=False)
+    asked = endless_pages(httpserver, fresh_keys=True)
+    settings = make_settings(
+        relevance={"library": [zotero_config(httpserver)]}, http={"retries": 0}
+    )
+    assert len(read(settings, page_size=5, limits=zotero.ReadLimits(max_items=12))) == 15
+    assert len(asked) == 3
+    assert "more than 12 items" in warnings_in(caplog)[0]
+
+    caplog.clear()
+    asked.clear()
+    ticks = iter(range(0, 1000, 4))  # each look at the clock: 4 s later
+    limits = zotero.ReadLimits(deadline=10, clock=lambda: float(next(ticks)))
+    assert len(read(settings, page_size=5, limits=limits)) == 10  # asked at 4 s and 8 s
+    assert len(asked) == 2
+    assert "10 s" in warnings_in(caplog)[0]
+
+
+def test_an_item_with_a_number_for_its_collections_is_skipped_with_a_warning(
+    httpserver: HTTPServer,
+    make_settings: MakeSettings,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    monkeypatch.delenv("ZOTERO_API_KEY", raising=False)
+    library = VersionedLibrary(httpserver, items("user-123-items.json"))
+    settings = make_settings(
+        relevance={"library": [zotero_config(httpserver, collection="ABCD2345")]}
+    )
+    assert read_with_store(settings) == ["Attention Is All You Need"]
+    broken = json.loads(json.dumps(library.items["VQ3KD7XP"][1]))
+    broken["data"] |= {"title": "Changed", "collections": 5}
+    library.change(broken)
+    library.change(paper_item("NEW1", "Also in the collection", collections=["ABCD2345", 7]))
+    with caplog.at_level(logging.WARNING):
+        assert read_with_store(settings) == ["Attention Is All You Need"]  # the change skipped
+    (warning,) = warnings_in(caplog)
+    assert "2 items skipped" in warning
+    assert "collections is not a list: VQ3KD7XP" in warning
+    assert "collections holds something else than collection keys: NEW1" in warning
+
+
+NULL_ITEMS = [
+    None,
+    5,
+    "x",
+    {"key": 5},
+    {"key": "K", "data": None},
+    {"key": "Q", "data": {"itemType": "book", "title": ["t"], "creators": "x", "date": 2024}},
+]
+
+
+@pytest.mark.parametrize("incremental", [False, True])
+def test_items_that_are_not_zotero_items_are_skipped_and_counted_in_one_warning(
+    httpserver: HTTPServer,
+    make_settings: MakeSettings,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    incremental: bool,
+) -> None:
+    monkeypatch.delenv("ZOTERO_API_KEY", raising=False)
+    good = paper_item("G", "Good", creators=[{"lastName": "Doe"}, "x", None])
+    settings = make_settings(relevance={"library": [zotero_config(httpserver)]})
+    if not incremental:
+        serve_library(httpserver, USER_ITEMS, [good, *NULL_ITEMS])
+        assert read_with_store(settings) == ["Good"]
+    else:
+        library = VersionedLibrary(httpserver, [good])
+        assert read_with_store(settings) == ["Good"]
+        library.version += 1
+        library.items |= {str(n): (library.version, item) for n, item in enumerate(NULL_ITEMS)}
+        assert read_with_store(settings) == ["Good"]
+    (warning,) = warnings_in(caplog)
+    assert "6 items skipped" in warning
+    assert "not an object: 3 items; no key: 1 item; no data: K; title is not text: Q" in warning
+
+
+def test_a_server_that_ignores_start_but_sends_its_whole_library_in_one_page_is_read_quietly(
+    httpserver: HTTPServer,
+    make_settings: MakeSettings,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Two items, "Total-Results: 3", whatever ``start`` is: the repeated short page is
+    the whole answer, so the read is complete (and kept for the next run)."""
+    monkeypatch.delenv("ZOTERO_API_KEY", raising=False)
+    page = json.dumps([paper_item("A", "First"), paper_item("B", "Second")])
+    headers = {"Last-Modified-Version": "7", "Total-Results": "3"}
+    httpserver.expect_request(USER_ITEMS).respond_with_data(
+        page, content_type="application/json", headers=headers
+    )
+    settings = make_settings(relevance={"library": [zotero_config(httpserver)]})
+    with Store(settings.store.url) as store, http.make_client(settings.http) as client:
+        papers = zotero.read_zotero(source_of(settings), client, settings, store=store)
+        assert store.library_snapshot(zotero.sync_key(source_of(settings))) is not None
+    assert [p.title for p in papers] == ["First", "Second"]
+    assert len(httpserver.log) == 2
+    assert warnings_in(caplog) == []

@@ -18,8 +18,15 @@ request goes out anyway (public group libraries need none).
 
 Never fatal: a library that cannot be read (network after retries, 403, 404, a reply that
 is not Zotero's JSON) is one warning naming it, and the run goes on with the rest of the
-library. Requests go through ``sources.http.get`` (retries per ``http`` settings, honouring
-``Retry-After``/``Backoff``, the total deadline); a ``Backoff`` on a successful page is
+library. A read that would not end (a server that ignores ``start=`` or announces more
+items than :class:`ReadLimits` allows, or one past its deadline) is stopped the same way,
+with what was read (never stored: the next run reads again) or the last read. Each item is
+checked for the fields read here: one that is not shaped like Zotero's is skipped, and one
+whose date is no date ("0000-00-00") kept without it, all counted in one warning; the
+stored read is checked again when it is used, so no item can stop a later run.
+
+Requests go through ``sources.http.get`` (retries per ``http`` settings, honouring
+``Retry-After``/``Backoff``, each request's deadline); a ``Backoff`` on a successful page is
 waited out before the next one, as Zotero asks.
 
 Plain ``httpx2`` rather than pyzotero: pyzotero 1.16 requires ``bibtexparser<2`` (we pin
@@ -34,7 +41,8 @@ import logging
 import os
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 from urllib.parse import quote
 
@@ -94,6 +102,16 @@ def sync_key(source: ZoteroSource) -> str:
     return f"zotero:{_items_url(source)}"
 
 
+@dataclass(frozen=True, slots=True)
+class ReadLimits:
+    """Where one library's read stops, whatever the server says: a server that ignores
+    ``start=`` or announces a billion items must not hold the run."""
+
+    max_items: int = 100_000  # 1,000 pages of 100
+    deadline: float = 600.0  # seconds for the whole read, all pages and retries
+    clock: Callable[[], float] = time.monotonic
+
+
 def read_zotero(
     source: ZoteroSource,
     client: httpx2.Client,
@@ -102,11 +120,14 @@ def read_zotero(
     store: LibrarySyncStore | None = None,
     sleep: Sleep | None = None,
     page_size: int = PAGE_SIZE,
+    limits: ReadLimits = ReadLimits(),
 ) -> list[LibraryPaper]:
     """Every item of the library (or collection) but attachments and notes; what could be
     read (or the last read's items) on error, with one warning."""
     key = (os.environ.get(source.api_key_env) or "").strip() or None
-    reader = _Reader(source, client, settings.http, key=key, sleep=sleep, page_size=page_size)
+    reader = _Reader(
+        source, client, settings.http, key=key, sleep=sleep, page_size=page_size, limits=limits
+    )
     snapshot = store.library_snapshot(sync_key(source)) if store is not None else None
     items: dict[str, Any] = {}
     try:
@@ -116,14 +137,9 @@ def read_zotero(
             items = dict(snapshot[1])
             version = reader.changes(snapshot[0], items)
     except (ZoteroError, FetchError) as exc:
-        message = str(exc).replace(key, "***") if key else str(exc)
-        if snapshot is not None:
-            items = snapshot[1]
-            kept = f"; using its last read (version {snapshot[0]}, {len(items)} items)"
-        else:
-            kept = f"; {len(items)} items read before" if items else ""
-        log.warning("library: %s could not be read (%s)%s", reader.origin, message, kept)
-        return _papers(items, reader.origin)
+        reader.flaws.report(reader.origin)
+        return _papers(_fallback(exc, reader, items, snapshot), reader.origin)
+    reader.flaws.report(reader.origin)
     if store is not None and version is not None:
         store.save_library_snapshot(sync_key(source), version, items, dt.datetime.now(dt.UTC))
     papers = _papers(items, reader.origin)
@@ -131,8 +147,70 @@ def read_zotero(
     return papers
 
 
+def _fallback(
+    exc: Exception,
+    reader: _Reader,
+    items: dict[str, Any],
+    snapshot: tuple[int, dict[str, Any]] | None,
+) -> dict[str, Any]:
+    """What a failed or stopped read leaves to rank by, said in one warning: the last
+    read if there is one, else what was read before the failure."""
+    message = str(exc).replace(reader.key, "***") if reader.key else str(exc)
+    if snapshot is not None:
+        items = snapshot[1]
+        kept = f"; using its last read (version {snapshot[0]}, {len(items)} items)"
+    else:
+        kept = f"; {len(items)} items read before" if items else ""
+    failed = "was not read in full" if isinstance(exc, _Unfinished) else "could not be read"
+    log.warning("library: %s %s (%s)%s", reader.origin, failed, message, kept)
+    return items
+
+
 def _papers(items: dict[str, Any], origin: str) -> list[LibraryPaper]:
-    return [p for item in items.values() if (p := _paper(item, origin)) is not None]
+    """The papers of ``items``; an item that is not Zotero's (a store written by an
+    earlier version, or damaged) is left out, never a crash."""
+    papers = [p for item in items.values() if (p := _paper(item, origin)) is not None]
+    broken = sum(1 for item in items.values() if _problem(item) is not None)
+    if broken:
+        log.warning("library: %s: %d stored items are not Zotero items, left out", origin, broken)
+    return papers
+
+
+@dataclass
+class _Flaws:
+    """Items of a reply that could not be used as they are, for one warning per read."""
+
+    skipped: dict[str, list[str | None]] = field(default_factory=dict)  # keys by problem
+    undated: list[str] = field(default_factory=list)  # 'Y0 "0000-00-00"'
+
+    def skip(self, item: Any, problem: str) -> None:
+        key = item.get("key") if isinstance(item, dict) else None
+        self.skipped.setdefault(problem, []).append(key if isinstance(key, str) else None)
+
+    def report(self, origin: str) -> None:
+        parts = []
+        if self.skipped:
+            count = sum(map(len, self.skipped.values()))
+            found = "; ".join(f"{why}: {_named(keys)}" for why, keys in self.skipped.items())
+            parts.append(f"{count} items skipped, not shaped like Zotero items ({found})")
+        if self.undated:
+            dates = _named(list(self.undated))
+            parts.append(f"{len(self.undated)} items kept without their date ({dates})")
+        if parts:
+            log.warning("library: %s: %s", origin, "; ".join(parts))
+
+
+def _named(keys: list[str | None]) -> str:
+    """The keys, three at most ("K1, K2, K3 and 2 more"); a count if none has one."""
+    shown = [k for k in keys if k][:3]
+    rest = len(keys) - len(shown)
+    if not shown:
+        return f"{rest} item{'s' if rest > 1 else ''}"
+    return ", ".join(shown) + (f" and {rest} more" if rest else "")
+
+
+class _Unfinished(ZoteroError):
+    """The read was stopped before the server said it was complete."""
 
 
 class _Reader:
@@ -147,24 +225,27 @@ class _Reader:
         key: str | None,
         sleep: Sleep | None,
         page_size: int,
+        limits: ReadLimits,
     ) -> None:
         self.source, self.client, self.http, self.sleep = source, client, http, sleep
-        self.page_size = page_size
+        self.page_size, self.limits = page_size, limits
+        self.started = limits.clock()
         self.origin = describe(source)
         self.headers = {"Zotero-API-Version": "3"} | ({"Zotero-API-Key": key} if key else {})
         self.key = key
+        self.flaws = _Flaws()
 
     def everything(self, items: dict[str, Any]) -> int | None:
         """Read every item into ``items``; the library's version (None if not given)."""
         version = None
         for page, response in self._pages(_items_url(self.source), {}):
             version = version or _int_header(response, "Last-Modified-Version")
-            items.update((i["key"], i) for i in page if _kept(i))
+            items.update((key, item) for key, item in self._checked(page) if _kept(item))
         return version
 
     def changes(self, since: int, items: dict[str, Any]) -> int:
-        """Apply to ``items`` what changed since version ``since``; the new version."""
-        collection = self.source.collection
+        """Apply to ``items`` what changed since version ``since``; the new version. A
+        changed item that is not shaped like Zotero's is skipped: its last good read stays."""
         version = since
         changed = self._pages(
             _library_url(self.source) + "/items",
@@ -175,13 +256,8 @@ class _Reader:
             if response.status == 304:
                 return since
             version = max(version, _int_header(response, "Last-Modified-Version") or since)
-            for item in page:
-                key = item.get("key") if isinstance(item, dict) else None
-                if not isinstance(key, str):
-                    continue
-                data = item.get("data") if isinstance(item.get("data"), dict) else {}
-                inside = collection is None or collection in (data.get("collections") or [])
-                if _kept(item) and inside:
+            for key, item in self._checked(page):
+                if _kept(item) and self._inside(item):
                     items[key] = item
                 else:
                     items.pop(key, None)
@@ -189,60 +265,121 @@ class _Reader:
             items.pop(key, None)
         return version
 
+    def _inside(self, item: dict[str, Any]) -> bool:
+        collection = self.source.collection
+        return collection is None or collection in (item["data"].get("collections") or [])
+
+    def _checked(self, page: list[Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+        """The page's items shaped like Zotero's, by key; the others noted as flaws."""
+        for item in page:
+            problem = _problem(item)
+            if problem is not None:
+                self.flaws.skip(item, problem)
+                continue
+            if _kept(item) and _bad_date(item["data"]):
+                self.flaws.undated.append(f"{item['key']} {json.dumps(item['data']['date'])}")
+            yield item["key"], item
+
     def _deleted(self, since: int) -> list[str]:
-        url = _library_url(self.source) + "/deleted"
+        response = self._get(_library_url(self.source) + "/deleted", {"since": str(since)})
+        reply = _json(response)
+        found = reply.get("items") if isinstance(reply, dict) else None
+        return [k for k in found if isinstance(k, str)] if isinstance(found, list) else []
+
+    def _get(
+        self, url: str, params: dict[str, str], headers: dict[str, str] | None = None
+    ) -> Response:
+        """One request (with its retries), unless the read's deadline has passed."""
+        if self.limits.clock() - self.started > self.limits.deadline:
+            raise _Unfinished(f"stopped after {self.limits.deadline:g} s, the read's deadline")
         response = get(
             self.client,
             url,
             self.http,
-            params={"since": str(since)},
-            headers=self.headers,
+            params=params,
+            headers=self.headers | (headers or {}),
             accept_status=_EXPLAINED,
             sleep=self.sleep,
         )
         _check_status(response, self.source, self.key)
-        found = _json(response).get("items") if isinstance(_json(response), dict) else None
-        return [k for k in found if isinstance(k, str)] if isinstance(found, list) else []
+        return response
 
     def _pages(
         self, url: str, extra: dict[str, str], headers: dict[str, str] | None = None
     ) -> Iterator[tuple[list[Any], Response]]:
-        start = 0
+        """Each page until the server's total (or a short page). A page that brings no item
+        not already read ends the read: complete if it is short, else unfinished (the server
+        ignores ``start=``), as are reads past ``max_items`` or the deadline."""
+        start, seen = 0, set[str]()
         while True:
             params = {"format": "json", "limit": str(self.page_size), "start": str(start), **extra}
-            response = get(
-                self.client,
-                url,
-                self.http,
-                params=params,
-                headers=self.headers | (headers or {}),
-                accept_status=_EXPLAINED,
-                sleep=self.sleep,
-            )
-            _check_status(response, self.source, self.key)
+            response = self._get(url, params, headers)
             if response.status == 304:
                 yield [], response
                 return
             items = _json(response)
             if not isinstance(items, list):
                 raise ZoteroError("the reply is not a list of items")
+            keys = {
+                i["key"] for i in items if isinstance(i, dict) and isinstance(i.get("key"), str)
+            }
+            if start and items and keys <= seen:
+                if len(items) < self.page_size:
+                    return  # start= ignored, but the whole answer fits in the page: all read
+                raise _Unfinished(
+                    f"the page at start={start} brings no item not read before: "
+                    "the server does not page"
+                )
+            seen |= keys
             yield items, response
             start += len(items)
             total = _int_header(response, "Total-Results")
             if not items or (start >= total if total is not None else len(items) < self.page_size):
                 return
-            wait = _int_header(response, "Backoff")
-            if wait:
-                (self.sleep or time.sleep)(min(float(wait), self.http.max_backoff))
+            self._check_size(start, total)
+            self._back_off(response)
+
+    def _check_size(self, read: int, total: int | None) -> None:
+        most = self.limits.max_items
+        if total is not None and total > most:
+            raise _Unfinished(f"the server announces {total} items, more than {most} read at most")
+        if read >= most:
+            raise _Unfinished(f"more than {most} items, the most read")
+
+    def _back_off(self, response: Response) -> None:
+        wait = _int_header(response, "Backoff")
+        if wait:
+            (self.sleep or time.sleep)(min(float(wait), self.http.max_backoff))
 
 
-def _kept(item: Any) -> bool:
-    data = item.get("data") if isinstance(item, dict) else None
-    return (
-        isinstance(data, dict)
-        and isinstance(item.get("key"), str)
-        and data.get("itemType") not in SKIPPED_TYPES
-    )
+_TEXT_FIELDS = ("itemType", "title", "abstractNote", "date", "archiveID", "url", "extra", "DOI")
+
+
+def _problem(item: Any) -> str | None:
+    """Why ``item`` is not shaped like a Zotero item (the fields read here), or None."""
+    if not isinstance(item, dict):
+        return "not an object"
+    if not isinstance(item.get("key"), str) or not item["key"]:
+        return "no key"
+    data = item.get("data")
+    return _data_problem(data) if isinstance(data, dict) else "no data"
+
+
+def _data_problem(data: dict[str, Any]) -> str | None:
+    for name in _TEXT_FIELDS:
+        if data.get(name) is not None and not isinstance(data[name], str):
+            return f"{name} is not text"
+    for name in ("creators", "collections"):
+        if data.get(name) is not None and not isinstance(data[name], list):
+            return f"{name} is not a list"
+    if not all(isinstance(c, str) for c in data.get("collections") or []):
+        return "collections holds something else than collection keys"
+    return None
+
+
+def _kept(item: dict[str, Any]) -> bool:
+    """A paper, not an attachment, a note or an annotation (``item`` has no problem)."""
+    return item["data"].get("itemType") not in SKIPPED_TYPES
 
 
 def _json(response: Response) -> Any:
@@ -284,7 +421,7 @@ def _check_status(response: Response, source: ZoteroSource, key: str | None) -> 
 
 def _int_header(response: Response, name: str) -> int | None:
     value = response.headers.get(name, "").strip()
-    return int(value) if value.isdigit() else None
+    return int(value) if value.isascii() and value.isdigit() else None
 
 
 def _authors(creators: Any) -> tuple[str, ...]:
@@ -300,30 +437,50 @@ def _authors(creators: Any) -> tuple[str, ...]:
     return tuple(names)
 
 
-def _date(value: str) -> dt.date | None:
-    """Zotero's free-form date: "2024-01-15", "2024-01", "January 2024", "2024"."""
+def _parsed_date(value: str) -> dt.date | None:
+    """Zotero's free-form date: "2024-01-15", "2024-01", "January 2024", "2024"; None when
+    it names none ("n.d."), ValueError for one no calendar has ("0000-00-00")."""
     full = _DATE.match(value.strip())
     if full:
         year, month, day = (int(part) if part else 1 for part in full.groups())
-        try:
-            return dt.date(year, month, day)
-        except ValueError:
-            return dt.date(year, 1, 1)
-    year_only = _YEAR.search(value)
-    return dt.date(int(year_only.group(1)), 1, 1) if year_only else None
+    elif found := _YEAR.search(value):
+        year, month, day = int(found.group(1)), 1, 1
+    else:
+        return None
+    if year < dt.MINYEAR:
+        raise ValueError(f"year {year}")
+    try:
+        return dt.date(year, month, day)
+    except ValueError:  # "2024-00-00": Zotero's year alone
+        return dt.date(year, 1, 1)
+
+
+def _date(value: str) -> dt.date | None:
+    try:
+        return _parsed_date(value)
+    except ValueError:
+        return None
+
+
+def _bad_date(data: dict[str, Any]) -> bool:
+    try:
+        _parsed_date(data.get("date") or "")
+    except ValueError:
+        return True
+    return False
 
 
 def _paper(item: Any, origin: str) -> LibraryPaper | None:
-    data = item.get("data") if isinstance(item, dict) else None
-    if not isinstance(data, dict) or data.get("itemType") in SKIPPED_TYPES:
+    if _problem(item) is not None or not _kept(item):
         return None
-    text = {k: str(data.get(k) or "") for k in ("archiveID", "url", "extra", "DOI")}
+    data = item["data"]
+    text = {k: data.get(k) or "" for k in ("archiveID", "url", "extra", "DOI")}
     return make_entry(
-        title=clean_prose(str(data.get("title") or "")),
-        abstract=clean_prose(str(data.get("abstractNote") or "")),
+        title=clean_prose(data.get("title") or ""),
+        abstract=clean_prose(data.get("abstractNote") or ""),
         authors=_authors(data.get("creators")),
         arxiv_id=arxiv_id_in(" ".join(text.values())),
         doi=text["DOI"],
-        added=_date(str(data.get("date") or "")),
+        added=_date(data.get("date") or ""),
         origin=origin,
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 from typing import Any
 
 from sqlalchemy import Engine, select
@@ -11,12 +12,15 @@ from sqlalchemy import Engine, select
 from arxiv_digest.store import schema
 from arxiv_digest.store.rows import upsert
 
+log = logging.getLogger(__name__)
+
 
 class LibrarySyncQueries:
     engine: Engine
 
     def library_snapshot(self, source: str) -> tuple[int, dict[str, Any]] | None:
-        """(version, items by key) of the last read of ``source``, or None."""
+        """(version, items by key) of the last read of ``source``; None if there is none
+        or it cannot be read back (the items are checked by their reader)."""
         s = schema.library_sync.c
         with self.engine.connect() as conn:
             row = conn.execute(
@@ -24,8 +28,14 @@ class LibrarySyncQueries:
             ).first()
         if row is None:
             return None
-        items = json.loads(row[1])
-        return (int(row[0]), items) if isinstance(items, dict) else None
+        try:
+            items = json.loads(row[1])
+        except (TypeError, ValueError):
+            items = None
+        if not isinstance(items, dict) or not isinstance(row[0], int):
+            log.warning("library: the stored read of %s is damaged; reading it in full", source)
+            return None
+        return row[0], items
 
     def save_library_snapshot(
         self, source: str, version: int, items: dict[str, Any], now: dt.datetime
