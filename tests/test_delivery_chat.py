@@ -588,6 +588,53 @@ def test_a_platform_refusal_is_a_chat_error_saying_why(httpserver: HTTPServer, k
     assert sent == []
 
 
+LOGIN_PAGE = "<!DOCTYPE html><html><head><title>Sign in</title></head><body>...</body></html>"
+
+
+@pytest.mark.parametrize(
+    ("kind", "content_type", "answer"),
+    [
+        ("discord", "text/html; charset=utf-8", LOGIN_PAGE),
+        ("generic", "text/html; charset=utf-8", LOGIN_PAGE),
+        ("generic", "text/plain", "\n  <html><body>Welcome to the guest Wi-Fi</body></html>"),
+        ("discord", "application/xhtml+xml", "<?xml version='1.0'?><html/>"),
+        ("discord", "text/plain", "ok"),  # not Discord: it answers 204, or JSON
+    ],
+)
+def test_a_page_answered_with_200_is_not_a_delivery(
+    httpserver: HTTPServer, kind: str, content_type: str, answer: str
+) -> None:
+    """A login page, a captive portal or a website where the webhook should be says 200 too."""
+    httpserver.expect_request(path_for(kind)).respond_with_data(
+        answer, status=200, content_type=content_type
+    )
+    sent: list[int] = []
+
+    with pytest.raises(ChatError, match=r"message 1 of 1 was refused: HTTP 200"):
+        send(platform_without_server(httpserver, kind), outline([item(1)]), on_sent=sent.append)
+
+    assert sent == []
+
+
+@pytest.mark.parametrize(
+    ("kind", "status", "content_type", "answer"),
+    [
+        ("discord", 204, "text/plain", ""),
+        ("discord", 200, "application/json", '{"id": "1234", "type": 0, "content": "x"}'),
+        ("generic", 200, "text/plain", "ok"),
+        ("generic", 202, "application/json", '{"queued": true}'),
+        ("generic", 204, "text/html", ""),  # no page at all: nothing to doubt
+    ],
+)
+def test_what_discord_and_webhooks_answer_on_success_is_a_delivery(
+    httpserver: HTTPServer, kind: str, status: int, content_type: str, answer: str
+) -> None:
+    httpserver.expect_request(path_for(kind)).respond_with_data(
+        answer, status=status, content_type=content_type
+    )
+    assert send(platform_without_server(httpserver, kind), outline([item(1)])) == 1
+
+
 def platform_without_server(httpserver: HTTPServer, kind: str) -> Platform:
     channel = channel_for(kind)
     if isinstance(channel, TelegramChannel):

@@ -59,6 +59,7 @@ THROTTLED = {
     "feishu": frozenset({11232}),
 }
 THROTTLE_WAIT = 60.0
+_HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 
 
 class ChatError(Exception):
@@ -271,10 +272,7 @@ def _answer(channel: ChatChannel, response: Response) -> tuple[object, str | Non
     if isinstance(channel, SlackChannel):
         return None, None if response.status < 300 and text == "ok" else text or _status(response)
     if isinstance(channel, DiscordChannel | GenericChannel):
-        if response.status < 300:
-            return None, None
-        reason = _json(text).get("message") if isinstance(channel, DiscordChannel) else None
-        return None, str(reason or text or _status(response))
+        return None, _webhook_refusal(channel, response, text)
     answer = _json(text)
     if isinstance(channel, FeishuChannel):
         code = answer.get("code", answer.get("StatusCode"))
@@ -289,6 +287,32 @@ def _answer(channel: ChatChannel, response: Response) -> tuple[object, str | Non
     if code is None:
         return None, f"{_status(response)}, not the expected answer"
     return code, f"code {code}: {reason or _status(response)}"
+
+
+def _webhook_refusal(
+    channel: DiscordChannel | GenericChannel, response: Response, text: str
+) -> str | None:
+    """Why Discord or a generic webhook did not take the message; None when it did.
+
+    Discord answers 204 and no body (or the message as JSON with ``?wait=true``); any other
+    webhook, a 2xx. An HTML page is nobody's webhook answer, whatever its status: a login
+    page, a proxy's or captive portal's page, or a website at the URL instead of a webhook.
+    """
+    if response.status < 300 and _is_html(response):
+        return f"{_status(response)} with an HTML page, not a webhook's answer"
+    if response.status >= 300:
+        reason = _json(text).get("message") if isinstance(channel, DiscordChannel) else None
+        return str(reason or text or _status(response))
+    if isinstance(channel, DiscordChannel) and text and not _json(text):
+        return f"{_status(response)}, not Discord's answer"
+    return None
+
+
+def _is_html(response: Response) -> bool:
+    """A page: an HTML type or an HTML start (an empty body is no page, whatever its type)."""
+    start = response.content[:256].lstrip().lower()
+    kind = response.content_type.partition(";")[0].strip().lower()
+    return bool(start) and (kind in _HTML_TYPES or start.startswith((b"<!doctype html", b"<html")))
 
 
 def _json(text: str) -> dict[str, object]:
