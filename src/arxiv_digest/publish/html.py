@@ -116,7 +116,11 @@ def math_html(formula: str) -> str:
     return sanitise(mathml)
 
 
+@lru_cache(maxsize=4096)
 def markdown_to_html(markdown: str) -> str:
+    """A summary's Markdown as sanitised HTML. Cached: the same summary appears on its day's
+    page (twice: folded and expanded), category pages and every feed, and rendering it is
+    most of the time a site build takes."""
     formulas: list[str] = []
 
     def set_aside(match: re.Match[str]) -> str:
