@@ -13,13 +13,14 @@ from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, Envelope, Session
 from pytest_httpserver import HTTPServer
 from typer.testing import CliRunner
 from werkzeug import Request, Response
 
 from arxiv_digest import pipeline
 from arxiv_digest.cli import app
-from arxiv_digest.config import Settings
+from arxiv_digest.config import Settings, load_settings
 from arxiv_digest.delivery.dispatch import deliver
 from arxiv_digest.models import Paper, RankedPaper, RunReport
 from arxiv_digest.sources import http
@@ -332,6 +333,59 @@ def smtp_inbox() -> Iterator[tuple[Inbox, int]]:
     controller.start()
     try:
         yield inbox, port
+    finally:
+        controller.stop()
+
+
+class GreylistsLab(Inbox):
+    """Says 450 (try later) to lab@example.org while ``busy`` holds; the others get it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.busy = True
+
+    async def handle_RCPT(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
+    ) -> str:
+        if address == "lab@example.org" and self.busy:
+            return "450 4.2.0 Greylisted, please try again later"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+
+def test_a_recipient_refused_for_now_gets_the_digest_on_the_next_run_and_only_they(
+    hooks: Hooks, httpserver: HTTPServer, tmp_path: Path
+) -> None:
+    inbox, port = GreylistsLab(), free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        mail = {
+            "smtp_host": "127.0.0.1", "smtp_port": port, "security": "none",
+            "from": "digest@example.org", "to": ["me@example.org", "Lab <lab@example.org>"],
+        }  # fmt: skip
+        config = write_config(tmp_path, httpserver, delivery={"email": mail})
+        runner = CliRunner()
+        first = runner.invoke(app, ["run", "--config", str(config)])
+        assert first.exit_code == 1, first.output  # the README and site are written
+        report = " ".join(first.output.split())
+        assert "refused for now, sent again by the next run: lab@example.org (450" in report
+        assert "the other recipients have it" in report
+        assert inbox.envelopes == [("digest@example.org", ["me@example.org"])]
+        with Store(load_settings(config).store.url) as store:
+            (record,) = store.deliveries()
+        assert (record.status, record.pending) == ("partial", ("lab@example.org",))
+
+        again = runner.invoke(app, ["deliver", "--config", str(config)])
+        assert again.exit_code == 1  # still greylisted: still due, nobody gets it twice
+        assert [rcpt for _, rcpt in inbox.envelopes] == [["me@example.org"]]
+
+        inbox.busy = False
+        last = runner.invoke(app, ["deliver", "--config", str(config)])
+        assert last.exit_code == 0, last.output
+        assert [rcpt for _, rcpt in inbox.envelopes] == [["me@example.org"], ["lab@example.org"]]
+        done = runner.invoke(app, ["deliver", "--config", str(config)])
+        assert "already sent" in done.output and len(inbox.envelopes) == 2
     finally:
         controller.stop()
 

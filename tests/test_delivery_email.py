@@ -20,7 +20,7 @@ from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 from pydantic import ValidationError
 
 from arxiv_digest.config.delivery import EmailSettings
-from arxiv_digest.delivery.email import EmailError, build_message, send_email
+from arxiv_digest.delivery.email import EmailError, Refused, build_message, send_email
 from arxiv_digest.delivery.outline import Outline, OutlineItem
 from arxiv_digest.retry import RetryPolicy
 from tests.conftest import REPO
@@ -136,6 +136,21 @@ class RefusesLab(Inbox):
         return "250 OK"
 
 
+@dataclass
+class LabBusy(Inbox):
+    """Says 450 (mailbox busy, try later) for lab@example.org, and 550 for nobody@."""
+
+    async def handle_RCPT(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
+    ) -> str:
+        if address == "lab@example.org":
+            return "450 4.2.1 Mailbox busy, try later"
+        if address == "nobody@example.org":
+            return "550 5.1.1 No such user"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+
 def accept_password(
     server: SMTP, session: Session, envelope: Envelope, mechanism: str, auth_data: Any
 ) -> AuthResult:
@@ -182,10 +197,10 @@ def tls() -> Tls:
     return Tls(server, client)
 
 
-def deliver(settings: EmailSettings, outline: Outline, **options: Any) -> None:
+def deliver(settings: EmailSettings, outline: Outline, **options: Any) -> Refused:
     options.setdefault("password", None)
     options.setdefault("policy", ONCE)
-    send_email(settings, build_message(settings, outline, now=NOW), **options)
+    return send_email(settings, build_message(settings, outline, now=NOW), **options)
 
 
 def parts(message: EmailMessage) -> tuple[str, str]:
@@ -435,9 +450,27 @@ def test_one_refused_recipient_does_not_keep_the_digest_from_the_others(
     inbox = RefusesLab()
     settings = email_settings(smtp_server(inbox))
     with caplog.at_level(logging.WARNING):
-        deliver(settings, hostile_digest())
+        refused = deliver(settings, hostile_digest())
     assert inbox.envelopes == [("digest@example.org", ["reader@example.org"])]
     assert "lab@example.org" in caplog.text
+    assert refused == Refused(for_good={"lab@example.org": "550 5.1.1 No such user"})
+
+
+def test_recipients_refused_for_now_are_told_apart_and_can_be_sent_to_alone(
+    smtp_server: StartServer,
+) -> None:
+    inbox = LabBusy()
+    to = ["reader@example.org", "Zoë Lab <lab@example.org>", "nobody@example.org"]
+    settings = email_settings(smtp_server(inbox), to=to)
+    refused = deliver(settings, hostile_digest(), policy=PATIENT, sleep=lambda s: None)
+    assert inbox.envelopes == [("digest@example.org", ["reader@example.org"])]
+    assert refused == Refused(
+        for_now={"lab@example.org": "450 4.2.1 Mailbox busy, try later"},
+        for_good={"nobody@example.org": "550 5.1.1 No such user"},
+    )
+    assert deliver(settings, hostile_digest(), recipients=["reader@example.org"]) == Refused()
+    assert inbox.envelopes[1] == ("digest@example.org", ["reader@example.org"])
+    assert inbox.messages[1]["To"] == inbox.messages[0]["To"]  # the same e-mail, to one
 
 
 def test_a_password_is_never_sent_over_a_plain_connection_to_another_host() -> None:

@@ -197,6 +197,20 @@ def test_delivery_records_keep_what_each_channel_received(store: Store) -> None:
         store.save_delivery(DeliveryRecord(day, "x", "maybe", 0, 0, 0, "", when))
 
 
+def test_a_delivery_record_keeps_the_recipients_still_due(store: Store) -> None:
+    day, when = dt.date(2026, 4, 27), dt.datetime(2026, 4, 27, 13, tzinfo=dt.UTC)
+    pending = ("lab@example.org", "Zoë@example.org")
+    record = DeliveryRecord(day, "email", "partial", 1, 1, 1, "450 busy", when, pending)
+    store.save_delivery(record)
+    assert store.delivery(day, "email") == record
+    assert store.deliveries() == [record]
+    done = DeliveryRecord(day, "email", "sent", 1, 1, 2, "", when)
+    store.save_delivery(done)
+    assert store.delivery(day, "email") == done
+    with pytest.raises(ValueError, match="one line"):
+        store.save_delivery(DeliveryRecord(day, "email", "failed", 0, 1, 1, "a\nb", when))
+
+
 def test_many_papers_are_read_at_once_each_as_its_latest_version(
     store: Store, make_paper: Callable[..., Paper]
 ) -> None:

@@ -152,12 +152,13 @@ class DeliveryRecord:
 
     digest_date: dt.date
     channel: str  # the channel's label: "email", "slack", or its configured name
-    status: str  # sent | partial (some of its messages) | failed (none yet)
+    status: str  # sent | partial (some of its messages or recipients) | failed (none yet)
     messages_sent: int
     messages_total: int
     attempts: int
     error: str  # the last failure, one line, no secret in it
     updated_at: dt.datetime  # UTC
+    pending: tuple[str, ...] = ()  # e-mail: the recipients refused for now, to try again
 
 
 @dataclass(frozen=True, slots=True)

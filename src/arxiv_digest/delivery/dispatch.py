@@ -2,8 +2,10 @@
 
 The store keeps, per digest day and channel, how many of that channel's messages arrived.
 A channel that has its digest is skipped; one that failed part-way goes on from the first
-message that did not arrive, on the next run (and only that channel). One channel's
-failure, whatever it is, is that channel's outcome and never stops another.
+message that did not arrive, on the next run (and only that channel). The e-mail's recipients
+that the server refused for now (a 4xx, when the others took it) are kept as that channel's
+pending ones: the next run sends it to them alone. One channel's failure, whatever it is, is
+that channel's outcome and never stops another.
 """
 
 from __future__ import annotations
@@ -20,7 +22,13 @@ import httpx2
 from arxiv_digest.config import Settings
 from arxiv_digest.config.delivery import ChatChannel, DeliverySettings, EmailSettings
 from arxiv_digest.delivery.chat import ChatError, MissingSecret, chat_messages, send_chat
-from arxiv_digest.delivery.email import EmailError, build_message, send_email
+from arxiv_digest.delivery.email import (
+    EmailError,
+    Refused,
+    build_message,
+    envelope_recipients,
+    send_email,
+)
 from arxiv_digest.delivery.outline import Outline, make_outline
 from arxiv_digest.errors import DigestError
 from arxiv_digest.models import DeliveryOutcome, DeliveryRecord, PublishedDigest
@@ -145,32 +153,87 @@ class _Sender:
         outline = make_outline(day, self.settings, self.delivery.max_items)
         if self.dry_run:
             return self._preview(day.date, label, channel, outline)
-        start = record.messages_sent if record and record.status == "partial" and not resend else 0
+        resumed = record if record is not None and record.status == "partial" else None
         attempts = (record.attempts if record else 0) + 1
+        return self._attempt(day.date, channel, outline, None if resend else resumed, attempts)
+
+    def _attempt(
+        self,
+        day: dt.date,
+        channel: Channel,
+        outline: Outline,
+        resumed: DeliveryRecord | None,
+        attempts: int,
+    ) -> DeliveryOutcome:
+        """Send what is due (from where ``resumed`` stopped); record and return the outcome."""
+        label = channel_label(channel)
         try:
-            total = self._send(channel, outline, start, day.date, attempts)
+            if isinstance(channel, EmailSettings):
+                pending = resumed.pending if resumed is not None else ()
+                return self._email(day, channel, outline, attempts, pending)
+            start = resumed.messages_sent if resumed is not None else 0
+            total = self._chat(channel, outline, start, day, attempts)
         except MissingSecret as exc:
             log.warning("delivery to %s skipped: %s", label, exc)
-            return DeliveryOutcome(day.date, label, "skipped", detail=str(exc))
+            return DeliveryOutcome(day, label, "skipped", detail=str(exc))
         except Exception as exc:  # one channel's failure, whatever it is, is its own
             reason = _one_line(exc)
-            log.error("delivery of the %s digest to %s failed: %s", day.date, label, reason)
-            self._record_failure(day.date, label, attempts, reason)
-            return DeliveryOutcome(day.date, label, "failed", detail=reason)
-        self._save(day.date, label, "sent", sent=total, total=total, attempts=attempts)
-        log.info("delivered the %s digest to %s (%d message(s))", day.date, label, total)
-        return DeliveryOutcome(day.date, label, "sent", total)
+            log.error("delivery of the %s digest to %s failed: %s", day, label, reason)
+            self._record_failure(day, label, attempts, reason)
+            return DeliveryOutcome(day, label, "failed", detail=reason)
+        return self._sent(day, label, total, attempts)
 
-    def _send(
-        self, channel: Channel, outline: Outline, start: int, day: dt.date, attempts: int
+    def _sent(
+        self, day: dt.date, label: str, total: int, attempts: int, detail: str = ""
+    ) -> DeliveryOutcome:
+        self._save(day, label, "sent", sent=total, total=total, attempts=attempts)
+        log.info("delivered the %s digest to %s (%d message(s))", day, label, total)
+        return DeliveryOutcome(day, label, "sent", total, detail)
+
+    def _email(
+        self,
+        day: dt.date,
+        channel: EmailSettings,
+        outline: Outline,
+        attempts: int,
+        pending: tuple[str, ...],
+    ) -> DeliveryOutcome:
+        """One e-mail to every recipient, or to those still due; the ones the server
+        refused for now are this channel's pending recipients, and it is not done."""
+        recipients = _email_recipients(channel, pending)
+        if not recipients:  # the pending ones were taken out of delivery.email.to
+            return self._sent(day, "email", 1, attempts)
+        password = self._password(channel)
+        message = build_message(channel, outline, now=self.now)
+        http = self.settings.http
+        policy = RetryPolicy(http.retries, http.backoff, http.max_backoff)
+        refused = send_email(
+            channel,
+            message,
+            password=password,
+            policy=policy,
+            sleep=self.sleep,
+            recipients=recipients,
+        )
+        if not refused.for_now:
+            return self._sent(day, "email", 1, attempts, _refused_for_good(refused))
+        reason = _refused_for_now(refused)
+        log.error("delivery of the %s digest to email is not complete: %s", day, reason)
+        self._save(
+            day,
+            "email",
+            "partial",
+            sent=1,
+            total=1,
+            attempts=attempts,
+            error=reason,
+            pending=tuple(refused.for_now),
+        )
+        return DeliveryOutcome(day, "email", "failed", 1, reason)
+
+    def _chat(
+        self, channel: ChatChannel, outline: Outline, start: int, day: dt.date, attempts: int
     ) -> int:
-        if isinstance(channel, EmailSettings):
-            password = self._password(channel)
-            message = build_message(channel, outline, now=self.now)
-            http = self.settings.http
-            policy = RetryPolicy(http.retries, http.backoff, http.max_backoff)
-            send_email(channel, message, password=password, policy=policy, sleep=self.sleep)
-            return 1
         label = channel.label
         messages = chat_messages(channel, outline)  # made once: counted here, sent below
         total = len(messages)
@@ -215,10 +278,21 @@ class _Sender:
 
     def _record_failure(self, day: dt.date, label: str, attempts: int, reason: str) -> None:
         record = self.store.delivery(day, label)
-        sent = record.messages_sent if record and record.status == "partial" else 0
+        partial = record is not None and record.status == "partial"
+        sent = record.messages_sent if record is not None and partial else 0
+        pending = record.pending if record is not None and partial else ()
         total = record.messages_total if record else 0
         status = "partial" if sent else "failed"
-        self._save(day, label, status, sent=sent, total=total, attempts=attempts, error=reason)
+        self._save(
+            day,
+            label,
+            status,
+            sent=sent,
+            total=total,
+            attempts=attempts,
+            error=reason,
+            pending=pending,
+        )
 
     def _save(
         self,
@@ -230,10 +304,36 @@ class _Sender:
         total: int,
         attempts: int,
         error: str = "",
+        pending: tuple[str, ...] = (),
     ) -> None:
         self.store.save_delivery(
-            DeliveryRecord(day, label, status, sent, total, attempts, error, self.now)
+            DeliveryRecord(day, label, status, sent, total, attempts, error, self.now, pending)
         )
+
+
+def _email_recipients(channel: EmailSettings, pending: tuple[str, ...]) -> list[str]:
+    """Every recipient, or, resuming, those still due that the config still lists."""
+    everyone = envelope_recipients(channel)
+    return [a for a in everyone if a in pending] if pending else everyone
+
+
+def _refused_for_now(refused: Refused) -> str:
+    """The run report's line for an e-mail some recipients refused for now."""
+    parts = [f"refused for now, sent again by the next run: {_replies(refused.for_now)}"]
+    if refused.for_good:
+        parts.append(f"refused: {_replies(refused.for_good)}")
+    return "; ".join([*parts, "the other recipients have it"])
+
+
+def _refused_for_good(refused: Refused) -> str:
+    """The line for an e-mail sent, except to addresses the server will never take."""
+    if not refused.for_good:
+        return ""
+    return f"refused: {_replies(refused.for_good)}; the other recipients have it"
+
+
+def _replies(replies: dict[str, str]) -> str:
+    return ", ".join(f"{address} ({reply})" for address, reply in replies.items())
 
 
 def _one_line(exc: BaseException) -> str:

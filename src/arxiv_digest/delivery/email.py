@@ -6,7 +6,9 @@ external CSS or images). :func:`send_email` hands it to the configured server, r
 a server calls temporary (4xx, a dropped or refused connection) and nothing else.
 
 Every failure is an :class:`EmailError`: one line naming ``host:port`` and the server's
-reply, never the password.
+reply, never the password. A server that takes the message for some recipients and refuses
+others has delivered it: :func:`send_email` returns those refusals (:class:`Refused`), the
+temporary ones (4xx) apart, so that the caller can try those recipients again later.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ import datetime as dt
 import logging
 import smtplib
 import ssl
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime, getaddresses, make_msgid, parseaddr
@@ -27,7 +31,15 @@ from arxiv_digest.delivery.outline import Outline
 from arxiv_digest.publish.html import markdown_to_html
 from arxiv_digest.retry import RetryPolicy, Sleep, retrying
 
-__all__ = ["EmailError", "build_message", "render_html", "render_text", "send_email"]
+__all__ = [
+    "EmailError",
+    "Refused",
+    "build_message",
+    "envelope_recipients",
+    "render_html",
+    "render_text",
+    "send_email",
+]
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +82,20 @@ class EmailError(Exception):
 
 class _Temporary(EmailError):
     """A failure the server calls temporary: worth another attempt."""
+
+
+@dataclass(frozen=True, slots=True)
+class Refused:
+    """Recipients the server refused while it took the message for the others.
+
+    Each maps a bare address to the server's reply, on one line.
+    """
+
+    for_now: dict[str, str] = field(default_factory=dict)  # 4xx: worth another try, later
+    for_good: dict[str, str] = field(default_factory=dict)  # 5xx: this address will not do
+
+    def __bool__(self) -> bool:
+        return bool(self.for_now or self.for_good)
 
 
 # -- the message -------------------------------------------------------------------------------
@@ -173,6 +199,23 @@ def _reply_text(error: Exception) -> str:
     return str(error) or type(error).__name__
 
 
+def _refused(refusals: dict[str, tuple[int, bytes]], password: str | None) -> Refused:
+    replies = {
+        address: (code, _one_line(f"{code} {_decode(text)}", password))
+        for address, (code, text) in refusals.items()
+    }
+    return Refused(
+        for_now={a: reply for a, (code, reply) in replies.items() if 400 <= code < 500},
+        for_good={a: reply for a, (code, reply) in replies.items() if not 400 <= code < 500},
+    )
+
+
+def envelope_recipients(settings: EmailSettings) -> list[str]:
+    """The bare addresses of ``settings.to``, as the server is given them."""
+    # a display name ("Bé <b@x>") must not ask the server for SMTPUTF8
+    return [address for _, address in getaddresses(settings.to)]
+
+
 def _decode(reply: bytes | str) -> str:
     return reply.decode("utf-8", "replace") if isinstance(reply, bytes) else reply
 
@@ -188,7 +231,9 @@ def _deliver_once(
     message: EmailMessage,
     password: str | None,
     context: ssl.SSLContext,
-) -> None:
+    recipients: list[str],
+) -> dict[str, tuple[int, bytes]]:
+    """Send once; the recipients refused while others were accepted."""
     where = f"{settings.smtp_host}:{settings.port}"
     smtp: smtplib.SMTP
     if settings.security == "ssl":
@@ -209,15 +254,7 @@ def _deliver_once(
             smtp.ehlo()
         if settings.username is not None:
             smtp.login(settings.username, password or "")
-        # bare addresses: a display name ("Bé <b@x>") must not ask the server for SMTPUTF8
-        recipients = [address for _, address in getaddresses(settings.to)]
-        refused = smtp.send_message(message, to_addrs=recipients)
-    if refused:
-        log.warning(
-            "e-mail via %s: these recipients were refused, the rest received it: %s",
-            where,
-            ", ".join(sorted(refused)),
-        )
+        return smtp.send_message(message, to_addrs=recipients)
 
 
 def send_email(
@@ -228,10 +265,15 @@ def send_email(
     policy: RetryPolicy,
     sleep: Sleep | None = None,
     context: ssl.SSLContext | None = None,
-) -> None:
-    """Send ``message`` to every recipient in ``settings.to``; ``context`` verifies the server
-    (default: the system's trusted certificates)."""
+    recipients: Sequence[str] | None = None,
+) -> Refused:
+    """Send ``message`` to ``recipients`` (default: every address in ``settings.to``);
+    ``context`` verifies the server (default: the system's trusted certificates).
+
+    Returns the recipients refused while the others were accepted (empty: all had it).
+    """
     where = f"{settings.smtp_host}:{settings.port}"
+    to = list(recipients) if recipients is not None else envelope_recipients(settings)
     if settings.password_in_clear:  # refused at config load too; never sent regardless
         raise EmailError(
             f'{where}: security is "none", so the SMTP password would cross the network '
@@ -239,9 +281,9 @@ def send_email(
         )
     tls = context if context is not None else ssl.create_default_context()
 
-    def attempt() -> None:
+    def attempt() -> Refused:
         try:
-            _deliver_once(settings, message, password, tls)
+            return _refused(_deliver_once(settings, message, password, tls, to), password)
         except EmailError:
             raise
         except (OSError, smtplib.SMTPException) as exc:
@@ -254,7 +296,10 @@ def send_email(
 
     attempts = retrying(policy, (_Temporary,), sleep=sleep, what=f"e-mail via {where}")
     try:
-        attempts(attempt)
+        refused = attempts(attempt)
     except _Temporary as exc:
         tries = policy.retries + 1
         raise EmailError(f"{where}: failed after {tries} attempt(s): {exc}") from exc
+    for address, reply in {**refused.for_now, **refused.for_good}.items():
+        log.warning("e-mail via %s: %s was refused (%s); the others have it", where, address, reply)
+    return refused

@@ -1,4 +1,10 @@
-"""Queries about delivery: what each channel received of each day's digest."""
+"""Queries about delivery: what each channel received of each day's digest.
+
+The e-mail recipients still due (``DeliveryRecord.pending``: refused for now while the
+others took the message) are kept in the ``error`` column, one per line after the error's
+one line: an address holds no line break, and the list is almost always empty, which a
+column of its own would not be worth a migration for.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +19,7 @@ from arxiv_digest.store.rows import upsert, utc
 
 
 def _record_from_row(row: Any) -> DeliveryRecord:
+    error, *pending = row.error.split("\n")
     return DeliveryRecord(
         digest_date=row.digest_date,
         channel=row.channel,
@@ -20,9 +27,16 @@ def _record_from_row(row: Any) -> DeliveryRecord:
         messages_sent=row.messages_sent,
         messages_total=row.messages_total,
         attempts=row.attempts,
-        error=row.error,
+        error=error,
         updated_at=utc(row.updated_at),
+        pending=tuple(pending),
     )
+
+
+def _error_column(record: DeliveryRecord) -> str:
+    if any("\n" in text for text in (record.error, *record.pending)):
+        raise ValueError("a delivery error or pending recipient is one line")
+    return "\n".join((record.error, *record.pending))
 
 
 class DeliveryQueries:
@@ -38,7 +52,7 @@ class DeliveryQueries:
             "messages_sent": record.messages_sent,
             "messages_total": record.messages_total,
             "attempts": record.attempts,
-            "error": record.error,
+            "error": _error_column(record),
             "updated_at": record.updated_at,
         }
         with self.engine.begin() as conn:
