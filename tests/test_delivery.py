@@ -284,6 +284,18 @@ def test_deliver_names_an_unknown_channel_or_date(
     assert bad_day.exit_code == 2 and "--date" in bad_day.output
 
 
+def test_deliver_for_a_day_without_a_digest_says_so(
+    hooks: Hooks, httpserver: HTTPServer, tmp_path: Path
+) -> None:
+    config = write_config(tmp_path, httpserver, delivery={"chat": [{"type": "generic"}]})
+    runner = CliRunner()
+    assert runner.invoke(app, ["run", "--config", str(config)]).exit_code == 0
+    sunday = runner.invoke(app, ["deliver", "--date", "2026-04-26", "--config", str(config)])
+    assert sunday.exit_code == 0
+    assert "Nothing to deliver: there is no digest for 2026-04-26." in sunday.output
+    assert len(hooks.received("generic")) == 1  # the run's, and no other
+
+
 def test_an_empty_digest_is_sent_only_with_send_empty(
     hooks: Hooks, make_settings: MakeSettings
 ) -> None:

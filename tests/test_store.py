@@ -119,6 +119,14 @@ def test_an_unusable_store_url_is_a_store_error(tmp_path: Path) -> None:
         Store(f"sqlite:///{blocker}/sub/x.sqlite")
 
 
+def test_a_file_that_is_not_a_database_is_named_in_a_sentence(tmp_path: Path) -> None:
+    garbage = tmp_path / "digest.db"
+    garbage.write_bytes(b"this is not an SQLite database, " * 100)
+    with pytest.raises(StoreError) as caught:
+        Store(f"sqlite:///{garbage}")
+    assert "cannot read schema version: " in str(caught.value)
+
+
 def test_first_published_is_the_start_of_the_current_streak(store: Store) -> None:
     def publish(minute: int, fingerprint: str) -> dt.datetime:
         at = dt.datetime(2026, 4, 27, 12, minute, tzinfo=dt.UTC)

@@ -51,6 +51,10 @@ def _day(value: str | None) -> dt.date | None:
         raise ConfigError(f"--date: {value!r} is not a date such as 2026-04-27") from None
 
 
+def _no_digest(day: dt.date | None) -> str:
+    return "no digest has been published yet" if day is None else f"there is no digest for {day}"
+
+
 @app.command(name="deliver")
 def deliver_command(
     dry_run: Annotated[
@@ -93,7 +97,7 @@ def deliver_command(
     except DigestError as exc:
         raise _fail(exc) from None
     if not outcomes and not _state["quiet"]:
-        out.print("Nothing to deliver: no digest has been published yet.")
+        out.print(f"Nothing to deliver: {_no_digest(request.day)}.")
     for o in outcomes:
         if o.status == "would send":
             out.rule(f"{o.channel}: {o.messages} message(s) for the {o.digest_date} digest")

@@ -51,13 +51,27 @@ def _one_line_errors(method: Callable[..., Any], action: str) -> Callable[..., A
     return reporting
 
 
+# The first words of the queries that do something; every other query reads what it names.
+_VERBS = frozenset({
+    "clear", "close", "count", "finish", "mark", "migrate", "rate", "save", "search", "start",
+    "upsert",
+})  # fmt: skip
+
+
+def _action(name: str) -> str:
+    """For "cannot ...": ``save_delivery`` -> "save delivery", ``schema_version`` -> "read
+    schema version"."""
+    words = name.replace("_", " ")
+    return words if name.split("_", 1)[0] in _VERBS else f"read {words}"
+
+
 def _report_database_errors(cls: _Cls) -> _Cls:
     """Wrap every public query (the mixins' included) so a database error is one line."""
     for name in dir(cls):
         member = inspect.getattr_static(cls, name)
         if name.startswith("_") or not inspect.isfunction(member) or name == "exclusive_run":
             continue
-        setattr(cls, name, _one_line_errors(member, name.replace("_", " ")))
+        setattr(cls, name, _one_line_errors(member, _action(name)))
     return cls
 
 
