@@ -161,12 +161,15 @@ def seen_files(store: Store) -> dict[str, str]:
 
 
 def mark_seen(store: Store, files: dict[str, bytes]) -> None:
-    rows = [
+    with store.engine.begin() as conn:
+        upsert(conn, schema.meta, _seen_rows(files))
+
+
+def _seen_rows(files: dict[str, bytes]) -> list[dict[str, str]]:
+    return [
         {"key": _SEEN + name, "value": hashlib.sha256(data).hexdigest()}
         for name, data in files.items()
     ]
-    with store.engine.begin() as conn:
-        upsert(conn, schema.meta, rows)
 
 
 # -- loading --------------------------------------------------------------------------------
@@ -183,19 +186,19 @@ def restore(store: Store, folder: Path, *, candidate_days: int) -> list[str]:
     wanted += sorted(_files(folder, CANDIDATES))[-candidate_days:] if candidate_days else []
     if (folder / RATINGS).is_file():
         wanted.append(RATINGS)
-    loaded: list[str] = []
+    pending: list[tuple[str, bytes]] = []
     for name in wanted:
         data = _read(folder / name)
-        if seen.get(name) == hashlib.sha256(data).hexdigest():
-            continue
-        rows = list(_parse(folder / name, data))
-        with store.engine.begin() as conn:
+        if seen.get(name) != hashlib.sha256(data).hexdigest():
+            pending.append((name, data))
+    parsed = [(name, list(_parse(folder / name, data))) for name, data in pending]
+    with store.engine.begin() as conn:  # one transaction: all of it or, on error, none
+        for name, rows in parsed:
             if name == RATINGS:
                 conn.execute(delete(schema.ratings))
             _load(conn, rows)
-        mark_seen(store, {name: data})
-        loaded.append(name)
-    return loaded
+        upsert(conn, schema.meta, _seen_rows(dict(pending)))
+    return [name for name, _ in pending]
 
 
 def _files(folder: Path, kind: str) -> Iterable[str]:
