@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import email.utils
+import json
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -13,17 +14,20 @@ from urllib.parse import urljoin, urlsplit
 import feedparser
 import lxml.html
 import pytest
+import uvicorn
 from lxml import etree
 from pytest_httpserver import HTTPServer
 from starlette.testclient import TestClient
+from typer.testing import CliRunner
 
+from arxiv_digest.cli import app as cli_app
 from arxiv_digest.config import Settings
 from arxiv_digest.models import Paper, RankedPaper, RunReport
 from arxiv_digest.publish.readme import format_score
 from arxiv_digest.store import Store
 from arxiv_digest.web import create_app
 from arxiv_digest.web.schedule import daily_trigger
-from tests.conftest import run_once, serve_feed
+from tests.conftest import base_config, run_once, serve_feed
 
 TOKEN = "admin-token-123"
 
@@ -398,6 +402,63 @@ def test_config_names_the_delivery_channels_but_no_address_or_webhook(
         {"channel": "slack", "type": "slack", "secrets_set": True},
         {"channel": "telegram", "type": "telegram", "secrets_set": False},
     ]
+
+
+URL_SECRETS = {
+    "ai_summary": {"base_url": "http://u:aipass@llm.example.org/v1"},
+    "arxiv": {"rss_url": "http://u:arxivpw@proxy.example.org/rss?key=ARXIVKEY&format=x"},
+    "site_url": "https://me:sitepw@me.example.org/digest?token=SITETOKEN",
+    "repo_url": "https://ghp_REPOTOKEN@github.com/me/digest#ghp_FRAGMENT",
+    "delivery": {"chat": [{"type": "telegram", "chat_id": "1",
+                           "api_url": "https://tg:tgpass@tg.example.org"}]},
+}  # fmt: skip
+
+
+def test_config_masks_credentials_in_every_url_and_shows_library_paths_relative(
+    published_site: Settings, store: Store, tmp_path: Path
+) -> None:
+    folder = tmp_path / "conf"
+    zotero = {"library_id": "1", "base_url": "https://z:zpass@zotero.example.org"}
+    relevance = {
+        "library": [str(folder / "lib" / "mine.bib"), str(tmp_path / "other.bib"),
+                    {"zotero": zotero}],
+        "model_path": str(folder / "models" / "bge"),
+    }  # fmt: skip
+    settings = published_site.model_validate(
+        {**published_site.model_dump(), **URL_SECRETS, "relevance": relevance}
+    )
+
+    response = TestClient(create_app(settings, store, config_dir=folder)).get("/config")
+
+    secrets = ["aipass", "arxivpw", "ARXIVKEY", "sitepw", "SITETOKEN", "ghp_", "zpass", "tgpass"]
+    for secret in [*secrets, str(tmp_path)]:
+        assert secret not in response.text
+    body = response.json()
+    assert body["ai_summary"]["base_url"] == "http://***@llm.example.org/v1"
+    assert body["arxiv"]["rss_url"] == "http://***@proxy.example.org/rss?key=***&format=***"
+    assert body["site_url"] == "https://***@me.example.org/digest?token=***"
+    library = body["relevance"]["library"]
+    assert [source["path"] for source in library] == ["lib/mine.bib", "other.bib", None]
+    assert library[2]["zotero"]["base_url"] == "https://***@zotero.example.org"
+    assert body["relevance"]["model_path"] == "models/bge"
+
+
+def test_serve_shows_library_paths_from_the_config_files_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "conf"
+    (folder / "lib").mkdir(parents=True)
+    (folder / "lib" / "mine.bib").write_text("@article{a, title={Agents}}\n", encoding="utf-8")
+    config = folder / "config.json"
+    config.write_text(json.dumps(base_config(relevance={"library": ["lib/mine.bib"]})))
+    served: list[Any] = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **options: served.append(app))
+
+    result = CliRunner().invoke(cli_app, ["serve", "--config", str(config)])
+
+    assert result.exit_code == 0, result.output
+    [source] = TestClient(served[0]).get("/config").json()["relevance"]["library"]
+    assert source["path"] == "lib/mine.bib"
 
 
 def test_update_cache_is_post_only_and_needs_the_token(

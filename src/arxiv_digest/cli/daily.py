@@ -292,7 +292,8 @@ def serve(
                 log_config=log_config(),
             )
         else:
-            web_app = create_app(settings, store, refresh=daily)
+            folder = resolve_config_path(config).parent
+            web_app = create_app(settings, store, refresh=daily, config_dir=folder)
             uvicorn.run(web_app, host=host, port=port, log_level=log_level, log_config=log_config())
     finally:
         if scheduler is not None:

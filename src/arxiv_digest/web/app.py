@@ -20,6 +20,7 @@ import os
 import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
@@ -37,6 +38,7 @@ from arxiv_digest.ratings import rating_secret
 from arxiv_digest.sources.text import split_arxiv_id
 from arxiv_digest.store import Store
 from arxiv_digest.web.rating_links import RatingLinks
+from arxiv_digest.web.redact import mask_urls, relevance_paths
 from arxiv_digest.web.search import search_routes
 from arxiv_digest.web.snapshot import Asset, SiteCache
 
@@ -130,12 +132,15 @@ class _Endpoints:
         cache: SiteCache,
         refresh: Refresh | None,
         token: str,
+        *,
+        config_dir: Path | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
         self.cache = cache
         self.refresh = refresh
         self.token = token
+        self.config_dir = config_dir
         self.categories = set(settings.categories)
         self.refreshing = threading.Lock()
 
@@ -206,7 +211,9 @@ class _Endpoints:
         return JSONResponse(body, headers={"Cache-Control": "no-store"})
 
     def config(self, request: Request) -> Response:
-        return JSONResponse(public_config(self.settings), headers={"Cache-Control": "no-store"})
+        return JSONResponse(
+            public_config(self.settings, self.config_dir), headers={"Cache-Control": "no-store"}
+        )
 
     def update_cache(self, request: Request) -> Response:
         if not self.token:
@@ -291,12 +298,13 @@ def create_app(
     check_every: float = 2.0,
     on_startup: Callable[[], None] | None = None,
     on_shutdown: Callable[[], None] | None = None,
+    config_dir: Path | None = None,
 ) -> Starlette:
-    """The ASGI app. ``refresh`` runs the daily pipeline (for ``POST /update-cache``)."""
+    """The ASGI app. ``refresh`` runs the daily pipeline (for ``POST /update-cache``);
+    ``config_dir``, the config file's folder, is what ``/config`` shows file paths from."""
     token = admin_token if admin_token is not None else os.environ.get(ADMIN_TOKEN_ENV, "")
-    endpoints = _Endpoints(
-        settings, store, SiteCache(settings, store, check_every=check_every), refresh, token
-    )
+    cache = SiteCache(settings, store, check_every=check_every)
+    endpoints = _Endpoints(settings, store, cache, refresh, token, config_dir=config_dir)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -357,8 +365,9 @@ def _iso(value: dt.datetime | None) -> str | None:
     return (value if value.tzinfo else value.replace(tzinfo=dt.UTC)).isoformat()
 
 
-def public_config(settings: Settings) -> dict[str, Any]:
-    """The config without anything secret: no database password, no key (only its name)."""
+def public_config(settings: Settings, config_dir: Path | None = None) -> dict[str, Any]:
+    """The config without anything secret: no database password, no key (only its name), no
+    credentials in a URL, file paths relative to ``config_dir`` (see :mod:`.redact`)."""
     data = settings.model_dump(mode="json", exclude={"fetch_ratings", "display_limit"})
     data["store"] = {"backend": settings.store.url.split(":", 1)[0]}
     data["output"] = {
@@ -369,7 +378,9 @@ def public_config(settings: Settings) -> dict[str, Any]:
     summary.pop("prompt_file", None)
     summary["api_key_set"] = bool(os.environ.get(settings.ai_summary.api_key_env))
     data["delivery"] = _public_delivery(settings)
-    return data
+    if data["relevance"] is not None:
+        data["relevance"] = relevance_paths(data["relevance"], config_dir)
+    return dict(mask_urls(data))
 
 
 def _public_delivery(settings: Settings) -> dict[str, Any] | None:

@@ -13,7 +13,7 @@ import logging
 from starlette.applications import Starlette
 
 from arxiv_digest import pipeline
-from arxiv_digest.config import load_settings
+from arxiv_digest.config import load_settings, resolve_config_path
 from arxiv_digest.store import Store
 from arxiv_digest.web.app import create_app
 from arxiv_digest.web.logs import HideQueries
@@ -25,6 +25,7 @@ def build() -> Starlette:
         settings,
         Store(settings.store.url),
         refresh=lambda: pipeline.run_configured(settings),
+        config_dir=resolve_config_path(None).parent,
     )
 
 
