@@ -172,6 +172,23 @@ class DeliveryOutcome:
     detail: str = ""  # why it was skipped or failed; what a dry run would send
 
 
+NOTICE_STATUSES = ("sent", "failed")
+
+
+@dataclass(frozen=True, slots=True)
+class NoticeRecord:
+    """The notice one channel got about a day without its digest: sent once, however many
+    runs fail that day (a failed one is tried again by the next)."""
+
+    day: dt.date  # the arXiv announcement day whose digest is missing
+    channel: str  # the channel's label, as in DeliveryRecord
+    status: str  # sent | failed
+    text: str  # the notice, one line
+    attempts: int
+    error: str  # the last failure, one line, no secret in it
+    updated_at: dt.datetime  # UTC
+
+
 @dataclass(frozen=True, slots=True)
 class Marked:
     """Text with the spans a search matched: (text, matched) pieces, never markup."""

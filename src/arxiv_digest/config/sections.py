@@ -147,6 +147,13 @@ class ScoringSettings(_Section):
 class ScheduleSettings(_Section):
     time: str = Field("12:00", description="Daily run time, HH:MM (24 h).")
     timezone: str = Field("UTC", description="IANA time zone of `time`.")
+    grace_minutes: int = Field(
+        180,
+        ge=0,
+        le=24 * 60,
+        description="Minutes after `time` before a missing digest on an arXiv announcement "
+        "day makes /health degraded (scheduled runners often start late).",
+    )
 
     @field_validator("time")
     @classmethod

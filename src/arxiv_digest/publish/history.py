@@ -13,11 +13,13 @@ from arxiv_digest.store import Store
 from arxiv_digest.store.history import (
     CANDIDATES,
     DIGESTS,
+    NOTICES,
     RATINGS,
     candidates_day,
     day_path,
     digest_day,
     mark_seen,
+    notices_file,
     prune_candidates,
     ratings_file,
     restore,
@@ -50,9 +52,9 @@ def write_history(settings: Settings, store: Store, day: dt.date | None) -> list
         files[day_path(DIGESTS, each)] = digest_day(store, each)
         if _candidate_days(settings):
             files[day_path(CANDIDATES, each)] = candidates_day(store, each)
-    ratings = ratings_file(store)
-    if ratings or (folder / RATINGS).exists():
-        files[RATINGS] = ratings
+    for name, data in ((RATINGS, ratings_file(store)), (NOTICES, notices_file(store))):
+        if data or (folder / name).exists():
+            files[name] = data
     changed = [name for name, data in files.items() if write_atomic(Path(folder, name), data)]
     mark_seen(store, files)
     return changed

@@ -48,6 +48,7 @@ EXPORTED: tuple[Table, ...] = (
     schema.triage,
     schema.ratings,
     schema.deliveries,
+    schema.notices,
     schema.vectors,
     schema.library_sync,
 )

@@ -14,6 +14,9 @@ once its day is over, so it is written as text, one file per announcement day:
     again, so a fresh runner needs them.
 ``ratings.jsonl``
     the reader's ratings, the whole (small) table.
+``notices.jsonl``
+    the notices sent about announcement days left without a digest (the whole, small
+    table): a failing run on the next fresh runner does not send the same notice again.
 
 Each line is ``{"table": NAME, "row": {...}}`` in the encoding of
 :mod:`arxiv_digest.store.portable`, sorted, so the same store gives the same bytes and a
@@ -44,6 +47,7 @@ from arxiv_digest.store.rows import upsert
 DIGESTS = "digests"
 CANDIDATES = "candidates"
 RATINGS = "ratings.jsonl"
+NOTICES = "notices.jsonl"
 PUBLICATION = "publication"  # a day's published digest: one run's row and its ranking
 _SEEN = "history:"  # meta key prefix: the SHA-256 of each file as last loaded or written
 
@@ -91,6 +95,12 @@ def candidates_day(store: Store, day: dt.date) -> bytes:
 def ratings_file(store: Store) -> bytes:
     with store.engine.connect() as conn:
         lines = _table_lines(conn, schema.ratings, schema.ratings.c.arxiv_id.is_not(None))
+    return "".join(f"{line}\n" for line in lines).encode("utf-8")
+
+
+def notices_file(store: Store) -> bytes:
+    with store.engine.connect() as conn:
+        lines = _table_lines(conn, schema.notices, schema.notices.c.day.is_not(None))
     return "".join(f"{line}\n" for line in lines).encode("utf-8")
 
 
@@ -184,8 +194,7 @@ def restore(store: Store, folder: Path, *, candidate_days: int) -> list[str]:
     seen = seen_files(store)
     wanted = sorted(_files(folder, DIGESTS))
     wanted += sorted(_files(folder, CANDIDATES))[-candidate_days:] if candidate_days else []
-    if (folder / RATINGS).is_file():
-        wanted.append(RATINGS)
+    wanted += [name for name in (RATINGS, NOTICES) if (folder / name).is_file()]
     pending: list[tuple[str, bytes]] = []
     for name in wanted:
         data = _read(folder / name)
@@ -244,7 +253,9 @@ def _decoded(table: str, row: Any) -> dict[str, Any]:
     return decode_row(schema.metadata.tables[table], row)
 
 
-_LOADED = ("papers", "announcements", "summaries", "triage", "deliveries", "ratings")
+_LOADED = (
+    "papers", "announcements", "summaries", "triage", "deliveries", "ratings", "notices"
+)  # fmt: skip
 
 
 def _load(conn: Connection, rows: list[Parsed]) -> None:

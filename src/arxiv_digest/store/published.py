@@ -63,9 +63,13 @@ class PublicationQueries:
         return list(ranked.values())
 
     def publication_version(self) -> tuple[int, int]:
-        """Changes whenever something new was published: (last published run, summaries)."""
+        """Changes whenever something new was published: (last published run, summaries).
+
+        An empty run counts: after one on a day arXiv did not announce, the front page
+        says so (:func:`arxiv_digest.watch.site_notice`).
+        """
         r = schema.runs.c
         with self.engine.connect() as conn:
-            last = conn.scalar(select(func.max(r.id)).where(r.status == "ok"))
+            last = conn.scalar(select(func.max(r.id)).where(r.status.in_(("ok", "empty"))))
             summaries = conn.scalar(select(func.count()).select_from(schema.summaries))
         return (int(last or 0), int(summaries or 0))

@@ -26,6 +26,7 @@ from arxiv_digest.store import schema
 from arxiv_digest.store.deliveries import DeliveryQueries
 from arxiv_digest.store.library_sync import LibrarySyncQueries
 from arxiv_digest.store.lock import exclusive_run, sqlite_file
+from arxiv_digest.store.notices import NoticeQueries
 from arxiv_digest.store.papers import PaperQueries
 from arxiv_digest.store.published import PublicationQueries
 from arxiv_digest.store.ratings import RatingQueries
@@ -92,6 +93,7 @@ class Store(
     VectorQueries,
     TriageQueries,
     DeliveryQueries,
+    NoticeQueries,
     LibrarySyncQueries,
     SearchQueries,
 ):

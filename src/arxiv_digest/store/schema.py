@@ -218,6 +218,21 @@ deliveries = Table(
     CheckConstraint("status IN ('sent', 'partial', 'failed')", name="deliveries_status"),
 )
 
+# 0015: the short notice each delivery channel got about an arXiv announcement day that
+# has no digest (once a day, however many runs fail; a failed one is tried again)
+notices = Table(
+    "notices",
+    metadata,
+    Column("day", Date, primary_key=True),
+    Column("channel", String(64), primary_key=True),
+    Column("status", String(16), nullable=False),  # sent | failed
+    Column("text", Text, nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("error", Text, nullable=False, default=""),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    CheckConstraint("status IN ('sent', 'failed')", name="notices_status"),
+)
+
 # 0013: a Zotero library as last read, with its library version, so the next run asks only
 # what changed since (``since=``, ``If-Modified-Since-Version``) and survives Zotero being down
 library_sync = Table(
@@ -487,6 +502,10 @@ def _library_sync(conn: Connection) -> None:
     library_sync.create(conn, checkfirst=True)
 
 
+def _notices(conn: Connection) -> None:
+    notices.create(conn, checkfirst=True)
+
+
 # 0014: PostgreSQL search ignores accents, as SQLite's FTS5 (remove_diacritics) already does:
 # "Gonzalez" finds "González". A text search configuration of our own, English with the
 # unaccent dictionary before the stemmer, indexes the documents and parses the queries.
@@ -545,5 +564,6 @@ MIGRATIONS: list[Migration] = [
     ("0012_search", _search),
     ("0013_library_sync", _library_sync),
     ("0014_search_unaccent", _search_unaccent),
+    ("0015_notices", _notices),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
