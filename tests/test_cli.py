@@ -109,15 +109,21 @@ def test_doctor_checks_everything_and_never_prints_the_key(
     httpserver: HTTPServer, tmp_path: Path, combined_feed: bytes
 ) -> None:
     serve_feed(httpserver, CATS, combined_feed)
-    config = write_config(
-        tmp_path, httpserver, ai_summary={"enabled": True, "api_key_env": "MY_LLM_KEY"}
-    )
-    secret = "sk-very-secret-value-123"
-    result = cli("doctor", "--config", str(config), cwd=tmp_path, env={"MY_LLM_KEY": secret})
+    provider = HTTPServer(host="127.0.0.2")  # on this machine, but not a "local server"
+    provider.expect_request("/v1/models").respond_with_json({"data": [{"id": "qwen-long"}]})
+    provider.start()
+    try:
+        llm = {"enabled": True, "api_key_env": "MY_LLM_KEY", "base_url": provider.url_for("/v1")}
+        config = write_config(tmp_path, httpserver, ai_summary=llm)
+        secret = "sk-very-secret-value-123"
+        result = cli("doctor", "--config", str(config), cwd=tmp_path, env={"MY_LLM_KEY": secret})
+        missing = cli("doctor", "--config", str(config), cwd=tmp_path)
+    finally:
+        provider.clear()
+        provider.stop()
     assert result.returncode == 0, result.stdout + result.stderr
     assert "MY_LLM_KEY is set" in result.stdout
     assert secret not in result.stdout + result.stderr
-    missing = cli("doctor", "--config", str(config), cwd=tmp_path)
     assert missing.returncode == 1
     assert "MY_LLM_KEY is NOT set" in missing.stdout
 

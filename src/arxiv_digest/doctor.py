@@ -4,14 +4,21 @@ from __future__ import annotations
 
 import os
 
+import httpx2
+
 from arxiv_digest.config import Settings
 from arxiv_digest.delivery.dispatch import channel_label, configured_channels, missing_secrets
 from arxiv_digest.errors import DigestError, FeedError
 from arxiv_digest.sources import http
 from arxiv_digest.sources.rss import RssFeed, feed_url, parse_rss
 from arxiv_digest.store import Store
+from arxiv_digest.summarize.llm import connection_failure, endpoint
+from arxiv_digest.summarize.runner import api_key_for
 
 Check = tuple[bool, str]
+# A working API lists its models at once; a run's own calls get ``ai_summary.timeout``.
+LLM_CHECK_TIMEOUT = 10.0
+NOT_THE_API = "not an OpenAI-compatible API (base_url usually ends in /v1)"
 
 
 def check_arxiv(settings: Settings) -> Check:
@@ -63,6 +70,91 @@ def check_llm_key(settings: Settings) -> Check:
     return present, f"{summary.api_key_env} {state}"
 
 
+def check_llm_api(settings: Settings) -> Check:
+    """Ask the LLM API for its models (``GET {base_url}/models``: free, no tokens spent) and
+    say what answered: nothing (and why), an HTTP error, something else, or the API.
+
+    An API without a model list (404) is sent a chat request with no messages instead,
+    which an OpenAI-compatible API refuses (HTTP 400) before any model runs. Only the host
+    and port are named, never the key or the URL's user info.
+    """
+    summary = settings.ai_summary
+    if not summary.enabled:
+        return True, "AI summaries disabled"
+    where = endpoint(summary.base_url)
+    key = api_key_for(settings)
+    headers = {"Authorization": f"Bearer {key}"} if key else {}
+    base = summary.base_url.rstrip("/")
+    quick = settings.http.model_copy(update={"retries": 0, "timeout": LLM_CHECK_TIMEOUT})
+    try:
+        with http.make_client(quick) as client:
+            response = client.get(f"{base}/models", headers=headers)
+            if response.status_code in (404, 405):
+                empty = {"model": summary.model, "messages": [], "max_tokens": 1}
+                probe = client.post(f"{base}/chat/completions", headers=headers, json=empty)
+                return _probe_answer(probe, where, response.status_code)
+    except httpx2.TimeoutException:
+        return False, f"{where} did not answer within {LLM_CHECK_TIMEOUT:g} s"
+    except httpx2.HTTPError as exc:
+        return False, f"nothing answers at {where}: {connection_failure(exc)}"
+    return _models_answer(response, where, summary.model)
+
+
+def _refused(response: httpx2.Response, where: str) -> Check | None:
+    if response.status_code in (401, 403):
+        status = response.status_code
+        return False, f"{where} refused the request: HTTP {status} (API key missing or wrong)"
+    return None
+
+
+def _models_answer(response: httpx2.Response, where: str, model: str) -> Check:
+    """What an answer to ``GET /models`` says about the API behind it."""
+    if refused := _refused(response, where):
+        return refused
+    if response.status_code != 200:
+        return False, f"{where} answered HTTP {response.status_code} for /models: {NOT_THE_API}"
+    models = _model_ids(_json(response))
+    if models is None:
+        return False, f"{where} answered HTTP 200 with {_kind(response)}, {NOT_THE_API}"
+    listed = f"{model} among them" if model in models else f"{model} not among them"
+    return True, f"{where}: an OpenAI-compatible API, {len(models)} models ({listed})"
+
+
+def _probe_answer(response: httpx2.Response, where: str, models_status: int) -> Check:
+    """What an answer to a chat request with no messages says about the API behind it."""
+    if refused := _refused(response, where):
+        return refused
+    status = response.status_code
+    if status in (200, 400, 422) and isinstance(_json(response), dict):
+        return True, (
+            f"{where}: an OpenAI-compatible API (no model list; a chat request with no "
+            f"messages got HTTP {status})"
+        )
+    return False, (
+        f"{where} answered HTTP {models_status} for /models and HTTP {status} with "
+        f"{_kind(response)} for /chat/completions: {NOT_THE_API}"
+    )
+
+
+def _json(response: httpx2.Response) -> object:
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+def _kind(response: httpx2.Response) -> str:
+    return response.headers.get("Content-Type", "no content type").split(";")[0].strip()
+
+
+def _model_ids(body: object) -> set[str] | None:
+    """The ids of an OpenAI model list (``{"data": [{"id": ...}]}``), or None if it is not one."""
+    data = body.get("data") if isinstance(body, dict) else None
+    if not isinstance(data, list):
+        return None
+    return {str(item["id"]) for item in data if isinstance(item, dict) and "id" in item}
+
+
 def check_delivery(settings: Settings) -> Check:
     """Every channel's secrets are in the environment (their values are never shown)."""
     delivery = settings.delivery
@@ -87,5 +179,6 @@ def run_checks(settings: Settings) -> dict[str, Check]:
         "store": check_store(settings),
         "arXiv": check_arxiv(settings),
         "LLM key": check_llm_key(settings),
+        "LLM API": check_llm_api(settings),
         "delivery": check_delivery(settings),
     }
