@@ -202,7 +202,8 @@ def test_what_is_not_a_rating_link_is_404(client: TestClient, store: Store, path
 
 
 @pytest.mark.parametrize(
-    "arxiv_id", ["２４１１.１７７１２", "0000.00000", "2499.99999", "hep-th/9900001", "math/07O1001"]
+    "arxiv_id",
+    ["２４１１.１７７１２", "0000.00000", "2499.99999", "hep-th/9900001", "math/07O1001"],
 )
 def test_a_signed_link_for_an_id_no_paper_can_have_is_404_and_records_nothing(
     client: TestClient, store: Store, arxiv_id: str
