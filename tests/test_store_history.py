@@ -4,6 +4,9 @@ rebuilding the same store, digest and site from it; `store.retention_days`."""
 from __future__ import annotations
 
 import datetime as dt
+import html
+import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -158,3 +161,27 @@ def test_retention_runs_after_a_run_when_configured(
     with Store(settings.store.url) as store:
         papers = store.announced_between(dt.date(2026, 4, 27), dt.date(2026, 4, 27))
     assert all(p.abstract for p in papers)
+
+
+def test_a_cold_start_serves_the_committed_history(
+    tmp_path: Path, httpserver: HTTPServer, world: FakeLLM, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Vercel's recipe: the repository's files, a new database in /tmp, nothing else."""
+    from starlette.testclient import TestClient
+
+    run_once(_settings(tmp_path / "fork", httpserver, world))
+    _fresh_runner(_committed(tmp_path / "fork"), tmp_path / "deployed")
+    config = tmp_path / "deployed" / "config.json"
+    config.write_text(
+        json.dumps(local_config(httpserver, store={"history_dir": "data/history"})), "utf-8"
+    )
+    monkeypatch.setenv("ARXIV_DIGEST_CONFIG", str(config))
+    monkeypatch.setenv("ARXIV_DIGEST_STORE_URL", f"sqlite:///{tmp_path / 'tmp' / 'x.sqlite'}")
+    from arxiv_digest.web import asgi
+
+    with TestClient(asgi.build()) as client:
+        page = client.get("/")
+    readme = (tmp_path / "fork" / "README.md").read_text("utf-8")
+    first_title = re.search(r"^### 1\. \[(.+?)\]\(", readme, re.MULTILINE)[1]  # type: ignore[index]
+    assert page.status_code == 200
+    assert html.escape(first_title, quote=False) in page.text

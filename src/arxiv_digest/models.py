@@ -130,7 +130,7 @@ class PublishedDigest:
 
 
 RATING_VALUES = {"up": 1, "down": -1}
-RATING_SOURCES = ("cli", "link")
+RATING_SOURCES = ("cli", "link", "api", "mcp")  # api: /api/v1/ratings; mcp: rate_paper
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,7 +140,7 @@ class Rating:
     arxiv_id: str  # without version
     value: int  # +1 or -1
     rated_at: dt.datetime  # UTC
-    source: str  # cli | link
+    source: str  # cli | link | api | mcp
 
 
 DELIVERY_STATUSES = ("sent", "partial", "failed")

@@ -16,6 +16,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.engine import make_url
 
+from arxiv_digest.api.tokens import api_token
 from arxiv_digest.config.sections import CONFIG_ENV, IGNORED_LEGACY_KEYS, STORE_URL_ENV, Settings
 from arxiv_digest.errors import ConfigError
 from arxiv_digest.ratings import rating_secret
@@ -206,4 +207,5 @@ def load_settings(path: str | Path | None = None) -> Settings:
     settings = with_paths_resolved(parse_settings(data, source=source), config_path.parent)
     check_files(settings, source=source)
     rating_secret()  # a rating secret too short to be safe stops here, before any request
+    api_token()  # so does an API token too short to be safe
     return settings

@@ -21,6 +21,7 @@ from pydantic import (
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from arxiv_digest.config.api import ApiSettings
 from arxiv_digest.config.common import HttpUrl
 from arxiv_digest.config.delivery import DeliverySettings, EnvName
 from arxiv_digest.ids import ARXIV_ID, VERSION
@@ -471,6 +472,9 @@ class Settings(_Section):
     )
     delivery: DeliverySettings | None = Field(
         None, description="Send each new digest by e-mail and to chat channels."
+    )
+    api: ApiSettings = Field(
+        default_factory=ApiSettings, description="The JSON API of serve (/api/v1/)."
     )
     fetch_ratings: Any = Field(None, description="Legacy, ignored with a notice.")
     display_limit: Any = Field(None, description="Legacy, ignored with a notice.")

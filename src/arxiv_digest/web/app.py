@@ -6,7 +6,8 @@ Routes (the original's first): ``/``, ``/rss``, ``/rss/{category}``, ``/config``
 ``/papers/{arxiv_id}``, ``/style.css``; ``/index-expanded.html``, ``/archive/{date}-expanded``,
 ``/category/{category}.html`` (and ``-expanded.html``); ``/search`` and ``/search.json``
 (see :mod:`arxiv_digest.web.search`); ``/rate/{arxiv_id}/{action}`` (signed rating links,
-see :mod:`arxiv_digest.web.rating_links`). No request ever reaches arXiv; an unknown
+see :mod:`arxiv_digest.web.rating_links`); ``/api/v1/...`` (JSON API) and ``/mcp`` (MCP
+server), see :mod:`arxiv_digest.web.programs`. No request ever reaches arXiv; an unknown
 category is a 404. Errors are a short message; details go to the server log only.
 """
 
@@ -37,6 +38,7 @@ from arxiv_digest.publish.site import EXPANDED
 from arxiv_digest.ratings import rating_secret
 from arxiv_digest.sources.text import split_arxiv_id
 from arxiv_digest.store import Store
+from arxiv_digest.web.programs import Programs
 from arxiv_digest.web.rating_links import RatingLinks
 from arxiv_digest.web.redact import mask_urls, relevance_paths
 from arxiv_digest.web.search import search_routes
@@ -306,12 +308,15 @@ def create_app(
     cache = SiteCache(settings, store, check_every=check_every)
     endpoints = _Endpoints(settings, store, cache, refresh, token, config_dir=config_dir)
 
+    programs = Programs(settings, store)
+
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         if on_startup:
             on_startup()
         try:
-            yield
+            async with programs.running():
+                yield
         finally:
             if on_shutdown:
                 on_shutdown()
@@ -322,6 +327,7 @@ def create_app(
             *endpoints.routes(),
             Route("/rate/{target:path}", rating.respond),
             *search_routes(settings, store),
+            *programs.routes(),
         ],
         exception_handlers={HTTPException: _error, Exception: _server_error},
         lifespan=lifespan,
