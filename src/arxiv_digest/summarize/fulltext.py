@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import re
 import threading
-
-import pypdfium2 as pdfium
+from typing import TYPE_CHECKING, Any
 
 from arxiv_digest.errors import SummarizeError
+
+if TYPE_CHECKING:
+    from pypdfium2 import PdfDocument
 
 CHARS_PER_TOKEN = 4  # a conservative estimate for English technical prose
 OMITTED = "\n\n[... middle of the paper omitted to fit the input budget ...]\n\n"
@@ -23,47 +25,60 @@ _CONCLUSION = re.compile(
 
 
 # PDFium is not thread-safe: two threads inside it at once corrupt its heap and the process
-# dies (SIGSEGV, "double free or corruption"). The summarizer extracts in its LLM worker
-# threads, and anyone else may call this module from a thread too, so every use of
-# pypdfium2 in the process goes through this one lock. Extraction takes a few milliseconds
-# per page, which is nothing next to the LLM call that follows, so serialising costs little.
+# dies (SIGSEGV, "double free or corruption"). The summarizer extracts in its download
+# threads, and anyone else may call this module from a thread too, so every call into
+# pypdfium2 in the process goes through this one lock. It is held for one step at a time
+# (opening the document, one page, closing it), never for the Python work around them: a
+# long paper being read does not hold up another thread's PDF for more than a page.
 _PDFIUM = threading.Lock()
+
+
+def _pdfium() -> Any:  # the pypdfium2 module (untyped)
+    """pypdfium2, imported by the first extraction: a run with every summary cached, or
+    any other command, does not pay for loading it."""
+    import pypdfium2
+
+    return pypdfium2
 
 
 def extract_text(pdf: bytes) -> str:
     """The text of every page, in order; any PDFium failure is a SummarizeError."""
     if not pdf.startswith(b"%PDF"):
         raise SummarizeError("the download is not a PDF")
-    with _PDFIUM:
+    pdfium = _pdfium()
+    try:
+        with _PDFIUM:
+            document = pdfium.PdfDocument(pdf)
         try:
-            return _extract_locked(pdf)
-        except pdfium.PdfiumError as exc:
-            raise SummarizeError(f"unreadable PDF: {exc}") from None
+            return "\n".join(_page_text(document, i) for i in range(_page_count(document)))
+        finally:
+            with _PDFIUM:
+                document.close()
+    except pdfium.PdfiumError as exc:
+        raise SummarizeError(f"unreadable PDF: {exc}") from None
 
 
-def _extract_locked(pdf: bytes) -> str:
-    """Opens, reads and closes everything explicitly, under the lock.
+def _page_count(document: PdfDocument) -> int:
+    with _PDFIUM:
+        return len(document)
 
-    pypdfium2 otherwise closes pages from garbage-collection finalizers, which may run in
+
+def _page_text(document: PdfDocument, index: int) -> str:
+    """One page's text, under the lock; the page and its text are closed explicitly.
+
+    pypdfium2 otherwise closes them from garbage-collection finalizers, which may run in
     any thread at any time, i.e. outside the lock.
     """
-    document = pdfium.PdfDocument(pdf)
-    try:
-        return "\n".join(_page_text(document, i) for i in range(len(document)))
-    finally:
-        document.close()
-
-
-def _page_text(document: pdfium.PdfDocument, index: int) -> str:
-    page = document[index]
-    try:
-        textpage = page.get_textpage()
+    with _PDFIUM:
+        page = document[index]
         try:
-            return str(textpage.get_text_bounded())
+            textpage = page.get_textpage()
+            try:
+                return str(textpage.get_text_bounded())
+            finally:
+                textpage.close()
         finally:
-            textpage.close()
-    finally:
-        page.close()
+            page.close()
 
 
 def clean(text: str) -> str:
