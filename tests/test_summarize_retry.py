@@ -1,5 +1,6 @@
 """A summary made from the abstract because the PDF failed is replaced by a full-text one
-on a later run, for a few days; the LLM is paid again only once the full text is there."""
+on a later run, for a few days and at most every few hours; the LLM is paid again only once
+the full text is there."""
 
 from __future__ import annotations
 
@@ -19,7 +20,11 @@ from arxiv_digest.sources import http
 from arxiv_digest.store import Store, schema
 from arxiv_digest.summarize import Summarizer
 from arxiv_digest.summarize.llm import LlmClient
-from arxiv_digest.summarize.runner import FALLBACK_NOTES, FULLTEXT_RETRY_DAYS
+from arxiv_digest.summarize.runner import (
+    FALLBACK_NOTES,
+    FULLTEXT_RETRY_DAYS,
+    FULLTEXT_RETRY_INTERVAL,
+)
 from tests.conftest import MakeSettings
 from tests.fakes import FakeLLM, Reply, paper_pdf
 from tests.test_summarize import summary_settings
@@ -124,3 +129,27 @@ def test_a_failed_llm_call_on_retry_keeps_the_fallback(
     assert kept == fallback
     assert (stats.made, stats.cached, stats.failed) == (0, 1, 0)
     assert len(llm.completions) == 1 + 3  # tried, with its retries
+
+
+def test_a_rerun_within_hours_does_not_download_the_pdf_again(
+    arxiv: Arxiv, llm: FakeLLM, summarize_on: Summarize
+) -> None:
+    fallback, _ = summarize_on(DAY0)
+    assert arxiv.pdf_requests == 3  # 1 + 2 retries within the run
+    minute = dt.timedelta(minutes=1)
+
+    soon, stats = summarize_on(DAY0 + dt.timedelta(minutes=10))
+    assert soon == fallback and (stats.made, stats.cached) == (0, 1)
+    assert arxiv.pdf_requests == 3  # nothing downloaded minutes later
+    summarize_on(DAY0 + FULLTEXT_RETRY_INTERVAL - minute)
+    assert arxiv.pdf_requests == 3
+
+    summarize_on(DAY0 + FULLTEXT_RETRY_INTERVAL + minute)  # due: tried, still down
+    assert arxiv.pdf_requests == 6
+    summarize_on(DAY0 + FULLTEXT_RETRY_INTERVAL * 2)  # counted from that try, not the first
+    assert arxiv.pdf_requests == 6
+
+    arxiv.up = True
+    full, stats = summarize_on(DAY0 + FULLTEXT_RETRY_INTERVAL * 2 + minute * 2)
+    assert arxiv.pdf_requests == 7 and stats.made == 1
+    assert full.note == "" and len(llm.completions) == 2

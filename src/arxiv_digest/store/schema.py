@@ -162,19 +162,28 @@ http_cache = Table(
 )
 
 
+def _summary_columns_v2() -> list[Column[Any]]:
+    return [
+        Column("arxiv_id", String(64), primary_key=True),
+        Column("version", Integer, primary_key=True),
+        Column("model", String(200), primary_key=True),
+        Column("prompt_hash", String(64), primary_key=True),
+        Column("input_mode", String(16), primary_key=True),
+        Column("text", Text, nullable=False),
+        Column("note", Text, nullable=False, default=""),
+        Column("tokens_in", Integer, nullable=False, default=0),
+        Column("tokens_out", Integer, nullable=False, default=0),
+        Column("created_at", DateTime(timezone=True), nullable=False),
+    ]
+
+
 summaries = Table(
     "summaries",
     metadata,
-    Column("arxiv_id", String(64), primary_key=True),
-    Column("version", Integer, primary_key=True),
-    Column("model", String(200), primary_key=True),
-    Column("prompt_hash", String(64), primary_key=True),
-    Column("input_mode", String(16), primary_key=True),
-    Column("text", Text, nullable=False),
-    Column("note", Text, nullable=False, default=""),
-    Column("tokens_in", Integer, nullable=False, default=0),
-    Column("tokens_out", Integer, nullable=False, default=0),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    *_summary_columns_v2(),
+    # 0016: for a summary from the abstract (it has a note), the last try at its full text
+    # (none yet: ``created_at``); the summarizer tries again only hours later
+    Column("fulltext_tried_at", DateTime(timezone=True)),
 )
 
 # 0006: the reader's +1/-1 per paper (any version), from the CLI or a signed link
@@ -298,7 +307,8 @@ def _initial(conn: Connection) -> None:
 
 
 def _summaries(conn: Connection) -> None:
-    summaries.create(conn, checkfirst=True)
+    # The table as it was in version 2: later columns are added by later steps.
+    Table("summaries", MetaData(), *_summary_columns_v2()).create(conn, checkfirst=True)
     _add_counter_columns(conn, RUN_SUMMARY_COLUMNS)
 
 
@@ -506,6 +516,11 @@ def _notices(conn: Connection) -> None:
     notices.create(conn, checkfirst=True)
 
 
+def _fulltext_tried(conn: Connection) -> None:
+    type_ = "TIMESTAMP WITH TIME ZONE" if conn.dialect.name == "postgresql" else "DATETIME"
+    conn.execute(text(f"ALTER TABLE summaries ADD COLUMN fulltext_tried_at {type_}"))
+
+
 # 0014: PostgreSQL search ignores accents, as SQLite's FTS5 (remove_diacritics) already does:
 # "Gonzalez" finds "González". A text search configuration of our own, English with the
 # unaccent dictionary before the stemmer, indexes the documents and parses the queries.
@@ -565,5 +580,6 @@ MIGRATIONS: list[Migration] = [
     ("0013_library_sync", _library_sync),
     ("0014_search_unaccent", _search_unaccent),
     ("0015_notices", _notices),
+    ("0016_fulltext_tried", _fulltext_tried),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

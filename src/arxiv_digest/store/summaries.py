@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, and_, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from arxiv_digest.errors import StoreError
@@ -27,12 +27,43 @@ class SummaryQueries:
 
     def fallback_times(
         self, papers: Iterable[tuple[str, int]], model: str, prompt_hash: str, input_mode: str
-    ) -> dict[tuple[str, int], dt.datetime]:
-        """When each cached summary with a note (made from the abstract because the full text
-        was unavailable) was saved, in UTC: the summarizer retries the full text while recent.
+    ) -> dict[tuple[str, int], tuple[dt.datetime, dt.datetime]]:
+        """(when it was made, when its full text was last tried), in UTC, for each cached
+        summary with a note (made from the abstract because the full text was unavailable):
+        the summarizer retries the full text while the first is recent and the second old.
         Replacing one by a full-text summary clears its note, so it is not retried again."""
         rows = self._cached_rows(papers, model, prompt_hash, input_mode, with_note=True)
-        return {key: utc(row["created_at"]) for key, row in rows.items()}
+        return {key: _fallback_times(row) for key, row in rows.items()}
+
+    def mark_fulltext_tried(
+        self,
+        papers: Iterable[tuple[str, int]],
+        model: str,
+        prompt_hash: str,
+        input_mode: str,
+        when: dt.datetime,
+    ) -> None:
+        """Record a new try at the full text of these papers' summaries from the abstract."""
+        c = schema.summaries.c
+        keys = [and_(c.arxiv_id == arxiv_id, c.version == version) for arxiv_id, version in papers]
+        if not keys:
+            return
+        query = (
+            update(schema.summaries)
+            .where(
+                c.model == model,
+                c.prompt_hash == prompt_hash,
+                c.input_mode == input_mode,
+                c.note != "",
+                or_(*keys),
+            )
+            .values(fulltext_tried_at=when)
+        )
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(query)
+        except SQLAlchemyError as exc:
+            raise StoreError(f"cannot record a full-text retry: {one_line(exc)}") from None
 
     def _cached_rows(
         self,
@@ -103,3 +134,9 @@ class SummaryQueries:
             if key in wanted:
                 found[key] = summary_from_row(row)
         return found
+
+
+def _fallback_times(row: Any) -> tuple[dt.datetime, dt.datetime]:
+    made = utc(row["created_at"])
+    tried = row["fulltext_tried_at"]
+    return made, made if tried is None else utc(tried)

@@ -1,13 +1,18 @@
-"""Summarizing a list of papers: cache first, then PDFs downloaded ahead of the LLM calls.
+"""Summarizing a list of papers: cache first, then PDFs fetched ahead of the LLM calls.
 
 * A summary is stored under (arXiv id, version, model, prompt hash, input mode) the moment
   it arrives, so a run killed half-way pays only for the missing papers next time.
-* One thread downloads PDFs in rank order, ``pdf_delay`` seconds apart (polite to arXiv);
-  ``max_workers`` threads call the LLM, each taking the next paper whose PDF is ready.
+* PDFs are fetched in rank order by their own threads, while the LLM works: downloads start
+  at least ``pdf_delay`` seconds apart (polite to arXiv) but may overlap, and the full text
+  is extracted there too, so an LLM worker that finishes a call finds its next paper's text
+  ready. ``max_workers`` threads call the LLM, each taking the next paper in rank order.
+* The ``openai`` SDK is imported only once an LLM call is due (see ``llm.py``): by the LLM
+  workers, while the first PDFs download.
 * One paper failing never blocks the others; it is counted, reported and retried next run.
 * A summary made from the abstract because the PDF was unavailable (it carries a note) is
-  shown, and for ``FULLTEXT_RETRY_DAYS`` after it was made each run downloads the PDF again;
-  only if that works is the LLM asked again, and the full-text summary replaces it.
+  shown, and for ``FULLTEXT_RETRY_DAYS`` after it was made, at most once every
+  ``FULLTEXT_RETRY_INTERVAL``, a run downloads the PDF again; only if that works is the LLM
+  asked again, and the full-text summary replaces it.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
@@ -37,6 +43,12 @@ MAX_REASON = 300  # characters of a failure's reason kept in the report and the 
 # Long enough to outlast an arXiv hiccup, short enough that a PDF that never comes (withdrawn,
 # too big) stops costing a download per run; the LLM is only paid when the full text came.
 FULLTEXT_RETRY_DAYS = 3
+# Why a PDF is missing (arXiv still building it after the announcement, a mirror lagging,
+# arXiv answering 403/503 to a burst of downloads) clears in hours, not minutes: a rerun
+# minutes later would download the same PDFs for the same answer. Six hours lets a manual
+# rerun or a re-tried workflow the same day download nothing again, while a daily run
+# still tries every day of the window (and a twice-daily schedule at every run).
+FULLTEXT_RETRY_INTERVAL = dt.timedelta(hours=6)
 FALLBACK_NOTES = {
     "fulltext": "Summary from the abstract: the full text could not be downloaded.",
     "file": "Summary from the abstract: the PDF could not be downloaded or uploaded.",
@@ -51,22 +63,36 @@ def _key(paper: Paper) -> Key:
     return (paper.arxiv_id, paper.version)
 
 
+class _Pacer:
+    """Lets callers from any thread start at least ``delay`` seconds apart."""
+
+    def __init__(self, delay: float, sleep: Sleep, clock: Callable[[], float]) -> None:
+        self.delay = delay
+        self.sleep = sleep
+        self.clock = clock
+        self._next: float | None = None
+        self._lock = threading.Lock()
+
+    def wait(self) -> None:
+        with self._lock:  # each caller books the next free slot, then waits for it
+            now = self.clock()
+            start = now if self._next is None else max(now, self._next)
+            self._next = start + self.delay
+        if start > now:
+            self.sleep(start - now)
+
+
 class _PdfFetcher:
-    """Downloads PDFs one at a time, at least ``delay`` seconds apart."""
+    """Downloads PDFs, their starts at least ``ai_summary.pdf_delay`` seconds apart."""
 
     def __init__(self, client: httpx2.Client, settings: Settings, sleep: Sleep) -> None:
         self.client = client
         self.settings = settings
         self.sleep = sleep
-        self.delay = settings.ai_summary.pdf_delay
-        self._last: float | None = None
+        self.pacer = _Pacer(settings.ai_summary.pdf_delay, sleep, time.monotonic)
 
     def fetch(self, paper: Paper) -> bytes:
-        if self._last is not None:
-            wait = self._last + self.delay - time.monotonic()
-            if wait > 0:
-                self.sleep(wait)
-        self._last = time.monotonic()
+        self.pacer.wait()
         url = f"{self.settings.arxiv.pdf_url}/{paper.versioned_id}"
         response = http.get(self.client, url, self.settings.http, sleep=self.sleep)
         return response.content
@@ -104,8 +130,15 @@ class Summarizer:
 
     # -- one paper ---------------------------------------------------------------------------
 
+    def _fetch_input(self, paper: Paper) -> bytes | str:
+        """In a download thread, ahead of the LLM: the PDF (``file`` mode) or its text."""
+        pdf = self.pdfs.fetch(paper)
+        if self.config.input == "file":
+            return pdf
+        return fulltext.paper_text(pdf, self.config.max_input_tokens)
+
     def _messages(
-        self, paper: Paper, pdf: Future[bytes] | None, fulltext_only: bool
+        self, paper: Paper, source: Future[bytes | str] | None, fulltext_only: bool
     ) -> tuple[list[dict[str, str]], str, str | None]:
         """The request, the note to show with the summary, and an uploaded file's id.
 
@@ -114,16 +147,16 @@ class Summarizer:
         """
         system = {"role": "system", "content": self.instructions}
         mode = self.config.input
-        if mode == "abstract" or pdf is None:
+        if mode == "abstract" or source is None:
             return [system, self._user(paper, "Abstract", paper.abstract)], "", None
         try:
-            data = pdf.result()
-            if mode == "file":
-                assert self.llm is not None
-                file_id = self.llm.upload_pdf(f"{paper.versioned_id}.pdf", data)
+            body = source.result()
+            assert self.llm is not None
+            self.llm.prepare()  # a retry's first sign that the LLM is needed after all
+            if isinstance(body, bytes):
+                file_id = self.llm.upload_pdf(f"{paper.versioned_id}.pdf", body)
                 file_message = {"role": "system", "content": f"fileid://{file_id}"}
                 return [system, file_message, self._user(paper, "", "")], "", file_id
-            body = fulltext.paper_text(data, self.config.max_input_tokens)
             return [system, self._user(paper, "Full text", body)], "", None
         except (DigestError, OSError) as exc:
             if isinstance(exc, CredentialsRejected):
@@ -141,14 +174,16 @@ class Summarizer:
         return {"role": "user", "content": prompt.paper_message(paper, label, body)}
 
     def _summarize_one(
-        self, paper: Paper, pdf: Future[bytes] | None, fulltext_only: bool = False
+        self, paper: Paper, source: Future[bytes | str] | None, fulltext_only: bool = False
     ) -> Summary:
         if self._rejected:
             raise SummarizeError(self._rejected)
         assert self.llm is not None
+        if not fulltext_only:
+            self.llm.prepare()  # the SDK's import overlaps the PDF's download
         file_id = None
         try:
-            messages, note, file_id = self._messages(paper, pdf, fulltext_only)
+            messages, note, file_id = self._messages(paper, source, fulltext_only)
             completion = self.llm.complete(messages)
         except CredentialsRejected as exc:
             self._rejected = str(exc)
@@ -178,28 +213,39 @@ class Summarizer:
             + tokens_out / 1000 * self.config.price_output_per_1k
         )
 
-    def _fulltext_retries(self, found: dict[Key, Summary]) -> set[Key]:
-        """Cached summaries from the abstract, recent enough to try their full text again."""
+    def _fulltext_retries(self, found: dict[Key, Summary], now: dt.datetime) -> set[Key]:
+        """Cached summaries from the abstract whose full text is due another try: made in
+        the last ``FULLTEXT_RETRY_DAYS``, last tried ``FULLTEXT_RETRY_INTERVAL`` ago."""
         if self.llm is None or self.config.input == "abstract" or not found:
             return set()
-        since = self.clock() - dt.timedelta(days=FULLTEXT_RETRY_DAYS)
+        made_since = now - dt.timedelta(days=FULLTEXT_RETRY_DAYS)
+        tried_before = now - FULLTEXT_RETRY_INTERVAL
         saved = self.store.fallback_times(
             list(found), self.config.model, self.prompt_hash, self.config.input
         )
-        return {key for key, when in saved.items() if when >= since}
+        return {
+            key
+            for key, (made, tried) in saved.items()
+            if made >= made_since and tried <= tried_before
+        }
 
     def summarize(
         self, papers: Sequence[Paper], on_progress: Progress | None = None
     ) -> tuple[dict[Key, Summary], SummaryStats]:
         """Summaries for ``papers``: from the cache, else from the LLM when one is set."""
         found = self.cached(papers)
-        retry = self._fulltext_retries(found)
+        now = self.clock()
+        retry = self._fulltext_retries(found, now)
         stats = SummaryStats(cached=len(found) - len(retry))
         todo = [p for p in dict.fromkeys(papers) if _key(p) not in found or _key(p) in retry]
         if not todo or self.llm is None:
             return found, stats
         if retry:
             log.info("trying the full text again for %d paper(s)", len(retry))
+            # Recorded first: a run killed during the retry does not retry again at once.
+            self.store.mark_fulltext_tried(
+                sorted(retry), self.config.model, self.prompt_hash, self.config.input, now
+            )
         self._run(todo, retry, found, stats, on_progress)
         stats.cost = self._cost(stats.tokens_in, stats.tokens_out)
         return found, stats
@@ -214,13 +260,14 @@ class Summarizer:
     ) -> None:
         """Summarizes ``todo`` (adding to ``found`` and ``stats``): PDFs ahead, LLM in a pool."""
         needs_pdf = self.config.input != "abstract"
+        workers = self.config.max_workers
         with (
-            ThreadPoolExecutor(1, thread_name_prefix="pdf") as downloads,
-            ThreadPoolExecutor(self.config.max_workers, thread_name_prefix="llm") as calls,
+            ThreadPoolExecutor(min(workers, len(todo)), thread_name_prefix="pdf") as downloads,
+            ThreadPoolExecutor(workers, thread_name_prefix="llm") as calls,
         ):
-            pdfs = {_key(p): downloads.submit(self.pdfs.fetch, p) for p in todo if needs_pdf}
+            sources = {_key(p): downloads.submit(self._fetch_input, p) for p in todo if needs_pdf}
             jobs = {
-                calls.submit(self._summarize_one, p, pdfs.get(_key(p)), _key(p) in retry): p
+                calls.submit(self._summarize_one, p, sources.get(_key(p)), _key(p) in retry): p
                 for p in todo
             }
             for job in as_completed(jobs):
