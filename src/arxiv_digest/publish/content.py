@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from arxiv_digest.config import Settings
 from arxiv_digest.models import DigestEntry, PublishedDigest, is_monitored
 from arxiv_digest.store import Store
+from arxiv_digest.watch import site_notice
 
 
 @dataclass(frozen=True, slots=True)
@@ -15,6 +16,7 @@ class SiteContent:
     days: tuple[PublishedDigest, ...]  # newest first
     feed: tuple[DigestEntry, ...]  # retained entries, newest announcement first
     built_at: dt.datetime  # from the data, never the clock: same store, same bytes
+    notice: str | None = None  # why nothing newer: "arXiv did not announce on ... (holiday)"
 
     @property
     def latest(self) -> PublishedDigest | None:
@@ -91,7 +93,12 @@ EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 def load_content(store: Store, settings: Settings) -> SiteContent:
     days = published_days(store)
-    return SiteContent(days=days, feed=_retained(days, settings), built_at=_built_at(days))
+    return SiteContent(
+        days=days,
+        feed=_retained(days, settings),
+        built_at=_built_at(days),
+        notice=site_notice(store),
+    )
 
 
 def published_days(store: Store, since: dt.date | None = None) -> tuple[PublishedDigest, ...]:

@@ -134,7 +134,9 @@ def digest_page(
     *,
     nav: Nav | None = None,
     expanded: bool = False,
+    notice: str | None = None,
 ) -> bytes:
+    """A digest page; ``notice`` (the front page's) says why no newer digest is there."""
     title = settings.feeds.title
     heading = f"{title}: {day.date.isoformat()}" if day else title
     return render_page(
@@ -146,6 +148,7 @@ def digest_page(
         page_title=heading,
         nav=nav,
         expanded=expanded,
+        notice=notice,
     )
 
 
@@ -244,7 +247,7 @@ def render_pages(content: SiteContent, settings: Settings) -> dict[str, bytes]:
         front = _day_nav(days, 0, expanded, front=True) if days else Nav(
             "index.html", f"index{EXPANDED}.html")  # fmt: skip
         files[front.expanded if expanded else front.folded] = digest_page(
-            content.latest, settings, nav=front, expanded=expanded
+            content.latest, settings, nav=front, expanded=expanded, notice=content.notice
         )
         for n, day in enumerate(days):
             nav = _day_nav(days, n, expanded, front=False)
