@@ -30,6 +30,9 @@ from arxiv_digest.web.schedule import daily_trigger
 from tests.conftest import base_config, run_once, serve_feed
 
 TOKEN = "admin-token-123"
+# The service's clock in these tests: the day of the published digest, so that no arXiv
+# announcement day is missing its digest (tests/test_calendar.py covers those).
+DIGEST_DAY = dt.datetime(2026, 4, 27, 13, 0, tzinfo=dt.UTC)
 
 
 @pytest.fixture
@@ -40,7 +43,7 @@ def store(published_site: Settings) -> Iterator[Store]:
 
 @pytest.fixture
 def client(published_site: Settings, store: Store) -> Iterator[TestClient]:
-    app = create_app(published_site, store, admin_token="")
+    app = create_app(published_site, store, admin_token="", clock=lambda: DIGEST_DAY)
     with TestClient(app, raise_server_exceptions=False) as test_client:
         yield test_client
 

@@ -11,8 +11,10 @@ from pathlib import Path
 
 import httpx2
 
+from arxiv_digest.clock import make_clock
 from arxiv_digest.config import Settings
 from arxiv_digest.delivery.dispatch import deliver
+from arxiv_digest.delivery.notice import notify_missed
 from arxiv_digest.errors import DigestError, PublishError, StoreError
 from arxiv_digest.models import DeliveryOutcome, Digest, DigestEntry, Paper, RunReport
 from arxiv_digest.publish.content import load_content
@@ -28,12 +30,14 @@ from arxiv_digest.relevance.triage import triage, triage_pool
 from arxiv_digest.retry import Sleep
 from arxiv_digest.sources import http
 from arxiv_digest.sources.arxiv_api import ApiClient
+from arxiv_digest.sources.calendar import feed_day, quiet_day
 from arxiv_digest.sources.rss import feed_url, fetch_rss, merge_listings
 from arxiv_digest.store import Store
 from arxiv_digest.summarize.runner import Progress, Summarizer, build_summarizer
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], dt.datetime]
+NO_ANNOUNCEMENTS = "no new announcements"  # an empty feed on an arXiv announcement day
 
 
 def utc_now() -> dt.datetime:
@@ -246,13 +250,20 @@ def _run_locked(
             str(exc) if isinstance(exc, DigestError) else f"{type(exc).__name__}: {exc}"
         )
         _record_failure(store, run_id, report, clock())
+        if not stopped:
+            _notify_missed(settings, store, client, clock=clock, sleep=sleep)
         raise
     if readme is None:
-        report.status, report.message = "empty", "no new announcements"
+        quiet = quiet_day(feed_day(started))
+        report.status = "empty"
+        report.message = quiet.message if quiet else NO_ANNOUNCEMENTS
         store.finish_run(run_id, report, clock(), None)
+        if quiet is not None:  # the site's front page says so; the digest stays as it is
+            _publish_quiet_day(settings, store, run_id, report, clock)
         _deliver(
             settings, store, client, report, clock=clock, sleep=sleep
         )  # what an earlier run left
+        _notify_missed(settings, store, client, clock=clock, sleep=sleep)
         return report
     report.status = "ok"
     store.finish_run(run_id, report, clock(), fingerprint)  # recorded first: then published
@@ -261,8 +272,39 @@ def _run_locked(
     if failures:
         report.status, report.message = "failed", "; ".join(failures)
         _record_failure(store, run_id, report, clock())
+        _notify_missed(settings, store, client, clock=clock, sleep=sleep)
         raise PublishError(report.message)
     return report
+
+
+def _publish_quiet_day(
+    settings: Settings, store: Store, run_id: int, report: RunReport, clock: Clock
+) -> None:
+    try:
+        publish_site(settings, store)
+    except PublishError as exc:
+        report.status, report.message = "failed", f"site: {exc}"
+        _record_failure(store, run_id, report, clock())
+        raise PublishError(report.message) from None
+    report.outputs.append(str(settings.output.site_dir))
+
+
+def _notify_missed(
+    settings: Settings,
+    store: Store,
+    client: httpx2.Client,
+    *,
+    clock: Clock,
+    sleep: Sleep | None,
+) -> None:
+    """An announcement day left without its digest: one short notice to the delivery
+    channels (once a day). Best effort: never in the way of the run's own outcome."""
+    if settings.delivery is None:
+        return
+    try:
+        notify_missed(settings, store, client, now=clock(), sleep=sleep)
+    except Exception as exc:  # the run's own error, if any, is the one raised
+        log.error("notice of a missing digest: %s", exc)
 
 
 def _deliver(
@@ -344,7 +386,14 @@ def run_configured(
     ):
         summarizer = build_summarizer(settings, store, client)
         try:
-            return run_daily(settings, store, client, summarizer=summarizer, on_summary=on_summary)
+            return run_daily(
+                settings,
+                store,
+                client,
+                summarizer=summarizer,
+                on_summary=on_summary,
+                clock=make_clock(settings.schedule),
+            )
         finally:
             if summarizer is not None:
                 summarizer.close()

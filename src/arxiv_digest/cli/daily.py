@@ -20,6 +20,7 @@ from rich.table import Table
 from arxiv_digest import pipeline
 from arxiv_digest.cli.base import ConfigOption, _fail, _spinner, _state, app, err, log, out
 from arxiv_digest.cli.delivery import exit_for_failed_deliveries, print_deliveries
+from arxiv_digest.clock import make_clock
 from arxiv_digest.config import (
     CONFIG_ENV,
     Settings,
@@ -29,6 +30,7 @@ from arxiv_digest.config import (
     resolve_config_path,
     with_paths_resolved,
 )
+from arxiv_digest.delivery.notice import watch_missed
 from arxiv_digest.doctor import run_checks
 from arxiv_digest.errors import ConfigError, DigestError, RunInProgress
 from arxiv_digest.models import Paper, RunReport, SummaryStats
@@ -56,7 +58,8 @@ def _print_report(report: RunReport, currency: str = "USD") -> None:
     if _state["quiet"]:
         return
     if report.status == "empty":
-        out.print("No new announcements on arXiv: the previous digest is left as it is.")
+        quiet = "" if report.message == pipeline.NO_ANNOUNCEMENTS else f" {report.message};"
+        out.print(f"No new announcements on arXiv:{quiet} the previous digest is left as it is.")
         return
     changed = "written" if report.readme_written else "unchanged"
     source = (
@@ -264,6 +267,7 @@ def serve(
 
     try:
         settings = load_settings(config)
+        clock = make_clock(settings.schedule)  # a bad ARXIV_DIGEST_NOW: exit 2, here
         store = Store(settings.store.url)  # created and migrated before any worker starts
     except DigestError as exc:
         raise _fail(exc) from None
@@ -276,7 +280,12 @@ def serve(
             return
         log.info("daily run: %s, %d papers", report.status, report.ranked)
 
-    scheduler = start_scheduler(settings.schedule, daily) if schedule else None
+    def watch() -> None:  # a digest no run made by schedule.time + grace: tell the channels
+        watch_missed(settings, clock())
+
+    job = daily if schedule else None
+    look = watch if settings.delivery is not None else None
+    scheduler = start_scheduler(settings.schedule, job, watch=look) if job or look else None
     level = logging.getLogger().level
     log_level = "warning" if level >= logging.WARNING else "info"
     try:

@@ -31,6 +31,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from arxiv_digest.clock import Clock, make_clock
 from arxiv_digest.config import Settings
 from arxiv_digest.config.delivery import EmailSettings
 from arxiv_digest.delivery.dispatch import channel_label, configured_channels, missing_secrets
@@ -38,6 +39,7 @@ from arxiv_digest.publish.site import EXPANDED
 from arxiv_digest.ratings import rating_secret
 from arxiv_digest.sources.text import split_arxiv_id
 from arxiv_digest.store import Store
+from arxiv_digest.watch import arxiv_day, day_state, degraded_reason
 from arxiv_digest.web.programs import Programs
 from arxiv_digest.web.rating_links import RatingLinks
 from arxiv_digest.web.redact import mask_urls, relevance_paths
@@ -136,8 +138,10 @@ class _Endpoints:
         token: str,
         *,
         config_dir: Path | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self.settings = settings
+        self.clock = clock or make_clock(settings.schedule)
         self.store = store
         self.cache = cache
         self.refresh = refresh
@@ -196,14 +200,20 @@ class _Endpoints:
 
         A failed or interrupted run leaves the previous digest served, and restarting the
         service would not fix arXiv or the LLM, so a container health check (HTTP status)
-        must not fail on it; monitors read ``status`` ("ok" or "degraded") instead.
+        must not fail on it; monitors read ``status`` ("ok" or "degraded") instead, and
+        ``reason``. An announcement day without its digest is degraded too; ``arxiv`` says
+        whether arXiv announced today (see :mod:`arxiv_digest.watch`).
         """
         runs = self.store.runs(HEALTH_RUNS)
         finished = next((r for r in runs if r["status"] != "running"), None)
         snapshot = self.cache.current()
         latest = snapshot.content.latest
+        state = day_state(self.settings, self.store, self.clock())
+        status = "degraded" if state.missing else _health_status(runs, finished)
         body: dict[str, Any] = {
-            "status": _health_status(runs, finished),
+            "status": status,
+            "reason": degraded_reason(state, finished) if status == "degraded" else None,
+            "arxiv": arxiv_day(state),
             "last_run": _run_summary(finished),
             "running": _in_progress(runs),
             "papers_stored": self.store.count_papers(),
@@ -301,12 +311,15 @@ def create_app(
     on_startup: Callable[[], None] | None = None,
     on_shutdown: Callable[[], None] | None = None,
     config_dir: Path | None = None,
+    clock: Clock | None = None,
 ) -> Starlette:
     """The ASGI app. ``refresh`` runs the daily pipeline (for ``POST /update-cache``);
     ``config_dir``, the config file's folder, is what ``/config`` shows file paths from."""
     token = admin_token if admin_token is not None else os.environ.get(ADMIN_TOKEN_ENV, "")
     cache = SiteCache(settings, store, check_every=check_every)
-    endpoints = _Endpoints(settings, store, cache, refresh, token, config_dir=config_dir)
+    endpoints = _Endpoints(
+        settings, store, cache, refresh, token, config_dir=config_dir, clock=clock
+    )
 
     programs = Programs(settings, store)
 
