@@ -153,3 +153,26 @@ def test_a_rerun_within_hours_does_not_download_the_pdf_again(
     full, stats = summarize_on(DAY0 + FULLTEXT_RETRY_INTERVAL * 2 + minute * 2)
     assert arxiv.pdf_requests == 7 and stats.made == 1
     assert full.note == "" and len(llm.completions) == 2
+
+
+def test_the_store_keeps_when_a_fallbacks_full_text_was_last_tried(
+    store: Store, make_paper: Callable[..., Paper]
+) -> None:
+    fallback_paper, full_paper = make_paper(), make_paper()
+    store.upsert_papers([fallback_paper, full_paper])
+    keys = [(p.arxiv_id, p.version) for p in (fallback_paper, full_paper)]
+    fallback = Summary(
+        fallback_paper.arxiv_id, 1, "m", "from the abstract", "fulltext", FALLBACK_NOTES["fulltext"]
+    )
+    store.save_summary(fallback, "h", DAY0)
+    store.save_summary(Summary(full_paper.arxiv_id, 1, "m", "full", "fulltext"), "h", DAY0)
+    assert store.fallback_times(keys, "m", "h", "fulltext") == {keys[0]: (DAY0, DAY0)}
+
+    tried = DAY0 + dt.timedelta(hours=7)
+    store.mark_fulltext_tried(keys, "m", "h", "fulltext", tried)
+    store.mark_fulltext_tried(keys, "other-model", "h", "fulltext", tried + dt.timedelta(hours=1))
+    assert store.fallback_times(keys, "m", "h", "fulltext") == {keys[0]: (DAY0, tried)}
+
+    store.save_summary(fallback, "h", DAY0 + dt.timedelta(days=1))  # made again: tried anew
+    made = DAY0 + dt.timedelta(days=1)
+    assert store.fallback_times(keys, "m", "h", "fulltext") == {keys[0]: (made, made)}
