@@ -20,15 +20,15 @@ from starlette.testclient import TestClient
 from werkzeug import Request, Response
 
 from arxiv_digest import pipeline
-from arxiv_digest.config import ScheduleSettings, Settings
-from arxiv_digest.delivery.notice import watch_missed
+from arxiv_digest.config import ScheduleSettings, Settings, parse_settings
+from arxiv_digest.delivery.notice import notice_body, notice_email, watch_missed
 from arxiv_digest.errors import FetchError
 from arxiv_digest.models import RunReport
 from arxiv_digest.sources import http
 from arxiv_digest.store import Store
 from arxiv_digest.web import create_app
 from arxiv_digest.web.schedule import watch_trigger
-from tests.conftest import RSS_TYPE, MakeSettings, fixture_bytes, write_config
+from tests.conftest import RSS_TYPE, MakeSettings, base_config, fixture_bytes, write_config
 
 CATS = "cs.AI+cs.CL+cs.LG"
 HOLIDAY = dt.datetime(2026, 12, 25, 12, 0, tzinfo=dt.UTC)  # Friday, Christmas Day
@@ -291,3 +291,31 @@ def test_the_look_for_a_missing_digest_comes_after_the_grace_period(
     schedule = ScheduleSettings(time=time, timezone="UTC", grace_minutes=grace)
     fire = watch_trigger(schedule).get_next_fire_time(None, OUTAGE)
     assert fire == dt.datetime.fromisoformat(fires)
+
+
+def test_every_platform_gets_the_notice_as_plain_text() -> None:
+    settings = parse_settings(
+        base_config(
+            delivery={
+                "email": {"smtp_host": "smtp.example.org", "from": "Digest <me@example.org>",
+                          "to": ["me@example.org"]},
+                "chat": [{"type": t} for t in ("slack", "discord", "feishu", "dingtalk", "wecom",
+                                               "generic")]
+                + [{"type": "telegram", "chat_id": "-100123"}],
+            }
+        )
+    )  # fmt: skip
+    assert settings.delivery is not None
+    text, day = "arXiv digest: no digest for 2026-12-03: down", dt.date(2026, 12, 3)
+    bodies = {c.label: notice_body(c, text, day) for c in settings.delivery.chat}
+    assert bodies["slack"] == {"text": text}
+    assert bodies["discord"]["content"] == text
+    assert bodies["feishu"] == {"msg_type": "text", "content": {"text": text}}
+    assert bodies["dingtalk"] == bodies["wecom"] == {"msgtype": "text", "text": {"content": text}}
+    assert bodies["telegram"]["chat_id"] == "-100123" and "parse_mode" not in bodies["telegram"]
+    assert bodies["generic"]["type"] == "notice"
+    assert settings.delivery.email is not None
+    message = notice_email(settings.delivery.email, text, day, OUTAGE)
+    assert message["Subject"] == "arXiv digest: no digest for 2026-12-03"
+    assert message["Message-ID"].endswith("@example.org>")
+    assert message.get_content().strip() == text
