@@ -202,7 +202,9 @@ def test_a_run_with_every_summary_cached_never_imports_openai(
     assert "openai imported: False" in rerun.stderr
 
 
-def test_a_connection_failure_names_the_host_and_port_never_the_key() -> None:
+def test_a_connection_failure_names_the_host_and_port_never_the_key(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     port = free_port()
     ai = AISummarySettings(
         enabled=True, base_url=f"http://alice:hunter2@127.0.0.1:{port}/v1", retries=1
@@ -218,3 +220,5 @@ def test_a_connection_failure_names_the_host_and_port_never_the_key() -> None:
         f"cannot connect to the LLM API at 127.0.0.1:{port}: Connection refused "
         "(after 2 attempt(s))"
     )
+    assert f"LLM call to 127.0.0.1:{port} failed" in caplog.text  # the retry's warning too
+    assert "hunter2" not in caplog.text + message and "sk-never-shown" not in caplog.text

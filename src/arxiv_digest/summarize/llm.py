@@ -212,7 +212,11 @@ class LlmClient:
         fn = method(self._sdk_client())
         retryable = _retryable()
         attempts = retrying(
-            self.policy, retryable, retry_after=_retry_after, sleep=self.sleep, what=what
+            self.policy,
+            retryable,
+            retry_after=_retry_after,
+            sleep=self.sleep,
+            what=f"{what} to {self.where}",
         )
         try:
             return attempts(fn, **kwargs)
