@@ -22,6 +22,7 @@ from arxiv_digest.sources import http
 from arxiv_digest.store import Store
 from arxiv_digest.summarize import Summarizer, fulltext
 from arxiv_digest.summarize.llm import LlmClient
+from arxiv_digest.summarize.runner import _Pacer
 from tests.conftest import MakeSettings, serve_feed, serve_pdfs
 from tests.fakes import FakeLLM, Reply, make_pdf, paper_pdf
 from tests.servers import free_port
@@ -162,6 +163,26 @@ def test_full_text_retries_download_side_by_side(
         assert stats.cached == 2 and len(llm.completions) == 2  # kept; nothing paid again
     finally:
         empty.stop()
+
+
+def test_the_first_downloads_start_together_then_one_per_delay() -> None:
+    now = [0.0]
+    starts: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        now[0] += seconds
+
+    pacer = _Pacer(1.0, 3, sleep, clock=lambda: now[0])
+    for _ in range(5):  # five downloads asked for at once, one after the other
+        saved = now[0]
+        pacer.wait()
+        starts.append(now[0])
+        now[0] = saved  # each caller waits in its own thread: the clock is shared
+    assert starts == [0.0, 0.0, 0.0, 1.0, 2.0]
+    now[0] = 10.0  # long after: no new burst, just the delay since the last start
+    pacer.wait()
+    pacer.wait()
+    assert now[0] == 11.0
 
 
 # -- the openai SDK: imported only when a call is due -----------------------------------------

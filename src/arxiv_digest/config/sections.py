@@ -211,7 +211,12 @@ class AISummarySettings(_Section):
         "of the answer); past it the call fails as a timeout and is retried.",
     )
     retries: int = Field(4, ge=0, le=10, description="Extra attempts after a failed LLM call.")
-    pdf_delay: float = Field(1.0, ge=0, description="Seconds between two PDF downloads from arXiv.")
+    pdf_delay: float = Field(
+        1.0,
+        ge=0,
+        description="Seconds between the starts of two PDF downloads from arXiv, after the "
+        "first ones (one per LLM worker, at most 3).",
+    )
     price_input_per_1k: float = Field(0.0, ge=0, description="Price of 1,000 input tokens.")
     price_output_per_1k: float = Field(0.0, ge=0, description="Price of 1,000 output tokens.")
     currency: str = Field("USD", description="Currency of the prices, for the cost report.")

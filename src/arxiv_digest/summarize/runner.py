@@ -2,10 +2,11 @@
 
 * A summary is stored under (arXiv id, version, model, prompt hash, input mode) the moment
   it arrives, so a run killed half-way pays only for the missing papers next time.
-* PDFs are fetched in rank order by their own threads, while the LLM works: downloads start
-  at least ``pdf_delay`` seconds apart (polite to arXiv) but may overlap, and the full text
-  is extracted there too, so an LLM worker that finishes a call finds its next paper's text
-  ready. ``max_workers`` threads call the LLM, each taking the next paper in rank order.
+* PDFs are fetched in rank order by their own threads, while the LLM works: the first few
+  (one per LLM worker, see ``FIRST_DOWNLOADS``) at once, then one every ``pdf_delay``
+  seconds (polite to arXiv), overlapping when arXiv is slow; the full text is extracted
+  there too, so an LLM worker that finishes a call finds its next paper's text ready.
+  ``max_workers`` threads call the LLM, each taking the next paper in rank order.
 * The ``openai`` SDK is imported only once an LLM call is due (see ``llm.py``): by the LLM
   workers, while the first PDFs download.
 * One paper failing never blocks the others; it is counted, reported and retried next run.
@@ -49,6 +50,12 @@ FULLTEXT_RETRY_DAYS = 3
 # rerun or a re-tried workflow the same day download nothing again, while a daily run
 # still tries every day of the window (and a twice-daily schedule at every run).
 FULLTEXT_RETRY_INTERVAL = dt.timedelta(hours=6)
+# Every LLM worker waits for a PDF before its first call: with downloads pdf_delay apart,
+# the third of three workers would start two delays after the first (a second lost on
+# every run, as the last calls then end later). The first downloads start together, one
+# for each worker, but no more than 3 (the default max_workers): a browser opens as many,
+# and a larger burst is what arXiv's robot detection looks for. Then one per pdf_delay.
+FIRST_DOWNLOADS = 3
 FALLBACK_NOTES = {
     "fulltext": "Summary from the abstract: the full text could not be downloaded.",
     "file": "Summary from the abstract: the PDF could not be downloaded or uploaded.",
@@ -64,32 +71,38 @@ def _key(paper: Paper) -> Key:
 
 
 class _Pacer:
-    """Lets callers from any thread start at least ``delay`` seconds apart."""
+    """Lets callers from any thread start ``delay`` seconds apart, but for the first
+    ``burst``, which start at once."""
 
-    def __init__(self, delay: float, sleep: Sleep, clock: Callable[[], float]) -> None:
+    def __init__(self, delay: float, burst: int, sleep: Sleep, clock: Callable[[], float]) -> None:
         self.delay = delay
+        self.burst = burst
         self.sleep = sleep
         self.clock = clock
         self._next: float | None = None
+        self._booked = 0
         self._lock = threading.Lock()
 
     def wait(self) -> None:
         with self._lock:  # each caller books the next free slot, then waits for it
             now = self.clock()
             start = now if self._next is None else max(now, self._next)
-            self._next = start + self.delay
+            self._booked += 1
+            self._next = start + self.delay if self._booked >= self.burst else start
         if start > now:
             self.sleep(start - now)
 
 
 class _PdfFetcher:
-    """Downloads PDFs, their starts at least ``ai_summary.pdf_delay`` seconds apart."""
+    """Downloads PDFs: the first few at once, then one every ``ai_summary.pdf_delay``."""
 
     def __init__(self, client: httpx2.Client, settings: Settings, sleep: Sleep) -> None:
         self.client = client
         self.settings = settings
         self.sleep = sleep
-        self.pacer = _Pacer(settings.ai_summary.pdf_delay, sleep, time.monotonic)
+        config = settings.ai_summary
+        burst = min(config.max_workers, FIRST_DOWNLOADS)
+        self.pacer = _Pacer(config.pdf_delay, burst, sleep, time.monotonic)
 
     def fetch(self, paper: Paper) -> bytes:
         self.pacer.wait()
