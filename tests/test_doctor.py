@@ -97,6 +97,7 @@ def test_every_check_passes_for_a_ready_setup(
         "arXiv": True,
         "LLM key": True,
         "LLM API": True,
+        "Zotero key": True,
         "delivery": True,
     }
 
@@ -224,3 +225,41 @@ def test_an_llm_api_that_never_finishes_answering_is_a_failure(
 
 def test_disabled_summaries_need_no_llm_api(make_settings: MakeSettings) -> None:
     assert check_llm_api(make_settings()) == (True, "AI summaries disabled")
+
+
+def test_doctor_secrets_fails_offline_on_a_configured_key_the_environment_lacks(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The workflow's last step: a key the config names but the repository lacks turns the
+    job red, naming the variable; nothing is fetched (arXiv is a port where nothing listens)."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from arxiv_digest.cli import app
+
+    config = tmp_path / "config.json"
+    config.write_text(
+        json.dumps(
+            {
+                "categories": ["cs.AI"],
+                "keywords": ["LLM"],
+                "arxiv": {"rss_url": f"http://127.0.0.1:{free_port()}/rss"},
+                "ai_summary": {
+                    "enabled": True,
+                    "api_key_env": "OPENAI_API_KEY",
+                    "base_url": "https://api.openai.com/v1",
+                    "model": "gpt-4o-mini",
+                },
+            }
+        ),
+        "utf-8",
+    )
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    missing = CliRunner().invoke(app, ["doctor", "--secrets", "--config", str(config)])
+    assert missing.exit_code == 1
+    assert "OPENAI_API_KEY is NOT set" in " ".join(missing.output.split())
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-a-real-looking-key")
+    present = CliRunner().invoke(app, ["doctor", "--secrets", "--config", str(config)])
+    assert present.exit_code == 0, present.output
+    assert "sk-a-real-looking-key" not in present.output

@@ -170,6 +170,27 @@ def check_delivery(settings: Settings) -> Check:
     return True, f"{', '.join(delivery.channels)}: secrets set"
 
 
+def check_zotero_keys(settings: Settings) -> Check:
+    """Each Zotero library's key variable (a public group needs none: only a note)."""
+    sources = settings.relevance.library if settings.relevance is not None else []
+    names = sorted({s.zotero.api_key_env for s in sources if s.zotero is not None})
+    if not names:
+        return True, "no Zotero library"
+    missing = [name for name in names if not os.environ.get(name)]
+    if missing:
+        return True, f"{', '.join(missing)} not set (fine for a public group library only)"
+    return True, f"{', '.join(names)} set"
+
+
+def secret_checks(settings: Settings) -> dict[str, Check]:
+    """Only the environment variables the config names: what a CI job can check offline."""
+    return {
+        "LLM key": check_llm_key(settings),
+        "Zotero key": check_zotero_keys(settings),
+        "delivery": check_delivery(settings),
+    }
+
+
 def run_checks(settings: Settings) -> dict[str, Check]:
     return {
         "config": (
@@ -180,5 +201,6 @@ def run_checks(settings: Settings) -> dict[str, Check]:
         "arXiv": check_arxiv(settings),
         "LLM key": check_llm_key(settings),
         "LLM API": check_llm_api(settings),
+        "Zotero key": check_zotero_keys(settings),
         "delivery": check_delivery(settings),
     }

@@ -31,7 +31,7 @@ from arxiv_digest.config import (
     with_paths_resolved,
 )
 from arxiv_digest.delivery.notice import watch_missed
-from arxiv_digest.doctor import run_checks
+from arxiv_digest.doctor import run_checks, secret_checks
 from arxiv_digest.errors import ConfigError, DigestError, RunInProgress
 from arxiv_digest.models import Paper, RunReport, SummaryStats
 from arxiv_digest.sources import http
@@ -311,13 +311,22 @@ def serve(
 
 
 @app.command()
-def doctor(config: ConfigOption = None) -> None:
+def doctor(
+    config: ConfigOption = None,
+    secrets: Annotated[
+        bool,
+        typer.Option(
+            "--secrets",
+            help="Only check that the secrets the config names are set (no network).",
+        ),
+    ] = False,
+) -> None:
     """Check the config, the store, arXiv, the LLM key and delivery secrets (never printed)."""
     try:
         settings = load_settings(config)
     except ConfigError as exc:
         raise _fail(exc) from None
-    checks = run_checks(settings)
+    checks = secret_checks(settings) if secrets else run_checks(settings)
     table = Table(show_header=False, box=None)
     for name, (ok, detail) in checks.items():
         table.add_row("[green]ok[/]" if ok else "[red]FAIL[/]", name, detail)
