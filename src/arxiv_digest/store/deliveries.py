@@ -12,6 +12,7 @@ import datetime as dt
 from typing import Any
 
 from sqlalchemy import Engine, select
+from sqlalchemy.sql.elements import ColumnElement
 
 from arxiv_digest.models import DELIVERY_STATUSES, DeliveryRecord
 from arxiv_digest.store import schema
@@ -22,7 +23,7 @@ def _record_from_row(row: Any) -> DeliveryRecord:
     error, *pending = row.error.split("\n")
     return DeliveryRecord(
         digest_date=row.digest_date,
-        channel=row.channel,
+        channel=row.channel.rpartition(PROFILE_SEPARATOR)[2],
         status=row.status,
         messages_sent=row.messages_sent,
         messages_total=row.messages_total,
@@ -39,15 +40,30 @@ def _error_column(record: DeliveryRecord) -> str:
     return "\n".join((record.error, *record.pending))
 
 
+# A team member's channels are recorded as "NAME/label" (a label is [\w.-]+, never "/"):
+# the config's own reader keeps its plain labels, and its rows stay as they were.
+PROFILE_SEPARATOR = "/"
+
+
 class DeliveryQueries:
     engine: Engine
+    profile: str  # whose channels (see Store.for_profile)
+
+    def _channel_key(self, label: str) -> str:
+        return f"{self.profile}{PROFILE_SEPARATOR}{label}" if self.profile else label
+
+    def _mine(self) -> ColumnElement[bool]:
+        channel = schema.deliveries.c.channel
+        if self.profile:
+            return channel.startswith(f"{self.profile}{PROFILE_SEPARATOR}", autoescape=True)
+        return ~channel.contains(PROFILE_SEPARATOR)
 
     def save_delivery(self, record: DeliveryRecord) -> None:
         if record.status not in DELIVERY_STATUSES:
             raise ValueError(f"unknown delivery status {record.status!r}")
         values = {
             "digest_date": record.digest_date,
-            "channel": record.channel,
+            "channel": self._channel_key(record.channel),
             "status": record.status,
             "messages_sent": record.messages_sent,
             "messages_total": record.messages_total,
@@ -60,7 +76,8 @@ class DeliveryQueries:
 
     def delivery(self, digest_date: dt.date, channel: str) -> DeliveryRecord | None:
         d = schema.deliveries.c
-        query = select(schema.deliveries).where(d.digest_date == digest_date, d.channel == channel)
+        key = self._channel_key(channel)
+        query = select(schema.deliveries).where(d.digest_date == digest_date, d.channel == key)
         with self.engine.connect() as conn:
             row = conn.execute(query).first()
         return _record_from_row(row) if row is not None else None
@@ -68,7 +85,8 @@ class DeliveryQueries:
     def deliveries(self, since: dt.date | None = None) -> list[DeliveryRecord]:
         """Every delivery record, the newest digest first, channels by name."""
         d = schema.deliveries.c
-        query = select(schema.deliveries).order_by(d.digest_date.desc(), d.channel)
+        query = select(schema.deliveries).where(self._mine())
+        query = query.order_by(d.digest_date.desc(), d.channel)
         if since is not None:
             query = query.where(d.digest_date >= since)
         with self.engine.connect() as conn:

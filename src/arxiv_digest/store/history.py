@@ -7,13 +7,14 @@ once its day is over, so it is written as text, one file per announcement day:
 
 ``digests/2026/2026-12-03.jsonl``
     the day's published digest (its ranking, when it was first published, the run's
-    accounting), the papers it listed or ranked, their summaries and triage answers (paid
-    for: never paid again), and what each delivery channel received.
+    accounting; in team mode one per profile, each naming it), the papers it listed or
+    ranked, their summaries and triage answers (paid for: never paid again), and what each
+    delivery channel received.
 ``candidates/2026/2026-12-03.jsonl``
     every paper announced that day, only when ``days_back`` > 1: later digests rank them
     again, so a fresh runner needs them.
 ``ratings.jsonl``
-    the reader's ratings, the whole (small) table.
+    the readers' ratings, the whole (small) table (a team member's carry their profile).
 ``notices.jsonl``
     the notices sent about announcement days left without a digest (the whole, small
     table): a failing run on the next fresh runner does not send the same notice again.
@@ -116,10 +117,13 @@ def _ranked_versions(conn: Connection, day: dt.date) -> list[Version]:
     return [(row.arxiv_id, row.version) for row in conn.execute(query)]
 
 
-def _first_publishing_run(conn: Connection, day: dt.date) -> Any:
-    """The first run that published the day's final content: stable under reruns."""
+def _first_publishing_run(conn: Connection, day: dt.date, profile: str = "") -> Any:
+    """The first run that published the day's final content for ``profile``: stable under
+    reruns."""
     r = schema.runs.c
-    published = and_(r.digest_date == day, r.status == "ok", r.fingerprint.is_not(None))
+    published = and_(
+        r.digest_date == day, r.status == "ok", r.fingerprint.is_not(None), r.profile == profile
+    )
     last = conn.execute(select(r.fingerprint).where(published).order_by(r.id.desc())).first()
     if last is None:
         return None
@@ -128,17 +132,26 @@ def _first_publishing_run(conn: Connection, day: dt.date) -> Any:
 
 
 def _publication_lines(conn: Connection, day: dt.date) -> Iterator[str]:
-    run = _first_publishing_run(conn, day)
-    if run is None:
-        return
-    k = schema.rankings
-    ranking = conn.execute(select(k).where(k.c.run_id == run["id"]).order_by(k.c.rank))
-    row = {c: v for c, v in encode_row(schema.runs, run).items() if c != "id"}
-    row["ranking"] = [
-        {c: v for c, v in encode_row(k, ranked).items() if c != "run_id"}
-        for ranked in ranking.mappings()
-    ]
-    yield _line(PUBLICATION, row)
+    """One line per reader whose digest of ``day`` was published: the config's own first
+    (without a ``profile`` field, as before team mode), then each profile by name."""
+    r = schema.runs.c
+    profiles = conn.execute(
+        select(r.profile).where(r.digest_date == day, r.status == "ok").distinct()
+    )
+    for profile in sorted(name for (name,) in profiles):
+        run = _first_publishing_run(conn, day, profile)
+        if run is None:
+            continue
+        k = schema.rankings
+        ranking = conn.execute(select(k).where(k.c.run_id == run["id"]).order_by(k.c.rank))
+        row = {c: v for c, v in encode_row(schema.runs, run).items() if c != "id"}
+        if not row.get("profile"):
+            row.pop("profile", None)
+        row["ranking"] = [
+            {c: v for c, v in encode_row(k, ranked).items() if c != "run_id"}
+            for ranked in ranking.mappings()
+        ]
+        yield _line(PUBLICATION, row)
 
 
 def _version_lines(conn: Connection, versions: list[Version], day: dt.date) -> list[str]:
@@ -274,6 +287,7 @@ def _load_publication(conn: Connection, run: dict[str, Any], ranking: list[dict[
             r.digest_date == run["digest_date"],
             r.status == "ok",
             r.fingerprint == run["fingerprint"],
+            r.profile == run.get("profile", ""),
         )
     ).first()
     if known is not None:

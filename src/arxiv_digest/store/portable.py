@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from sqlalchemy import Column, Date, DateTime, Float, Integer, LargeBinary, Table
+from sqlalchemy.sql.schema import ScalarElementColumnDefault
 
 from arxiv_digest.store.rows import utc
 
@@ -56,6 +57,10 @@ def decode_row(table: Table, values: object) -> dict[str, Any]:
     row: dict[str, Any] = {}
     for column in table.columns:
         if column.name not in values:
+            default = column.default
+            if column.primary_key and isinstance(default, ScalarElementColumnDefault):
+                row[column.name] = default.arg  # ratings.profile, in files from before 0017
+                continue
             if column.primary_key or (not column.nullable and column.default is None):
                 raise RowError(f"{table.name}.{column.name} is missing")
             continue

@@ -14,6 +14,7 @@ from arxiv_digest.store.rows import paper_from_row, utc
 
 class PublicationQueries:
     engine: Engine
+    profile: str  # whose digests (see Store.for_profile)
 
     def published_runs(
         self, since: dt.date | None = None
@@ -24,6 +25,7 @@ class PublicationQueries:
         query = (
             select(r.id, r.digest_date, r.fingerprint, r.started_at)
             .where(r.status == "ok", r.fingerprint.is_not(None), r.digest_date.is_not(None))
+            .where(r.profile == self.profile)
             .order_by(r.id)
         )
         if since is not None:

@@ -21,7 +21,10 @@ def _rating_from_row(row: Any) -> Rating:
 
 
 class RatingQueries:
+    """One reader's ratings: ``profile`` ("" for the config's own reader) is whose."""
+
     engine: Engine
+    profile: str
 
     def rate(self, arxiv_id: str, value: int, source: str, now: dt.datetime) -> Rating:
         """Record +1 or -1 for a paper (an id without version); returns the stored rating."""
@@ -33,32 +36,45 @@ class RatingQueries:
             raise ValueError("the rating time must be timezone-aware")
         r = schema.ratings.c
         with self.engine.begin() as conn:
-            row = conn.execute(select(schema.ratings).where(r.arxiv_id == arxiv_id)).first()
+            mine = (r.profile == self.profile) & (r.arxiv_id == arxiv_id)
+            row = conn.execute(select(schema.ratings).where(mine)).first()
             if row is not None and row.value == value:
                 return _rating_from_row(row)
             rating = Rating(arxiv_id, value, utc(now), source)
-            values = {"arxiv_id": arxiv_id, "value": value, "rated_at": now, "source": source}
+            values = {
+                "profile": self.profile,
+                "arxiv_id": arxiv_id,
+                "value": value,
+                "rated_at": now,
+                "source": source,
+            }
             upsert(conn, schema.ratings, [values])
         return rating
 
     def clear_rating(self, arxiv_id: str) -> bool:
         """Forget a paper's rating; False when it had none."""
+        r = schema.ratings.c
         with self.engine.begin() as conn:
             result = conn.execute(
-                delete(schema.ratings).where(schema.ratings.c.arxiv_id == arxiv_id)
+                delete(schema.ratings).where(r.profile == self.profile, r.arxiv_id == arxiv_id)
             )
         return bool(result.rowcount)
 
     def rating(self, arxiv_id: str) -> Rating | None:
         r = schema.ratings.c
         with self.engine.connect() as conn:
-            row = conn.execute(select(schema.ratings).where(r.arxiv_id == arxiv_id)).first()
+            mine = (r.profile == self.profile) & (r.arxiv_id == arxiv_id)
+            row = conn.execute(select(schema.ratings).where(mine)).first()
         return _rating_from_row(row) if row is not None else None
 
     def ratings(self) -> list[Rating]:
         """Every rating, the newest first."""
         r = schema.ratings.c
-        query = select(schema.ratings).order_by(r.rated_at.desc(), r.arxiv_id)
+        query = (
+            select(schema.ratings)
+            .where(r.profile == self.profile)
+            .order_by(r.rated_at.desc(), r.arxiv_id)
+        )
         with self.engine.connect() as conn:
             rows = conn.execute(query).all()
         return [_rating_from_row(row) for row in rows]

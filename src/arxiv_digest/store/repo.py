@@ -7,6 +7,7 @@ store and what it was doing (never SQLAlchemy's SQL echo and "Background" link).
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import functools
 import inspect
@@ -97,7 +98,13 @@ class Store(
     LibrarySyncQueries,
     SearchQueries,
 ):
-    """The history of everything arxiv-digest has seen and published."""
+    """The history of everything arxiv-digest has seen and published.
+
+    ``profile`` is whose digests, runs, ratings and deliveries the queries see: "" for the
+    config's own reader; :meth:`for_profile` gives a team member's view of the same store.
+    """
+
+    profile: str = ""
 
     def __init__(self, url: str) -> None:
         self.url = url
@@ -131,6 +138,14 @@ class Store(
 
     def close(self) -> None:
         self.engine.dispose()
+
+    def for_profile(self, name: str) -> Store:
+        """The same store (same engine and connections) as team member ``name`` sees it:
+        their runs, rankings, ratings and deliveries; papers and summaries are shared.
+        Close the store it came from, not the view."""
+        view = copy.copy(self)
+        view.profile = name
+        return view
 
     def __enter__(self) -> Store:
         return self
@@ -280,7 +295,9 @@ class Store(
     def start_run(self, started_at: dt.datetime) -> int:
         with self.engine.begin() as conn:
             result = conn.execute(
-                insert(schema.runs).values(started_at=started_at, status="running", message="")
+                insert(schema.runs).values(
+                    started_at=started_at, status="running", message="", profile=self.profile
+                )
             )
             key = result.inserted_primary_key
         assert key is not None
@@ -337,7 +354,7 @@ class Store(
         None when the last published digest had other content (or there is none).
         """
         r = schema.runs.c
-        published = (r.status == "ok") & r.fingerprint.is_not(None)
+        published = (r.status == "ok") & r.fingerprint.is_not(None) & (r.profile == self.profile)
         with self.engine.connect() as conn:
             last_other = conn.scalar(
                 select(func.max(r.id)).where(published, r.fingerprint != fingerprint)
@@ -355,5 +372,6 @@ class Store(
     def runs(self, limit: int = 10) -> list[dict[str, Any]]:
         r = schema.runs
         with self.engine.connect() as conn:
-            rows = conn.execute(select(r).order_by(r.c.id.desc()).limit(limit)).mappings().all()
+            query = select(r).where(r.c.profile == self.profile)
+            rows = conn.execute(query.order_by(r.c.id.desc()).limit(limit)).mappings().all()
         return [dict(row) for row in rows]

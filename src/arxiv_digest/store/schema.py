@@ -130,6 +130,9 @@ runs = Table(
     *_counter_columns(RUN_SUMMARY_COLUMNS),
     Column("digest_date", Date),  # 0003: the latest announcement day the digest covers
     *_counter_columns(RUN_TRIAGE_COLUMNS),
+    # 0017: whose digest the run made: "" for the config's own (the ingestion, and the only
+    # one of a config without profiles), a profile's name for that member's ranking
+    Column("profile", String(64), nullable=False, default="", server_default=""),
 )
 
 
@@ -186,16 +189,30 @@ summaries = Table(
     Column("fulltext_tried_at", DateTime(timezone=True)),
 )
 
+
 # 0006: the reader's +1/-1 per paper (any version), from the CLI or a signed link
-ratings = Table(
+# 0017: per reader: ``profile`` is "" for the config's own reader, else a profile's name
+def _rating_columns() -> list[Any]:
+    return [
+        Column("profile", String(64), primary_key=True, default="", server_default=""),
+        Column("arxiv_id", String(64), primary_key=True),
+        Column("value", Integer, nullable=False),
+        Column("rated_at", DateTime(timezone=True), nullable=False),
+        Column("source", String(16), nullable=False),  # cli | link | api | mcp
+        CheckConstraint("value IN (1, -1)", name="ratings_value"),
+    ]
+
+
+ratings_v6 = Table(
     "ratings",
-    metadata,
+    MetaData(),
     Column("arxiv_id", String(64), primary_key=True),
     Column("value", Integer, nullable=False),
     Column("rated_at", DateTime(timezone=True), nullable=False),
     Column("source", String(16), nullable=False),  # cli | link
     CheckConstraint("value IN (1, -1)", name="ratings_value"),
 )
+ratings = Table("ratings", metadata, *_rating_columns())
 
 # 0008: a model's vector of a text, so a rerun embeds nothing. ``key`` names the text:
 # "arxiv:2401.12345v1" for a paper version, a library entry's key plus a hash of its text.
@@ -358,7 +375,7 @@ def _repair_stored_text(conn: Connection) -> None:
 
 
 def _ratings(conn: Connection) -> None:
-    ratings.create(conn, checkfirst=True)
+    ratings_v6.create(conn, checkfirst=True)
 
 
 def _ranking_why(conn: Connection) -> None:
@@ -564,6 +581,28 @@ def _search_unaccent(conn: Connection) -> None:
     conn.exec_driver_sql("ANALYZE search_docs")
 
 
+def _profiles(conn: Connection) -> None:
+    """Team mode: runs and ratings per profile. The config's own reader is profile "", so
+    a single reader's rows stay as they were (the ratings keep their values and times)."""
+    conn.execute(text("ALTER TABLE runs ADD COLUMN profile VARCHAR(64) NOT NULL DEFAULT ''"))
+    conn.execute(text("CREATE INDEX runs_profile ON runs (profile, status)"))
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("ALTER TABLE ratings ADD COLUMN profile VARCHAR(64) NOT NULL DEFAULT ''"))
+        conn.execute(text("ALTER TABLE ratings DROP CONSTRAINT ratings_pkey"))
+        conn.execute(text("ALTER TABLE ratings ADD PRIMARY KEY (profile, arxiv_id)"))
+        return
+    # SQLite cannot change a primary key: the table is made again, its rows copied.
+    conn.execute(text("ALTER TABLE ratings RENAME TO ratings_v6"))
+    Table("ratings", MetaData(), *_rating_columns()).create(conn)
+    conn.execute(
+        text(
+            "INSERT INTO ratings (profile, arxiv_id, value, rated_at, source) "
+            "SELECT '', arxiv_id, value, rated_at, source FROM ratings_v6"
+        )
+    )
+    conn.execute(text("DROP TABLE ratings_v6"))
+
+
 MIGRATIONS: list[Migration] = [
     ("0001_initial", _initial),
     ("0002_summaries", _summaries),
@@ -581,5 +620,6 @@ MIGRATIONS: list[Migration] = [
     ("0014_search_unaccent", _search_unaccent),
     ("0015_notices", _notices),
     ("0016_fulltext_tried", _fulltext_tried),
+    ("0017_profiles", _profiles),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

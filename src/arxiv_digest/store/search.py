@@ -65,6 +65,7 @@ class _Found:
 
 class SearchQueries:
     engine: Engine
+    profile: str  # whose ratings and digests "rated" and "shown" mean
 
     def search(
         self,
@@ -96,7 +97,13 @@ class SearchQueries:
         # "+rowid": a condition SQLite must not hand FTS5 as one lookup per listed id
         doc_id = schema.search_docs.c.id if pg else literal_column("+search_fts.rowid")
         by_column, by_id = _filters(
-            doc_id, category=category, since=since, until=until, shown=shown, rated=rated
+            doc_id,
+            category=category,
+            since=since,
+            until=until,
+            shown=shown,
+            rated=rated,
+            profile=self.profile,
         )
         with self.engine.connect() as conn:
             if tsquery is not None:
@@ -126,11 +133,10 @@ class SearchQueries:
         arxiv_ids = sorted({f.arxiv_id for f in found})
         marks = _highlights(conn, ids, parsed, tsquery)
         papers = _papers(conn, [(f.arxiv_id, f.version) for f in found])
-        shown = _shown_on(conn, arxiv_ids)
+        shown = _shown_on(conn, arxiv_ids, self.profile)
         r = schema.ratings.c
-        ratings = dict(
-            conn.execute(select(r.arxiv_id, r.value).where(r.arxiv_id.in_(arxiv_ids))).all()
-        )
+        mine = (r.profile == self.profile) & r.arxiv_id.in_(arxiv_ids)
+        ratings = dict(conn.execute(select(r.arxiv_id, r.value).where(mine)).all())
         hits = []
         for f in found:
             paper = papers.get((f.arxiv_id, f.version))
@@ -261,6 +267,7 @@ def _filters(
     until: dt.date | None,
     shown: bool | None,
     rated: str | None,
+    profile: str = "",
 ) -> tuple[list[ColumnElement[bool]], list[ColumnElement[bool]]]:
     """Conditions on the documents' columns, and on ``doc_id`` alone (the few papers shown
     or rated, listed once: no lookup per match)."""
@@ -280,21 +287,28 @@ def _filters(
     listed = schema.search_docs.alias("listed")
     if shown is not None:
         k, r = schema.rankings.c, schema.runs.c
-        published = select(k.arxiv_id).where(k.run_id == r.id, _published())
+        published = select(k.arxiv_id).where(k.run_id == r.id, _published(profile))
         ids = select(listed.c.id).where(listed.c.arxiv_id.in_(published))
         by_id.append(doc_id.in_(ids) if shown else doc_id.not_in(ids))
     if rated is not None:
         v = schema.ratings.c
         value = {"up": v.value > 0, "down": v.value < 0}.get(rated, v.value.is_not(None))
-        ids = select(listed.c.id).where(listed.c.arxiv_id.in_(select(v.arxiv_id).where(value)))
+        theirs = select(v.arxiv_id).where(value, v.profile == profile)
+        ids = select(listed.c.id).where(listed.c.arxiv_id.in_(theirs))
         by_id.append(doc_id.not_in(ids) if rated == "none" else doc_id.in_(ids))
     return by_column, by_id
 
 
-def _published() -> ColumnElement[bool]:
-    """A run whose digest was published (as :meth:`published_runs` reads them)."""
+def _published(profile: str = "") -> ColumnElement[bool]:
+    """A run whose digest for ``profile`` was published (as :meth:`published_runs` reads
+    them)."""
     r = schema.runs.c
-    return and_(r.status == "ok", r.fingerprint.is_not(None), r.digest_date.is_not(None))
+    return and_(
+        r.status == "ok",
+        r.fingerprint.is_not(None),
+        r.digest_date.is_not(None),
+        r.profile == profile,
+    )
 
 
 def _highlights(
@@ -349,11 +363,11 @@ def _papers(conn: Any, keys: list[tuple[str, int]]) -> dict[tuple[str, int], Pap
     return papers
 
 
-def _shown_on(conn: Any, arxiv_ids: list[str]) -> dict[str, dt.date]:
+def _shown_on(conn: Any, arxiv_ids: list[str], profile: str = "") -> dict[str, dt.date]:
     k, r = schema.rankings.c, schema.runs.c
     query = (
         select(k.arxiv_id, func.max(r.digest_date))
-        .where(k.run_id == r.id, _published(), k.arxiv_id.in_(arxiv_ids))
+        .where(k.run_id == r.id, _published(profile), k.arxiv_id.in_(arxiv_ids))
         .group_by(k.arxiv_id)
     )
     return {row[0]: row[1] for row in conn.execute(query)}
