@@ -17,19 +17,22 @@ import jsonschema
 import lxml.html
 import pytest
 from lxml import etree
+from sqlalchemy import update
 
+from arxiv_digest import pipeline
 from arxiv_digest.config import Settings
 from arxiv_digest.errors import PublishError
 from arxiv_digest.match import Matcher
-from arxiv_digest.models import DigestEntry, PublishedDigest, RankedPaper
-from arxiv_digest.publish import trends
+from arxiv_digest.models import DigestEntry, PublishedDigest, RankedPaper, RunReport, Summary
+from arxiv_digest.publish import feeds, incremental, trends
 from arxiv_digest.publish.content import SiteContent, _retained, load_content
 from arxiv_digest.publish.files import write_tree
 from arxiv_digest.publish.highlight import rich_text
 from arxiv_digest.publish.html import markdown_to_html, math_html
-from arxiv_digest.publish.site import render_site, write_site
+from arxiv_digest.publish.incremental import MANIFEST
+from arxiv_digest.publish.site import render_days, render_site, write_site
 from arxiv_digest.sources.rss import parse_rss
-from arxiv_digest.store import Store
+from arxiv_digest.store import Store, schema
 from tests.conftest import MakeSettings, fixture_bytes, run_once
 
 SCHEMAS = Path(__file__).parent / "schemas"
@@ -53,7 +56,8 @@ def test_every_file_of_the_site_is_written(site: Settings) -> None:
     root = Path(site.output.site_dir)
     written = sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
     assert written == sorted(
-        ["index.html", "index-expanded.html", "style.css", "favicon.svg", "archive/index.html",
+        [".arxiv-digest.json", "index.html", "index-expanded.html", "style.css", "favicon.svg",
+         "archive/index.html",
          "archive/2026-04-27.html", "archive/2026-04-27-expanded.html",
          "rss.xml", "atom.xml", "feed.json"]
         + [f"{kind}/{c}.{ext}" for c in ("cs.AI", "cs.CL", "cs.LG")
@@ -515,3 +519,201 @@ def test_tex_accents_are_letters_on_every_page(make_settings: MakeSettings) -> N
     for path, text in pages.items():
         assert not accent.search(text), (path, accent.findall(text)[:3])
     assert "García-Portugués" in pages["index.html"]
+
+
+# -- incremental writes: only what changed, byte for byte what a full render makes ---------------
+
+FIRST_DAY = dt.date(2026, 4, 20)
+
+
+def publish_day(store: Store, n: int, make_paper: Any, *, version: str = "") -> list[Any]:
+    """Day ``n`` (from FIRST_DAY) published with three papers of its own."""
+    date = FIRST_DAY + dt.timedelta(days=n)
+    papers = [
+        make_paper(
+            arxiv_id=f"2604.{n:03d}{k:02d}", announced=date, title=f"LLM paper {n}.{k}",
+            primary_category=category, categories=(category,),
+        )
+        for k, category in enumerate(("cs.AI", "cs.CL", "cs.LG"))
+    ]  # fmt: skip
+    store.upsert_papers(papers)
+    started = dt.datetime.combine(date, dt.time(12), dt.UTC)
+    run_id = store.start_run(started)
+    store.save_ranking(run_id, [RankedPaper(p, 3.0 - k, ("LLM",), p.primary_category)
+                                for k, p in enumerate(papers)])  # fmt: skip
+    report = RunReport(status="ok", ranked=3, digest_date=date)
+    store.finish_run(run_id, report, started, f"day-{n}{version}")
+    return papers
+
+
+def site_tree(settings: Settings) -> dict[str, bytes]:
+    root = Path(settings.output.site_dir)
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and p.name not in (MANIFEST, "CNAME")
+    }
+
+
+def publish_and_compare(settings: Settings, store: Store, rendered: list[dt.date]) -> list[str]:
+    """Write the site the daily way; it must hold exactly what a full render makes."""
+    rendered.clear()
+    changed = pipeline.publish_site(settings, store)
+    assert site_tree(settings) == render_site(load_content(store, settings), settings)
+    return changed
+
+
+@pytest.fixture
+def rendered(monkeypatch: pytest.MonkeyPatch) -> list[dt.date]:
+    """The days whose archive pages the next write renders."""
+    days: list[dt.date] = []
+    real = render_days
+
+    def spy(chosen: Any, history: Any, settings: Settings) -> dict[str, bytes]:
+        chosen = list(chosen)
+        days.extend(day.date for day in chosen)
+        return real(chosen, history, settings)
+
+    monkeypatch.setattr(incremental, "render_days", spy)
+    return days
+
+
+def day(n: int) -> dt.date:
+    return FIRST_DAY + dt.timedelta(days=n)
+
+
+def test_a_new_day_renders_its_pages_and_the_previous_day_s_only(
+    make_settings: MakeSettings, make_paper: Any, rendered: list[dt.date]
+) -> None:
+    settings = make_settings(feeds={"keep_days": 2, "max_items": 100})
+    with Store(settings.store.url) as store:
+        publish_and_compare(settings, store, rendered)  # nothing published yet
+        for n in range(5):
+            publish_day(store, n, make_paper)
+            changed = publish_and_compare(settings, store, rendered)
+            assert rendered == [day(n), day(n - 1)][: n + 1]
+        assert "archive/2026-04-24.html" in changed and "archive/2026-04-23.html" in changed
+        assert not any(path.startswith("archive/2026-04-2") and path[19] < "3" for path in changed)
+        assert publish_and_compare(settings, store, rendered) == [] and rendered == []
+
+
+def summarize(store: Store, paper: Any, text: str, when: dt.datetime) -> None:
+    store.save_summary(Summary(paper.arxiv_id, paper.version, "test-model", text), "p", when)
+
+
+def test_an_old_day_s_later_summary_announcement_or_republication_renders_that_day(
+    make_settings: MakeSettings, make_paper: Any, rendered: list[dt.date]
+) -> None:
+    settings = make_settings(feeds={"keep_days": 2, "max_items": 100})
+    may = dt.datetime(2026, 5, 1, 9, tzinfo=dt.UTC)
+    with Store(settings.store.url) as store:
+        days = [publish_day(store, n, make_paper) for n in range(6)]
+        summarize(store, days[0][0], "A *first* summary", may - dt.timedelta(days=2))
+        publish_and_compare(settings, store, rendered)
+        summarize(store, days[1][0], "**Later** summary", may)  # outside the feeds' two days
+        changed = publish_and_compare(settings, store, rendered)
+        assert rendered == [day(1)] and "archive/2026-04-21.html" in changed
+        assert b"Later</strong> summary" in site_tree(settings)["archive/2026-04-21.html"]
+
+        summarize(store, days[0][0], "A *better* summary", may + dt.timedelta(hours=1))
+        publish_and_compare(settings, store, rendered)  # the same summary, made again
+        assert rendered == [day(0)]
+        assert b"<em>better</em>" in site_tree(settings)["archive/2026-04-20-expanded.html"]
+
+        cross = dataclasses.replace(days[2][1], announced=day(7), announce_type="cross")
+        store.upsert_papers([cross])  # listed again: day 2's page shows the new date
+        changed = publish_and_compare(settings, store, rendered)
+        assert rendered == [day(2)] and "archive/2026-04-22-expanded.html" in changed
+
+        publish_day(store, 3, make_paper, version="-again")  # day 3 published again
+        publish_and_compare(settings, store, rendered)
+        assert rendered == [day(3)]
+
+
+def test_missing_pages_are_rendered_again_and_dropped_days_removed(
+    make_settings: MakeSettings, make_paper: Any, rendered: list[dt.date]
+) -> None:
+    settings = make_settings(feeds={"keep_days": 2, "max_items": 100})
+    root = Path(settings.output.site_dir)
+    with Store(settings.store.url) as store:
+        for n in range(4):
+            publish_day(store, n, make_paper)
+        publish_and_compare(settings, store, rendered)
+        (root / "archive/2026-04-21-expanded.html").unlink()
+        (root / "CNAME").write_text("digest.example.org\n")  # the user's own file
+        publish_and_compare(settings, store, rendered)
+        assert rendered == [day(1)]
+        with store.engine.begin() as conn:  # day 2 is no longer published
+            conn.execute(update(schema.runs).where(schema.runs.c.digest_date == day(2))
+                         .values(status="failed"))  # fmt: skip
+        changed = publish_and_compare(settings, store, rendered)
+        assert sorted(rendered) == [day(1), day(3)]
+        assert (
+            "archive/2026-04-22.html" in changed and not (root / "archive/2026-04-22.html").exists()
+        )
+        assert (root / "CNAME").exists()
+
+
+def test_a_new_renderer_or_a_lost_manifest_renders_every_page(
+    make_settings: MakeSettings, make_paper: Any, rendered: list[dt.date]
+) -> None:
+    settings = make_settings()
+    with Store(settings.store.url) as store:
+        for n in range(3):
+            publish_day(store, n, make_paper)
+        publish_and_compare(settings, store, rendered)
+        retitled = make_settings(feeds={"title": "My digest"})
+        publish_and_compare(retitled, store, rendered)
+        assert sorted(rendered) == [day(0), day(1), day(2)]
+        (Path(settings.output.site_dir) / MANIFEST).write_text("{not json")
+        publish_and_compare(retitled, store, rendered)
+        assert len(rendered) == 3
+
+
+def test_a_store_rebuilt_from_its_history_renders_no_old_page_again(
+    make_settings: MakeSettings, make_paper: Any, rendered: list[dt.date], tmp_path: Path
+) -> None:
+    """A fork's fresh runner: the same published days in a new database (other run ids, no
+    candidate that no digest showed) find the committed site up to date."""
+    settings = make_settings()
+    with Store(settings.store.url) as store:
+        for n in range(4):
+            publish_day(store, n, make_paper)
+        store.upsert_papers([make_paper(announced=day(3))])  # a candidate no digest showed
+        publish_and_compare(settings, store, rendered)
+    rebuilt = make_settings(store={"url": f"sqlite:///{tmp_path / 'rebuilt.sqlite'}"})
+    with Store(rebuilt.store.url) as store:
+        failed = store.start_run(dt.datetime(2026, 4, 1, tzinfo=dt.UTC))  # run ids move on
+        store.finish_run(failed, RunReport(status="failed"), dt.datetime(2026, 4, 1, tzinfo=dt.UTC))
+        for n in range(4):
+            publish_day(store, n, make_paper)  # the same papers: publish_day names them
+        assert publish_and_compare(rebuilt, store, rendered) == [] and rendered == []
+
+
+def test_a_store_that_went_back_renders_every_page(
+    make_settings: MakeSettings, make_paper: Any, rendered: list[dt.date]
+) -> None:
+    """A database restored from an older copy than the site: nothing on disk is trusted."""
+    settings = make_settings()
+    with Store(settings.store.url) as store:
+        days = [publish_day(store, n, make_paper) for n in range(3)]
+        publish_and_compare(settings, store, rendered)
+        summarize(store, days[0][0], "A summary", dt.datetime(2026, 5, 1, tzinfo=dt.UTC))
+        publish_and_compare(settings, store, rendered)
+        with store.engine.begin() as conn:
+            conn.execute(schema.summaries.delete())
+        publish_and_compare(settings, store, rendered)
+        assert sorted(rendered) == [day(0), day(1), day(2)]
+
+
+def test_rss_and_atom_from_one_generator_are_the_feeds_made_one_by_one(site: Settings) -> None:
+    with Store(site.store.url) as store:
+        content = load_content(store, site)
+    made = feeds.rss_and_atom(
+        content.feed, site, "t", ("rss/cs.AI.xml", "atom/cs.AI.xml"), content.built_at
+    )
+    assert made == (
+        feeds.rss(content.feed, site, "t", "rss/cs.AI.xml", content.built_at),
+        feeds.atom(content.feed, site, "t", "atom/cs.AI.xml", content.built_at),
+    )
+    assert b'href="https://me.example.org/digest/atom/cs.AI.xml" rel="self"' in made[1]

@@ -17,11 +17,10 @@ from arxiv_digest.delivery.dispatch import deliver
 from arxiv_digest.delivery.notice import notify_missed
 from arxiv_digest.errors import DigestError, PublishError, StoreError
 from arxiv_digest.models import DeliveryOutcome, Digest, DigestEntry, Paper, RunReport
-from arxiv_digest.publish.content import load_content
 from arxiv_digest.publish.files import Switch
 from arxiv_digest.publish.history import apply_retention, restore_history, write_history
+from arxiv_digest.publish.incremental import stage_site
 from arxiv_digest.publish.readme import content_fingerprint, render_readme
-from arxiv_digest.publish.site import render_site
 from arxiv_digest.rank import Ranker, keep_best, select_candidates
 from arxiv_digest.relevance.embed import CachedEmbedder, check_embedder, make_vectors
 from arxiv_digest.relevance.library import Library, read_library_files
@@ -151,7 +150,7 @@ def _publish(settings: Settings, store: Store, readme: str, report: RunReport) -
     before any is put in place, so a failure (a full disk) leaves both as they were."""
     try:
         with Switch() as switch:
-            stage_site(settings, store, switch)
+            stage_site(store, settings, switch)
             written = switch.stage(Path(settings.output.readme), readme)
             switch.commit()
     except PublishError as exc:
@@ -328,16 +327,10 @@ def _deliver(
         report.deliveries = [DeliveryOutcome(day, "delivery", "failed", detail=str(exc))]
 
 
-def stage_site(settings: Settings, store: Store, switch: Switch) -> list[str]:
-    """Stage the static site and feeds, from what the store says was published."""
-    files = render_site(load_content(store, settings), settings)
-    return switch.stage_tree(files, Path(settings.output.site_dir))
-
-
 def publish_site(settings: Settings, store: Store) -> list[str]:
-    """Rewrite the static site and feeds; returns the paths that changed."""
+    """Rewrite the static site and feeds (what changed); returns the paths that changed."""
     with Switch() as switch:
-        changed = stage_site(settings, store, switch)
+        changed = stage_site(store, settings, switch)
         switch.commit()
     return changed
 

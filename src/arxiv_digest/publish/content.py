@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from arxiv_digest.config import Settings
 from arxiv_digest.models import DigestEntry, PublishedDigest, is_monitored
+from arxiv_digest.publish.trends import DayTerms, day_terms
 from arxiv_digest.store import Store
 from arxiv_digest.watch import site_notice
 
@@ -91,19 +93,62 @@ def category_days(
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
+@dataclass(frozen=True, slots=True)
+class ArchiveDay:
+    """A published day as the archive lists it."""
+
+    date: dt.date
+    papers: int
+
+
+@dataclass(frozen=True, slots=True)
+class History:
+    """Every published day, newest first, as the archive, the trends chart and each day
+    page's older and newer links see it: no papers, so it is cheap to read whole."""
+
+    days: tuple[ArchiveDay, ...]
+    terms: tuple[DayTerms, ...]  # each paper's terms, of (at least) the trends' window
+
+    @property
+    def dates(self) -> tuple[dt.date, ...]:
+        return tuple(day.date for day in self.days)
+
+    @classmethod
+    def of(cls, days: Sequence[PublishedDigest]) -> History:
+        return cls(
+            tuple(ArchiveDay(day.date, len(day.entries)) for day in days),
+            tuple(day_terms(day) for day in days),
+        )
+
+
 def load_content(store: Store, settings: Settings) -> SiteContent:
     days = published_days(store)
+    return site_content(store, settings, days, _built_at(days))
+
+
+def site_content(
+    store: Store, settings: Settings, days: tuple[PublishedDigest, ...], built_at: dt.datetime
+) -> SiteContent:
+    """What the front page, the category pages and the feeds show of ``days`` (newest
+    first: every published day, or at least those of the feeds' ``keep_days``)."""
     return SiteContent(
         days=days,
         feed=_retained(days, settings),
-        built_at=_built_at(days),
+        built_at=built_at,
         notice=site_notice(store),
     )
 
 
 def published_days(store: Store, since: dt.date | None = None) -> tuple[PublishedDigest, ...]:
     """Every published digest (from ``since`` on), newest first, with its summaries."""
-    published = store.published_runs(since)
+    return load_days(store, store.published_runs(since))
+
+
+def load_days(
+    store: Store, published: Iterable[tuple[dt.date, int, dt.datetime]]
+) -> tuple[PublishedDigest, ...]:
+    """The digests of these published runs (day, run, first published), in that order,
+    with their summaries."""
     rankings = [(date, updated, store.ranking(run_id)) for date, run_id, updated in published]
     keys = {(r.paper.arxiv_id, r.paper.version) for _, _, ranked in rankings for r in ranked}
     summaries = store.latest_summaries(keys)

@@ -10,6 +10,7 @@ import datetime as dt
 import html
 import json
 from collections.abc import Sequence
+from functools import lru_cache
 
 from feedgen.feed import FeedGenerator
 
@@ -20,6 +21,7 @@ from arxiv_digest.publish.readme import format_score
 from arxiv_digest.ratings import rating_links
 
 JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
+RATING_SAMPLE = "2001.00001"  # an id whose rating link stands for all (a cache key)
 
 
 def item_date(entry: DigestEntry) -> dt.datetime:
@@ -29,7 +31,16 @@ def item_date(entry: DigestEntry) -> dt.datetime:
 
 def item_html(entry: DigestEntry, settings: Settings) -> str:
     """The item body: abstract, score and matched terms, links (rating links with the
-    secret and ``site_url``), and the AI summary."""
+    secret and ``site_url``), and the AI summary. Cached: an entry is in up to six feeds
+    (RSS, Atom and JSON, overall and of its category)."""
+    sample = rating_links(settings.site_url, RATING_SAMPLE)  # changes with the secret
+    urls = (str(settings.arxiv.abs_url), str(settings.arxiv.pdf_url), settings.site_url)
+    return _item_html(entry, urls, tuple(sorted(sample.items())) if sample else None)
+
+
+@lru_cache(maxsize=1024)
+def _item_html(entry: DigestEntry, urls: tuple[str, str, str | None], _rating: object) -> str:
+    abs_url, pdf_url, site_url = urls
     ranked = entry.ranked
     paper = ranked.paper
     parts = [
@@ -42,10 +53,10 @@ def item_html(entry: DigestEntry, settings: Settings) -> str:
         )
         + f" · <strong>Category</strong>: {html.escape(ranked.category)}</p>",
         *([f"<p><strong>Why</strong>: {html.escape(ranked.why)}</p>"] if ranked.why else []),
-        f'<p><a href="{settings.arxiv.abs_url}/{paper.arxiv_id}">abs</a> · '
-        f'<a href="{settings.arxiv.pdf_url}/{paper.versioned_id}">PDF</a></p>',
+        f'<p><a href="{abs_url}/{paper.arxiv_id}">abs</a> · '
+        f'<a href="{pdf_url}/{paper.versioned_id}">PDF</a></p>',
     ]
-    rate = rating_links(settings.site_url, paper.arxiv_id)
+    rate = rating_links(site_url, paper.arxiv_id)
     if rate is not None:
         up, down = (html.escape(rate[action]) for action in ("up", "down"))
         links = f'<a href="{up}">👍</a> · <a href="{down}">👎</a>'
@@ -71,14 +82,10 @@ def _base_url(settings: Settings) -> str:
 def _generator(
     entries: Sequence[DigestEntry], settings: Settings, title: str, path: str, built_at: dt.datetime
 ) -> FeedGenerator:
-    base = _base_url(settings)
     feed = FeedGenerator()
     feed.load_extension("dc")
-    feed.id(f"{base}/{path}" if settings.site_url else base)
     feed.title(title)
-    feed.link(href=base if not settings.site_url else f"{base}/", rel="alternate")
-    if settings.site_url:
-        feed.link(href=f"{base}/{path}", rel="self")
+    _point_at(feed, settings, path)
     feed.description(_description(settings))
     feed.language("en")
     feed.generator("arxiv-digest")
@@ -103,6 +110,31 @@ def _generator(
         item.updated(item_date(entry))
         item.guid(link, permalink=True)  # versionless: a new version is not a new item
     return feed
+
+
+def _point_at(feed: FeedGenerator, settings: Settings, path: str) -> None:
+    """The feed's id and links, for the feed published at ``path``."""
+    base = _base_url(settings)
+    feed.id(f"{base}/{path}" if settings.site_url else base)
+    feed.link(href=base if not settings.site_url else f"{base}/", rel="alternate", replace=True)
+    if settings.site_url:
+        feed.link(href=f"{base}/{path}", rel="self")
+
+
+def rss_and_atom(
+    entries: Sequence[DigestEntry],
+    settings: Settings,
+    title: str,
+    paths: tuple[str, str],
+    built_at: dt.datetime,
+) -> tuple[bytes, bytes]:
+    """:func:`rss` and :func:`atom` (at ``paths``), from one generator: building it is
+    most of the cost of either."""
+    rss_path, atom_path = paths
+    feed = _generator(entries, settings, title, rss_path, built_at)
+    rss_bytes = bytes(feed.rss_str(pretty=True))
+    _point_at(feed, settings, atom_path)
+    return rss_bytes, bytes(feed.atom_str(pretty=True))
 
 
 def rss(

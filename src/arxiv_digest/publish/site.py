@@ -13,18 +13,27 @@ without script, in every reader mode, and when printed.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass
+from functools import lru_cache
 from importlib import resources
 from itertools import groupby
 from pathlib import Path
 
 import jinja2
+from markupsafe import Markup
 
 from arxiv_digest.config import Settings
-from arxiv_digest.models import Paper, PublishedDigest, Summary
+from arxiv_digest.match import MatchMode
+from arxiv_digest.models import DigestEntry, Paper, PublishedDigest, Summary
 from arxiv_digest.publish import feeds, trends
-from arxiv_digest.publish.content import Appearance, SiteContent, category_days
+from arxiv_digest.publish.content import (
+    Appearance,
+    ArchiveDay,
+    History,
+    SiteContent,
+    category_days,
+)
 from arxiv_digest.publish.files import write_tree
 from arxiv_digest.publish.highlight import rich_text
 from arxiv_digest.publish.html import markdown_to_html
@@ -37,6 +46,7 @@ _PAGES = jinja2.Environment(
     undefined=jinja2.StrictUndefined,
     trim_blocks=True,
     lstrip_blocks=True,
+    auto_reload=False,  # no stat() of every template at every include: they are package data
 )
 FeedRenderer = Callable[..., bytes]
 FEED_FORMATS: dict[str, tuple[str, FeedRenderer]] = {
@@ -95,10 +105,10 @@ MONTHS = (
 class Month:
     anchor: str  # m-2026-04
     label: str  # April 2026
-    days: tuple[PublishedDigest, ...]  # newest first
+    days: tuple[ArchiveDay, ...]  # newest first
 
 
-def months(days: Sequence[PublishedDigest]) -> list[Month]:
+def months(days: Sequence[ArchiveDay]) -> list[Month]:
     """The digests by month, newest first (``days`` is newest first)."""
     return [
         Month(f"m-{year}-{month:02d}", f"{MONTHS[month - 1]} {year}", tuple(group))
@@ -108,23 +118,95 @@ def months(days: Sequence[PublishedDigest]) -> list[Month]:
 
 def render_page(template: str, settings: Settings, root: str, **values: object) -> bytes:
     """One page of the site (or of serve: search) with the values every template sees."""
+    look = _look(settings)
     text = _PAGES.get_template(template).render(
         root=root,
         site_title=settings.feeds.title,
         categories=settings.categories,
-        abs_url=settings.arxiv.abs_url,
-        pdf_url=settings.arxiv.pdf_url,
-        score=format_score,
-        summary_html=markdown_to_html,
-        rich=lambda text, terms=(): rich_text(text, terms, settings.match),
-        authors_shown=AUTHORS_SHOWN,
         feed_labels=FEED_LABELS,
         feed_paths=feed_paths,
         category_path=category_path,
-        rating_links=lambda arxiv_id: rating_links(settings.site_url, arxiv_id),
+        paper_block=lambda entry, rank, level, expanded: paper_block(
+            entry, rank, level, expanded, look
+        ),
+        **_paper_values(look),
         **values,
     )
     return text.encode("utf-8")
+
+
+RATING_SAMPLE = feeds.RATING_SAMPLE  # an id whose rating link stands for every page's
+
+
+@dataclass(frozen=True, slots=True)
+class _Look:
+    """The settings a paper's block is made with (hashable: blocks are cached by it)."""
+
+    abs_url: str
+    pdf_url: str
+    match: MatchMode
+    site_url: str | None
+    rating: tuple[tuple[str, str], ...] | None  # a sample link: changes with the secret
+
+
+def _look(settings: Settings) -> _Look:
+    sample = rating_links(settings.site_url, RATING_SAMPLE)
+    return _Look(
+        str(settings.arxiv.abs_url),
+        str(settings.arxiv.pdf_url),
+        settings.match,
+        settings.site_url,
+        tuple(sorted(sample.items())) if sample else None,
+    )
+
+
+def _paper_values(look: _Look) -> dict[str, object]:
+    return {
+        "abs_url": look.abs_url,
+        "pdf_url": look.pdf_url,
+        "score": format_score,
+        "summary_html": markdown_to_html,
+        "rich": lambda text, terms=(): rich_text(text, terms, look.match),
+        "authors_shown": AUTHORS_SHOWN,
+        "rating_links": lambda arxiv_id: rating_links(look.site_url, arxiv_id),
+    }
+
+
+# Every <details> of a paper's block, as an expanded page has it (open) and a folded one.
+_OPENED = tuple(
+    (f'<details class="{name}" open>', f'<details class="{name}">')
+    for name in ("authors", "abstract", "summary")
+)
+
+
+def paper_block(entry: DigestEntry, rank: int, level: int, expanded: bool, look: _Look) -> Markup:
+    """One paper of a list (``paper.html.j2``). The same paper is on the front page, its
+    day's page and its category's page, each folded and expanded: it is rendered once
+    (expanded) and folded by closing its ``<details>`` (no title or abstract can hold a
+    tag: they are escaped, and summaries are sanitised without ``<details>``)."""
+    block = _expanded_block(entry, rank, level, look)
+    if not expanded:
+        for opened, closed in _OPENED:
+            block = block.replace(opened, closed)
+    return Markup(block)
+
+
+@lru_cache(maxsize=2048)
+def _expanded_block(entry: DigestEntry, rank: int, level: int, look: _Look) -> str:
+    return _PAGES.get_template("paper.html.j2").render(
+        entry=entry, rank=rank, level=level, expanded=True, **_paper_values(look)
+    )
+
+
+def page_settings(settings: Settings) -> dict[str, object]:
+    """Every setting :func:`render_page` makes pages with (their title and categories, and
+    a paper's links, highlights and rating links: :class:`_Look`): when one changes, any
+    page may have (:mod:`arxiv_digest.publish.incremental`). Keep the two in step."""
+    return {
+        "site_title": settings.feeds.title,
+        "categories": list(settings.categories),
+        **asdict(_look(settings)),
+    }
 
 
 def digest_page(
@@ -176,15 +258,15 @@ def paper_page(
     )
 
 
-def archive_page(content: SiteContent, settings: Settings) -> bytes:
+def archive_page(history: History, settings: Settings) -> bytes:
     title = f"Archive · {settings.feeds.title}"
-    chart = trends.trends(content.days)
+    chart = trends.term_trends(history.terms)
     return render_page(
         "archive.html.j2",
         settings,
         "../",
-        days=content.days,
-        months=months(content.days),
+        days=history.days,
+        months=months(history.days),
         trends=chart,
         trends_svg=trends.svg(chart) if chart and chart.terms else None,
         page_title=title,
@@ -219,18 +301,28 @@ def render_feeds(content: SiteContent, settings: Settings) -> dict[str, bytes]:
     for category in scopes:
         entries = content.feed if category is None else content.feed_for(category, settings)
         title = settings.feeds.title if category is None else f"{settings.feeds.title} · {category}"
-        for name, path in feed_paths(category).items():
-            render = FEED_FORMATS[name][1]
-            files[path] = render(entries, settings, title, path, content.built_at)
+        paths = feed_paths(category)
+        files[paths["rss"]], files[paths["atom"]] = feeds.rss_and_atom(
+            entries, settings, title, (paths["rss"], paths["atom"]), content.built_at
+        )
+        files[paths["feed"]] = feeds.json_feed(
+            entries, settings, title, paths["feed"], content.built_at
+        )
     return files
 
 
-def _day_nav(days: Sequence[PublishedDigest], n: int, expanded: bool, front: bool) -> Nav:
+def neighbours(dates: Sequence[dt.date], n: int) -> tuple[dt.date | None, dt.date | None]:
+    """The older and the newer digest day of day ``n`` (``dates`` newest first)."""
+    older = dates[n + 1] if n + 1 < len(dates) else None
+    newer = dates[n - 1] if n > 0 else None
+    return older, newer
+
+
+def _day_nav(dates: Sequence[dt.date], n: int, expanded: bool, front: bool) -> Nav:
     """Links of day ``n`` (newest first); ``front``: the site's index page shows it."""
-    older = days[n + 1].date if n + 1 < len(days) else None
-    newer = days[n - 1].date if n > 0 else None
+    older, newer = neighbours(dates, n)
     here = ("index.html", f"index{EXPANDED}.html") if front else (
-        day_path(days[n].date), day_path(days[n].date, True))  # fmt: skip
+        day_path(dates[n]), day_path(dates[n], True))  # fmt: skip
     return Nav(
         folded=here[0],
         expanded=here[1],
@@ -239,34 +331,51 @@ def _day_nav(days: Sequence[PublishedDigest], n: int, expanded: bool, front: boo
     )
 
 
-def render_pages(content: SiteContent, settings: Settings) -> dict[str, bytes]:
-    """Every HTML page of the site, by path."""
-    days = content.days
-    files: dict[str, bytes] = {"archive/index.html": archive_page(content, settings)}
+def render_common(content: SiteContent, history: History, settings: Settings) -> dict[str, bytes]:
+    """What every new digest changes: the front page, the archive's index, the category
+    pages and the feeds (``content`` holds at least the feeds' days), and the style."""
+    dates = history.dates
+    files: dict[str, bytes] = {"archive/index.html": archive_page(history, settings)}
     for expanded in (False, True):
-        front = _day_nav(days, 0, expanded, front=True) if days else Nav(
+        front = _day_nav(dates, 0, expanded, front=True) if dates else Nav(
             "index.html", f"index{EXPANDED}.html")  # fmt: skip
         files[front.expanded if expanded else front.folded] = digest_page(
             content.latest, settings, nav=front, expanded=expanded, notice=content.notice
         )
-        for n, day in enumerate(days):
-            nav = _day_nav(days, n, expanded, front=False)
-            files[day_path(day.date, expanded)] = digest_page(
-                day, settings, root="../", nav=nav, expanded=expanded
-            )
         for category in settings.categories:
             files[category_path(category, expanded)] = category_page(
                 content, category, settings, expanded=expanded
+            )
+    files["style.css"] = _static("style.css")
+    files["favicon.svg"] = _static("favicon.svg")
+    files.update(render_feeds(content, settings))
+    return files
+
+
+def render_days(
+    days: Iterable[PublishedDigest], history: History, settings: Settings
+) -> dict[str, bytes]:
+    """The archive pages (folded and expanded) of ``days``, each linked to the days beside
+    it in ``history``."""
+    dates = history.dates
+    position = {date: n for n, date in enumerate(dates)}
+    files: dict[str, bytes] = {}
+    for day in days:
+        for expanded in (False, True):
+            nav = _day_nav(dates, position[day.date], expanded, front=False)
+            files[day_path(day.date, expanded)] = digest_page(
+                day, settings, root="../", nav=nav, expanded=expanded
             )
     return files
 
 
 def render_site(content: SiteContent, settings: Settings) -> dict[str, bytes]:
-    files = render_pages(content, settings)
-    files["style.css"] = _static("style.css")
-    files["favicon.svg"] = _static("favicon.svg")
-    files.update(render_feeds(content, settings))
-    return files
+    """Every file of the site, from ``content`` holding every published day."""
+    history = History.of(content.days)
+    return {
+        **render_common(content, history, settings),
+        **render_days(content.days, history, settings),
+    }
 
 
 def write_site(files: dict[str, bytes], site_dir: Path) -> list[str]:

@@ -47,21 +47,36 @@ class Trends:
         return self.terms[:MAX_ROWS]
 
 
+# One digest as the chart counts it: its day, and each of its papers' terms.
+DayTerms = tuple[dt.date, tuple[tuple[str, ...], ...]]
+
+
+def day_terms(day: PublishedDigest) -> DayTerms:
+    """The terms each paper of ``day`` counts for: its matched keywords, and
+    :data:`FOLLOWED` when it is by a followed author."""
+    return day.date, tuple(
+        (*e.ranked.matched, *((FOLLOWED,) if e.ranked.followed_authors else ()))
+        for e in day.entries
+    )
+
+
 def trends(days: Sequence[PublishedDigest], window: int = WINDOW_DAYS) -> Trends | None:
     """Per term, how many papers of each digest in the last ``window`` days matched it."""
+    return term_trends([day_terms(d) for d in days], window)
+
+
+def term_trends(days: Sequence[DayTerms], window: int = WINDOW_DAYS) -> Trends | None:
+    """:func:`trends` of digests given by their terms: only the last ``window`` days count."""
     if not days:
         return None
-    last = max(d.date for d in days)
+    last = max(date for date, _ in days)
     first = last - dt.timedelta(days=window - 1)
-    recent = [d for d in days if d.date >= first]
+    recent = [(date, papers) for date, papers in days if date >= first]
     per_day: dict[str, Counter[dt.date]] = {}
-    for day in recent:
-        for entry in day.entries:
-            terms = list(entry.ranked.matched)
-            if entry.ranked.followed_authors:
-                terms.append(FOLLOWED)
+    for date, papers in recent:
+        for terms in papers:
             for term in dict.fromkeys(terms):
-                per_day.setdefault(term, Counter())[day.date] += 1
+                per_day.setdefault(term, Counter())[date] += 1
     rows = [_row(term, counts, first, last, window) for term, counts in per_day.items()]
     rows.sort(key=lambda r: (-r.total, r.term.lower(), r.term))
     return Trends(first, last, len(recent), tuple(rows))

@@ -1,0 +1,261 @@
+"""Writing the site without rendering its whole history again every day.
+
+What every new digest changes is rendered every time: the front page, the archive's index,
+the category pages, the feeds. An old day's archive pages (``archive/DATE.html`` and its
+expanded twin) are rendered only when what they show may have changed:
+
+* the day is new, was published again, or its older or newer day changed (a new day
+  changes the "newer" link of the one before it);
+* one of its papers got a summary, or was announced again (its date and type change),
+  after the site was last written;
+* the renderer changed: the page settings (:func:`~arxiv_digest.publish.site.page_settings`),
+  this package's templates and rendering code, or the libraries that make the HTML;
+* a page is missing on disk.
+
+What the site was last written from is in ``.arxiv-digest.json`` inside it, written in
+the same switch as the pages, so the two always agree (a fresh clone of a fork's
+repository has both). Without it (or when unreadable, or of another renderer), every page
+is rendered. The result is byte for byte what :func:`~arxiv_digest.publish.site.render_site`
+makes of the whole history; only the work differs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import jinja2
+import latex2mathml
+import markdown_it
+import nh3
+from lxml import etree
+
+import arxiv_digest
+from arxiv_digest.config import Settings
+from arxiv_digest.models import PublishedDigest
+from arxiv_digest.publish.content import (
+    EPOCH,
+    ArchiveDay,
+    History,
+    SiteContent,
+    load_days,
+    site_content,
+)
+from arxiv_digest.publish.files import Switch
+from arxiv_digest.publish.site import (
+    day_path,
+    neighbours,
+    page_settings,
+    render_common,
+    render_days,
+)
+from arxiv_digest.publish.trends import WINDOW_DAYS
+from arxiv_digest.store import Store
+from arxiv_digest.store.site_index import (
+    DayRecord,
+    Marks,
+    change_marks,
+    matched_terms,
+    published_index,
+    touched_runs,
+)
+
+MANIFEST = ".arxiv-digest.json"
+FORMAT = 1
+_PACKAGE = Path(arxiv_digest.__file__).parent
+# The code a day's page depends on: its templates, the rendering, the models and matching
+# it uses, and the store's reading of a published digest.
+_RENDERING_CODE = (
+    "templates/site/*",
+    "publish/site.py",
+    "publish/content.py",
+    "publish/html.py",
+    "publish/highlight.py",
+    "publish/readme.py",
+    "models.py",
+    "match.py",
+    "wordforms.py",
+    "ratings.py",
+    "store/published.py",
+    "store/rows.py",
+    "store/summaries.py",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Manifest:
+    """What the site on disk was written from."""
+
+    renderer: str
+    marks: Marks
+    days: dict[str, str]  # ISO date -> key of what its pages show
+    files: tuple[str, ...]  # every other file written (not the days' pages), this one too
+
+    @property
+    def paths(self) -> set[str]:
+        """Every file of the site that this manifest describes."""
+        days = [dt.date.fromisoformat(day) for day in self.days]
+        return {*self.files, *(day_path(day, x) for day in days for x in (False, True))}
+
+    def dumps(self) -> bytes:
+        document = {
+            "format": FORMAT,
+            "renderer": self.renderer,
+            "summaries_through": self.marks.summaries.isoformat() if self.marks.summaries else None,
+            "announced_through": self.marks.announced.isoformat() if self.marks.announced else None,
+            "announced_rows": self.marks.announced_rows,
+            "days": dict(sorted(self.days.items())),
+            "files": sorted(self.files),
+        }
+        return (json.dumps(document, indent=1) + "\n").encode("utf-8")
+
+    @classmethod
+    def loads(cls, data: bytes) -> Manifest | None:
+        """None for anything but a manifest of this format: the site is then rendered whole."""
+        try:
+            document = json.loads(data)
+            if document.get("format") != FORMAT:
+                return None
+            summaries, announced = document["summaries_through"], document["announced_through"]
+            marks = Marks(
+                dt.datetime.fromisoformat(summaries) if summaries else None,
+                dt.date.fromisoformat(announced) if announced else None,
+                int(document["announced_rows"]),
+            )
+            days = {str(k): str(v) for k, v in dict(document["days"]).items()}
+            return cls(str(document["renderer"]), marks, days, tuple(map(str, document["files"])))
+        except (ValueError, KeyError, TypeError, AttributeError):
+            return None
+
+
+def read_manifest(site: Path, renderer: str, marks: Marks) -> Manifest | None:
+    """The manifest of the site as it is, if it can be built on: written by this renderer,
+    from a store that has not gone back since (a database restored from an older copy)."""
+    try:
+        manifest = Manifest.loads((site / MANIFEST).read_bytes())
+    except OSError:
+        return None
+    if manifest is None or manifest.renderer != renderer or _ahead(manifest.marks, marks):
+        return None
+    return manifest
+
+
+def _ahead(then: Marks, now: Marks) -> bool:
+    """Whether the store had more at ``then`` than it has ``now``."""
+    if then.summaries is not None and (now.summaries is None or then.summaries > now.summaries):
+        return True
+    return then.announced is not None and (now.announced is None or then.announced > now.announced)
+
+
+def renderer_fingerprint(settings: Settings) -> str:
+    """Changes whenever a page could come out differently from the same content."""
+    digest = hashlib.sha256()
+    digest.update(json.dumps(page_settings(settings), sort_keys=True).encode("utf-8"))
+    for library in (jinja2, latex2mathml, markdown_it, nh3, etree):
+        digest.update(f"{library.__name__} {getattr(library, '__version__', '')}\n".encode())
+    for pattern in _RENDERING_CODE:
+        for path in sorted(_PACKAGE.glob(pattern)):
+            if path.is_file():
+                digest.update(path.relative_to(_PACKAGE).as_posix().encode() + b"\0")
+                digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def day_key(record: DayRecord, older: dt.date | None, newer: dt.date | None) -> str:
+    """What a day's pages show besides its papers' later summaries and announcements:
+    its published content (the fingerprint its run recorded), when that was first
+    published, and the days its links lead to."""
+    parts = [record.date, record.fingerprint, record.updated_at.isoformat(), older, newer]
+    return hashlib.sha256(repr(parts).encode("utf-8")).hexdigest()[:32]
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    keys: dict[str, str]  # of every published day (ISO date -> :func:`day_key`)
+    render: tuple[DayRecord, ...]  # the days whose pages are rendered, newest first
+
+
+def plan(
+    index: tuple[DayRecord, ...], site: Path, previous: Manifest | None, touched: set[int]
+) -> Plan:
+    """Which days' pages to render (all of them without a usable manifest)."""
+    dates = [record.date for record in index]
+    keys = {r.date.isoformat(): day_key(r, *neighbours(dates, n)) for n, r in enumerate(index)}
+    if previous is None:
+        return Plan(keys, index)
+    stale = tuple(
+        record
+        for record in index
+        if keys[record.date.isoformat()] != previous.days.get(record.date.isoformat())
+        or record.run_id in touched
+        or not _on_disk(site, record.date)
+    )
+    return Plan(keys, stale)
+
+
+def _on_disk(site: Path, date: dt.date) -> bool:
+    return all((site / day_path(date, expanded)).is_file() for expanded in (False, True))
+
+
+def _feed_days(index: tuple[DayRecord, ...], settings: Settings) -> tuple[DayRecord, ...]:
+    """The days the feeds and category pages may show (``feeds.keep_days`` back from the
+    newest digest, as :func:`~arxiv_digest.publish.content._retained` counts them)."""
+    if not index:
+        return ()
+    oldest = index[0].date - dt.timedelta(days=settings.feeds.keep_days - 1)
+    return tuple(record for record in index if record.date >= oldest)
+
+
+def _history(store: Store, index: tuple[DayRecord, ...]) -> History:
+    """The archive's lines, and the terms of the trends chart's window of days."""
+    oldest = index[0].date - dt.timedelta(days=WINDOW_DAYS - 1) if index else dt.date.max
+    window = [record for record in index if record.date >= oldest]
+    terms = matched_terms(store, {record.run_id for record in window})
+    return History(
+        tuple(ArchiveDay(record.date, record.papers) for record in index),
+        tuple((record.date, terms[record.run_id]) for record in window),
+    )
+
+
+def _load(store: Store, records: Iterable[DayRecord]) -> dict[dt.date, PublishedDigest]:
+    wanted = sorted(set(records), key=lambda r: r.date, reverse=True)
+    days = load_days(store, [(r.date, r.run_id, r.updated_at) for r in wanted])
+    return {day.date: day for day in days}
+
+
+def render_changes(
+    store: Store, settings: Settings, site: Path
+) -> tuple[dict[str, bytes], set[str]]:
+    """The files to write (the manifest included) and the paths no longer in the site."""
+    renderer = renderer_fingerprint(settings)
+    index = published_index(store)
+    runs = {record.run_id for record in index}
+    marks = change_marks(store, runs)  # before reading: what is saved meanwhile counts next time
+    previous = read_manifest(site, renderer, marks)
+    touched = touched_runs(store, previous.marks, runs) if previous is not None else set()
+    chosen = plan(index, site, previous, touched)
+    feed_days = _feed_days(index, settings)
+    loaded = _load(store, (*feed_days, *chosen.render))
+    built_at = max((record.updated_at for record in index), default=EPOCH)
+    content: SiteContent = site_content(
+        store, settings, tuple(loaded[r.date] for r in feed_days), built_at
+    )
+    history = _history(store, index)
+    files = render_common(content, history, settings)
+    manifest = Manifest(renderer, marks, chosen.keys, (*files, MANIFEST))
+    files.update(render_days([loaded[r.date] for r in chosen.render], history, settings))
+    files[MANIFEST] = manifest.dumps()
+    gone = previous.paths - manifest.paths if previous is not None else set()
+    return files, gone
+
+
+def stage_site(store: Store, settings: Settings, switch: Switch) -> list[str]:
+    """Stage the site's new and changed files (and the removal of files no longer in it)
+    in ``switch``; returns the paths that will change."""
+    site = Path(settings.output.site_dir)
+    files, gone = render_changes(store, settings, site)
+    return switch.stage_tree(files, site, remove=gone)

@@ -1,0 +1,183 @@
+"""The published days without their papers, and what changed since a given moment: what
+the static site needs to re-render only the pages whose content changed
+(:mod:`arxiv_digest.publish.incremental`).
+
+Each query reads short columns only (ids, dates, counts, timestamps); none reads a paper's
+text or a summary, so the cost of a daily run does not grow with the history it keeps.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from sqlalchemy import Select, Table, func, select
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import SQLAlchemyError
+
+from arxiv_digest.errors import StoreError
+from arxiv_digest.store import schema
+from arxiv_digest.store.repo import Store
+from arxiv_digest.store.rows import one_line, utc
+
+__all__ = ["DayRecord", "Marks", "change_marks", "matched_terms", "published_index", "touched_runs"]
+
+_T = TypeVar("_T")
+
+
+@dataclass(frozen=True, slots=True)
+class DayRecord:
+    """A published day as :meth:`Store.published_runs` gives it, with the fingerprint of
+    its content (a hash of its README, recorded by the run) and its number of papers."""
+
+    date: dt.date
+    run_id: int
+    updated_at: dt.datetime
+    fingerprint: str
+    papers: int
+
+
+@dataclass(frozen=True, slots=True)
+class Marks:
+    """How far the ranked papers' history went at one moment: their newest summary, their
+    newest announcement day and how many announcements of them that day had. What was
+    saved after these is what changed since."""
+
+    summaries: dt.datetime | None
+    announced: dt.date | None
+    announced_rows: int = 0  # on the day ``announced``
+
+
+def _reading(store: Store, action: str, query: Callable[[], _T]) -> _T:
+    try:
+        return query()
+    except SQLAlchemyError as exc:
+        raise StoreError(f"store {store.safe_url}: cannot {action}: {one_line(exc)}") from None
+
+
+def published_index(store: Store) -> tuple[DayRecord, ...]:
+    """Every published day, newest first (the runs :meth:`Store.published_runs` names)."""
+    published = store.published_runs()
+    fingerprints, counts = _reading(store, "read the published days", lambda: _run_facts(store))
+    return tuple(
+        DayRecord(day, run_id, updated, fingerprints[run_id], counts.get(run_id, 0))
+        for day, run_id, updated in published
+    )
+
+
+def _run_facts(store: Store) -> tuple[dict[int, str], dict[int, int]]:
+    """Per successful run: its fingerprint, and how many papers its ranking holds (each
+    paper once: :meth:`Store.save_ranking` stores a digest's papers in rank order)."""
+    r, k = schema.runs.c, schema.rankings.c
+    ok = (r.status == "ok") & r.fingerprint.is_not(None)
+    with store.engine.connect() as conn:
+        fingerprints = {
+            row.id: row.fingerprint for row in conn.execute(select(r.id, r.fingerprint).where(ok))
+        }
+        counted = conn.execute(
+            select(k.run_id, func.count())
+            .join(schema.runs, r.id == k.run_id)
+            .where(ok)
+            .group_by(k.run_id)
+        )
+        return fingerprints, {int(run_id): int(n) for run_id, n in counted}
+
+
+def matched_terms(store: Store, run_ids: Collection[int]) -> dict[int, tuple[tuple[str, ...], ...]]:
+    """Per run, the keyword terms each of its papers matched, in rank order (the trends
+    chart counts these; :meth:`Store.ranking` reads the same column)."""
+    if not run_ids:
+        return {}
+    k = schema.rankings.c
+    query = (
+        select(k.run_id, k.matched).where(k.run_id.in_(sorted(run_ids))).order_by(k.run_id, k.rank)
+    )
+
+    def read() -> dict[int, tuple[tuple[str, ...], ...]]:
+        found: dict[int, list[tuple[str, ...]]] = {run_id: [] for run_id in run_ids}
+        with store.engine.connect() as conn:
+            for run_id, matched in conn.execute(query):
+                found[run_id].append(tuple(json.loads(matched)))
+        return {run_id: tuple(terms) for run_id, terms in found.items()}
+
+    return _reading(store, "read the matched terms", read)
+
+
+def _ranked(table: Table, runs: Collection[int]) -> Select[Any]:
+    """Rows of ``table`` (summaries, announcements) about the papers of the digests these
+    published ``runs`` show: a store rebuilt from its history files holds all of these
+    (not every candidate, nor runs whose digest was replaced), so marks read from them
+    are the same in both."""
+    k, t = schema.rankings.c, table.c
+    return (
+        select(k.run_id)
+        .join(table, (t.arxiv_id == k.arxiv_id) & (t.version == k.version))
+        .where(k.run_id.in_(sorted(runs)))
+    )
+
+
+def change_marks(store: Store, runs: Collection[int]) -> Marks:
+    """How far the summaries and announcements of the published ``runs``' papers go, now."""
+    s, a = schema.summaries.c, schema.announcements.c
+
+    def read() -> Marks:
+        with store.engine.connect() as conn:
+            newest = conn.scalar(
+                _ranked(schema.summaries, runs).with_only_columns(func.max(s.created_at))
+            )
+            day = conn.scalar(
+                _ranked(schema.announcements, runs).with_only_columns(func.max(a.announced))
+            )
+            rows = _rows_on(conn, runs, day)
+        return Marks(utc(newest) if newest is not None else None, day, rows)
+
+    return _reading(store, "read what changed", read)
+
+
+def _rows_on(conn: Connection, runs: Collection[int], day: dt.date | None) -> int:
+    """How many of these runs' papers were announced on ``day``."""
+    if day is None:
+        return 0
+    a = schema.announcements.c
+    papers = (
+        _ranked(schema.announcements, runs)
+        .with_only_columns(a.arxiv_id, a.version)
+        .where(a.announced == day)
+        .distinct()
+        .subquery()
+    )
+    return int(conn.scalar(select(func.count()).select_from(papers)) or 0)
+
+
+def touched_runs(store: Store, since: Marks, runs: Collection[int]) -> set[int]:
+    """Those of the published ``runs`` whose papers got a summary after ``since``, or an
+    announcement after it (a later listing changes the date and type a digest shows): on
+    a later day, or on its day if that day has more of them now."""
+    s, a = schema.summaries.c, schema.announcements.c
+    summarized = _ranked(schema.summaries, runs)
+    if since.summaries is not None:
+        summarized = summarized.where(s.created_at > _stored_time(store, since.summaries))
+
+    def read() -> set[int]:
+        listed = _ranked(schema.announcements, runs)
+        with store.engine.connect() as conn:
+            if since.announced is not None:
+                grown = _rows_on(conn, runs, since.announced) != since.announced_rows
+                later = a.announced >= since.announced if grown else a.announced > since.announced
+                listed = listed.where(later)
+            return {
+                int(run_id)
+                for query in (summarized, listed)
+                for (run_id,) in conn.execute(query.distinct())
+            }
+
+    return _reading(store, "read what changed", read)
+
+
+def _stored_time(store: Store, when: dt.datetime) -> dt.datetime:
+    """``when`` as the store compares it: SQLite keeps UTC times without their zone."""
+    when = when.astimezone(dt.UTC)
+    return when.replace(tzinfo=None) if store.engine.dialect.name == "sqlite" else when
