@@ -17,6 +17,11 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy.engine import make_url
 
 from arxiv_digest.api.tokens import api_token
+from arxiv_digest.config.profiles import (
+    read_profiles_dir,
+    resolve_profile_paths,
+    validate_profiles,
+)
 from arxiv_digest.config.sections import CONFIG_ENV, IGNORED_LEGACY_KEYS, STORE_URL_ENV, Settings
 from arxiv_digest.errors import ConfigError
 from arxiv_digest.ratings import rating_secret
@@ -77,6 +82,10 @@ def parse_settings(data: Any, source: str = "config") -> Settings:
     except ValidationError as exc:
         problems = "\n".join(f"  {_describe(e)}" for e in exc.errors())
         raise ConfigError(f"{source} is invalid:\n{problems}") from None
+    if settings.profiles:  # each checked on its own: errors name profiles.NAME.field
+        settings = settings.model_copy(
+            update={"profiles": validate_profiles(settings, source=source)}
+        )
     for key, notice in IGNORED_LEGACY_KEYS.items():
         if key in data:
             log.warning("%s: %s (%s)", source, key, notice)
@@ -132,6 +141,11 @@ def with_paths_resolved(settings: Settings, base: Path) -> Settings:
         "output": new_output,
         "ai_summary": new_summary,
         "store": new_store,
+        "profiles": {
+            name: resolve_profile_paths(profile, base)
+            for name, profile in settings.profiles.items()
+        },
+        "profiles_dir": _absolute(base, settings.profiles_dir) if settings.profiles_dir else None,
     }
     if settings.relevance is not None:
         library = [
@@ -177,6 +191,16 @@ def check_files(settings: Settings, source: str = "config") -> None:
     ]
     if settings.ai_summary.enabled:
         named.append(("ai_summary.prompt_file", settings.ai_summary.prompt_file))
+    for name, profile in settings.profiles.items():
+        where = f"profiles.{name}"
+        if profile.relevance is not None:
+            named += [
+                (f"{where}.relevance.library[{i}]", source.path)
+                for i, source in enumerate(profile.relevance.library)
+                if source.path is not None
+            ]
+        if settings.ai_summary.enabled:
+            named.append((f"{where}.ai_summary.prompt_file", profile.ai_summary.prompt_file))
     problems = [
         f"  {field}: {why}"
         for field, path in named
@@ -204,6 +228,10 @@ def load_settings(path: str | Path | None = None) -> Settings:
     if isinstance(data, dict) and os.environ.get(STORE_URL_ENV):
         data = {**data, "store": {**data.get("store", {}), "url": os.environ[STORE_URL_ENV]}}
     source = str(config_path)
+    if isinstance(data, dict) and data.get("profiles_dir") is not None:
+        folder = _absolute(config_path.parent, Path(str(data["profiles_dir"])))
+        inline = data.get("profiles") if isinstance(data.get("profiles"), dict) else {}
+        data = {**data, "profiles": read_profiles_dir(folder, inline or {})}
     settings = with_paths_resolved(parse_settings(data, source=source), config_path.parent)
     check_files(settings, source=source)
     rating_secret()  # a rating secret too short to be safe stops here, before any request

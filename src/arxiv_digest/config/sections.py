@@ -190,6 +190,12 @@ class AISummarySettings(_Section):
     model: str = Field("qwen-long", min_length=1, description="Model name.")
     prompt_file: Path | None = Field(None, description="File holding a custom prompt.")
     max_papers_to_summarize: int = Field(15, ge=0, description="Summaries per run.")
+    max_calls_per_run: int | None = Field(
+        None,
+        ge=0,
+        description="Most new summaries (LLM calls) in one run, for all profiles together; "
+        "cached ones do not count. Unset: no cap beyond max_papers_to_summarize.",
+    )
     max_workers: int = Field(3, ge=1, le=64, description="Summaries in flight at once.")
     language: str = Field(
         "zh", min_length=1, description='Language of the summaries: "zh", "en", or a name.'
@@ -481,6 +487,16 @@ class Settings(_Section):
     api: ApiSettings = Field(
         default_factory=ApiSettings, description="The JSON API of serve (/api/v1/)."
     )
+    profiles: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Team mode: one digest per member, by name; each sets only personal keys "
+        "(see Running it for a team).",
+    )
+    profiles_dir: Path | None = Field(
+        None,
+        description="A folder of profiles, one NAME.json file per member (relative to the "
+        "config file).",
+    )
     fetch_ratings: Any = Field(None, description="Legacy, ignored with a notice.")
     display_limit: Any = Field(None, description="Legacy, ignored with a notice.")
 
@@ -508,7 +524,8 @@ class Settings(_Section):
 
     @model_validator(mode="after")
     def _something_to_match(self) -> Settings:
-        if not self.keywords and not self.authors and not self.library:
+        team = bool(self.profiles) or self.profiles_dir is not None
+        if not team and not self.keywords and not self.authors and not self.library:
             raise ValueError(
                 "give at least one keyword, followed author or relevance.library entry"
             )
@@ -517,6 +534,11 @@ class Settings(_Section):
     @property
     def library(self) -> list[LibrarySource]:
         return self.relevance.library if self.relevance is not None else []
+
+    @property
+    def has_terms(self) -> bool:
+        """Whether the config has a reader of its own (in team mode it may have none)."""
+        return bool(self.keywords or self.authors or self.library)
 
     @property
     def keyword_terms(self) -> list[str]:

@@ -1,0 +1,361 @@
+"""The daily run of a team config: one ingestion, a ranking per member, one bill.
+
+1. The feed is fetched once, for the config's categories (every profile reads a subset),
+   and stored once: the run's row in ``runs`` is the config's own (profile "").
+2. Each member is ranked on their view of the config and store (their terms, library,
+   ratings), their ranking saved under a run row of their own (``runs.profile``).
+3. The union of the members' top papers is summarized once per (paper version, model,
+   prompt) (:mod:`arxiv_digest.team.summaries`), within ``ai_summary.max_calls_per_run``.
+4. Every run row is finished, then the outputs written: the config's own site and README
+   (its own digest, or without terms of its own the union of the public members' picks),
+   each member's site under ``{site_dir}/p/NAME/`` (a private member's only in the store,
+   served with its token), their README when they set one, the team page; then each
+   member's channels get their digest only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import httpx2
+
+from arxiv_digest import pipeline
+from arxiv_digest.clock import make_clock
+from arxiv_digest.config import Settings
+from arxiv_digest.errors import DigestError, PublishError
+from arxiv_digest.models import Digest, DigestEntry, RankedPaper, RunReport, SummaryStats
+from arxiv_digest.publish.files import Switch
+from arxiv_digest.publish.history import apply_retention, restore_history
+from arxiv_digest.publish.readme import content_fingerprint, render_readme
+from arxiv_digest.rank import digest_order, keep_best
+from arxiv_digest.relevance.embed import check_embedder, make_vectors
+from arxiv_digest.relevance.library import read_library_files
+from arxiv_digest.relevance.resolve import load_library
+from arxiv_digest.relevance.triage import triage
+from arxiv_digest.retry import Sleep
+from arxiv_digest.sources import http
+from arxiv_digest.sources.calendar import feed_day, quiet_day
+from arxiv_digest.store import Store
+from arxiv_digest.summarize.runner import Progress, build_summarizer
+from arxiv_digest.team.members import Member, members
+from arxiv_digest.team.page import render_team_page
+from arxiv_digest.team.summaries import Bill, SummarizerFactory, summarize_team
+
+__all__ = ["MemberReport", "TeamReport", "run_team", "run_team_configured"]
+
+log = logging.getLogger(__name__)
+OWN = ""  # the config's own reader
+
+
+@dataclass(slots=True)
+class MemberReport:
+    name: str
+    report: RunReport
+    shared: int = 0  # of its new summaries, those another member wanted too
+    readme: str | None = None  # the README written for it, if any
+
+
+@dataclass(slots=True)
+class TeamReport:
+    """The run (ingestion, the config's own digest, the whole bill) and each member's."""
+
+    run: RunReport
+    members: list[MemberReport] = field(default_factory=list)
+
+    def member(self, name: str) -> MemberReport:
+        return next(m for m in self.members if m.name == name)
+
+
+@dataclass(frozen=True, slots=True)
+class _Run:
+    """What every step of one team run works with."""
+
+    settings: Settings
+    store: Store
+    client: httpx2.Client
+    started: dt.datetime
+    clock: pipeline.Clock
+    sleep: Sleep | None
+    summarizers: SummarizerFactory
+    on_summary: Progress | None
+    only: str | None
+
+
+@dataclass(slots=True)
+class _Ranked:
+    member: Member
+    store: Store
+    run_id: int
+    report: RunReport
+    digest: Digest
+
+
+def _rank(run: _Run, member: Member, store: Store, run_id: int, report: RunReport) -> Digest:
+    """One reader's ranking, saved under ``run_id`` (as the single-reader run ranks)."""
+    view = member.settings
+    library = load_library(view, store, run.client) if view.relevance is not None else None
+    vectors = make_vectors(view, store) if library is not None else None
+    try:
+        digest = pipeline.build_digest(view, store, report, run.started, library, vectors=vectors)
+    finally:
+        if vectors is not None:
+            vectors.close()
+    entries = [e.ranked for e in digest.entries]
+    judged = triage(view, store, entries, report, sleep=run.sleep)
+    judged = keep_best(judged, view.max_papers)
+    report.ranked = len(judged)
+    report.digest_date = digest.window[1] if digest.window else None
+    store.save_ranking(run_id, judged)
+    return replace(digest, entries=tuple(DigestEntry(r) for r in judged))
+
+
+def union_digest(ranked: Sequence[_Ranked], now: dt.datetime) -> Digest:
+    """The public members' picks together: each paper once, at its best score, its why
+    naming who picked it."""
+    best: dict[tuple[str, int], RankedPaper] = {}
+    pickers: dict[tuple[str, int], list[str]] = {}
+    window = None
+    for item in ranked:
+        if item.member.private:
+            continue
+        window = window or item.digest.window
+        for entry in item.digest.entries:
+            key = (entry.ranked.paper.arxiv_id, entry.ranked.paper.version)
+            pickers.setdefault(key, []).append(item.member.name)
+            if key not in best or entry.ranked.score > best[key].score:
+                best[key] = entry.ranked
+    papers = sorted(
+        (replace(r, why=f"picked by {', '.join(pickers[k])}") for k, r in best.items()),
+        key=digest_order,
+    )
+    return Digest(updated_at=now, entries=tuple(DigestEntry(r) for r in papers), window=window)
+
+
+def _members_of(settings: Settings, only: str | None) -> tuple[Member, ...]:
+    team = members(settings)
+    if only is None:
+        return team
+    return tuple(m for m in team if m.name == only)
+
+
+def run_team(
+    settings: Settings,
+    store: Store,
+    client: httpx2.Client,
+    *,
+    only: str | None = None,
+    summarizers: SummarizerFactory = build_summarizer,
+    on_summary: Progress | None = None,
+    clock: pipeline.Clock = pipeline.utc_now,
+    sleep: Sleep | None = None,
+) -> TeamReport:
+    """The team's daily run (``only``: one member's digest, still one ingestion)."""
+    with store.exclusive_run():
+        store.mark_interrupted(clock())
+        restore_history(settings, store)
+        try:
+            run = _Run(
+                settings, store, client, clock(), clock, sleep, summarizers, on_summary, only
+            )
+            team = _run_locked(run)
+        except BaseException:
+            pipeline._save_history(settings, store, failing=True)
+            raise
+        pipeline._save_history(settings, store, failing=False)
+        apply_retention(settings, store)
+        return team
+
+
+def _run_locked(run: _Run) -> TeamReport:
+    settings, store, clock = run.settings, run.store, run.clock
+    team = TeamReport(RunReport())
+    report = team.run
+    run_id = store.start_run(run.started)
+    ranked: list[_Ranked] = []
+    try:
+        if pipeline._ingest(settings, store, run.client, report, run.sleep):
+            ranked = _rank_everyone(run, run_id, report)
+            _summarize(run, ranked, team)
+    except BaseException as exc:
+        stopped = isinstance(exc, KeyboardInterrupt | SystemExit)
+        for item in [*ranked, None]:
+            target = item.report if item is not None else report
+            target.status = "interrupted" if stopped else "failed"
+            target.message = str(exc) if isinstance(exc, DigestError) else repr(exc)
+            pipeline._record_failure(
+                item.store if item else store, item.run_id if item else run_id, target, clock()
+            )
+        raise
+    if not ranked:
+        quiet = quiet_day(feed_day(run.started))
+        report.status = "empty"
+        report.message = quiet.message if quiet else pipeline.NO_ANNOUNCEMENTS
+        store.finish_run(run_id, report, clock(), None)
+        return team
+    readmes = _finish(settings, ranked, team, clock)
+    failures = _publish(settings, store, ranked, readmes, team)
+    _deliver(run, ranked)
+    for item in ranked:
+        if item.member.name:
+            team.member(item.member.name).report.deliveries = item.report.deliveries
+    report.deliveries = [d for item in ranked for d in item.report.deliveries]
+    if failures:
+        report.status, report.message = "failed", "; ".join(failures)
+        pipeline._record_failure(store, run_id, report, clock())
+        raise PublishError(report.message)
+    return team
+
+
+def _rank_everyone(run: _Run, run_id: int, report: RunReport) -> list[_Ranked]:
+    settings, store = run.settings, run.store
+    ranked = []
+    for member in _members_of(settings, run.only):
+        view_store = member.store(store)
+        member_report = RunReport()
+        member_run = view_store.start_run(run.started)
+        digest = _rank(run, member, view_store, member_run, member_report)
+        ranked.append(_Ranked(member, view_store, member_run, member_report, digest))
+    own = Member(OWN, settings, readme=Path(settings.output.readme))
+    if settings.has_terms:
+        digest = _rank(run, own, store, run_id, report)
+    else:  # no reader of its own: the config's digest is the team's picks together
+        digest = union_digest(ranked, run.started)
+        report.ranked = len(digest.entries)
+        report.digest_date = digest.window[1] if digest.window else None
+        store.save_ranking(run_id, [e.ranked for e in digest.entries])
+    ranked.append(_Ranked(own, store, run_id, report, digest))
+    return ranked
+
+
+def _summarize(run: _Run, ranked: list[_Ranked], team: TeamReport) -> None:
+    settings = run.settings
+    # The union digest asks for nothing new: its papers are the members' (cached now).
+    paying = [i for i in ranked if i.member.name or settings.has_terms]
+    digests = {i.member.name: i.digest for i in paying}
+    views = {i.member.name: i.member.settings for i in paying}
+    done, bill = summarize_team(
+        digests,
+        views,
+        run.store,
+        run.client,
+        max_calls=settings.ai_summary.max_calls_per_run,
+        factory=run.summarizers,
+        on_progress=run.on_summary,
+    )
+    _charge(ranked, done, bill, team)
+    if not settings.has_terms:
+        own = ranked[-1]
+        found = {
+            (e.ranked.paper.arxiv_id, e.ranked.paper.version): e.summary
+            for digest in done.values()
+            for e in digest.entries
+            if e.summary is not None
+        }
+        own.digest = replace(
+            own.digest,
+            entries=tuple(
+                DigestEntry(e.ranked, found.get((e.ranked.paper.arxiv_id, e.ranked.paper.version)))
+                for e in own.digest.entries
+            ),
+        )
+
+
+def _charge(ranked: list[_Ranked], done: dict[str, Digest], bill: Bill, team: TeamReport) -> None:
+    team.run.summaries = bill.total
+    for item in ranked:
+        name = item.member.name
+        if name in done:
+            item.digest = done[name]
+        if name:
+            item.report.summaries = bill.shares.get(name, SummaryStats())
+            team.members.append(MemberReport(name, item.report, bill.shared.get(name, 0)))
+
+
+def _finish(
+    settings: Settings, ranked: list[_Ranked], team: TeamReport, clock: pipeline.Clock
+) -> dict[str, str]:
+    """Record every run as published (members first, the run itself last); returns each
+    README to write, by member."""
+    readmes: dict[str, str] = {}
+    for item in ranked:
+        view = item.member.settings
+        fingerprint = content_fingerprint(item.digest, view)
+        first_seen = item.store.first_published(fingerprint)
+        if first_seen is not None:
+            item.digest = replace(item.digest, updated_at=first_seen)
+        if item.member.readme is not None:
+            readmes[item.member.name] = render_readme(item.digest, view)
+        item.report.status = "ok"
+        item.store.finish_run(item.run_id, item.report, clock(), fingerprint)
+    return readmes
+
+
+def _publish(
+    settings: Settings,
+    store: Store,
+    ranked: list[_Ranked],
+    readmes: dict[str, str],
+    team: TeamReport,
+) -> list[str]:
+    """Every site, the READMEs and the team page; failures as lines (the run is recorded)."""
+    failures: list[str] = []
+    for item in ranked:
+        if item.member.private:
+            continue  # served by ``serve`` with its token, never written to the public site
+        try:
+            pipeline.publish_site(item.member.settings, item.store)
+        except PublishError as exc:
+            failures.append(f"{item.member.label}: {exc}")
+    try:
+        with Switch() as switch:
+            site = Path(settings.output.site_dir)
+            switch.stage(site / "team.html", render_team_page(settings, store))
+            for item in ranked:
+                text = readmes.get(item.member.name)
+                if text is not None and item.member.readme is not None:
+                    written = switch.stage(Path(item.member.readme), text)
+                    item.report.readme_written = written
+                    item.report.outputs.append(str(item.member.readme))
+            switch.commit()
+    except PublishError as exc:
+        failures.append(str(exc))
+    for item in ranked:
+        item.report.outputs.append(str(item.member.settings.output.site_dir))
+    return failures
+
+
+def _deliver(run: _Run, ranked: list[_Ranked]) -> None:
+    for item in ranked:
+        view = item.member.settings
+        pipeline._deliver(
+            view, item.store, run.client, item.report, clock=run.clock, sleep=run.sleep
+        )
+
+
+def run_team_configured(
+    settings: Settings,
+    *,
+    only: str | None = None,
+    on_summary: Progress | None = None,
+    transport: httpx2.BaseTransport | None = None,
+) -> TeamReport:
+    """A whole team run with the configured store and HTTP client."""
+    for member in (Member(OWN, settings), *members(settings)):
+        read_library_files(member.settings)  # a broken file: a config error before any request
+        check_embedder(member.settings)
+    with (
+        http.make_client(settings.http, transport=transport) as client,
+        Store(settings.store.url) as store,
+    ):
+        return run_team(
+            settings,
+            store,
+            client,
+            only=only,
+            on_summary=on_summary,
+            clock=make_clock(settings.schedule),
+        )

@@ -1,0 +1,206 @@
+"""Team mode on a real arXiv day: one ingestion, one bill, a digest for each member."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from pytest_httpserver import HTTPServer
+
+from arxiv_digest.config import Settings, parse_settings, with_paths_resolved
+from arxiv_digest.errors import ConfigError
+from arxiv_digest.sources import http
+from arxiv_digest.store import Store
+from arxiv_digest.team import members
+from arxiv_digest.team.run import TeamReport, run_team
+from tests.conftest import local_config, serve_feed, serve_pdfs
+from tests.fakes import FakeLLM, Reply
+from tests.servers import Inbox, free_port
+
+FEED = "cs.AI+cs.CL+cs.LG"
+
+
+def _email(port: int, to: str) -> dict[str, Any]:
+    return {
+        "email": {
+            "smtp_host": "127.0.0.1",
+            "smtp_port": port,
+            "security": "none",
+            "from": "digest@example.org",
+            "to": [to],
+            "timeout": 10,
+        }
+    }
+
+
+def team_config(
+    httpserver: HTTPServer, llm: FakeLLM | None = None, **overrides: Any
+) -> dict[str, Any]:
+    """Three members over the fixture day: two share "LLM", one reads cs.LG only."""
+    config = local_config(httpserver, keywords=[], exclude_keywords=[])
+    config["site_url"] = "https://lab.example.org/digest"
+    config["profiles"] = {
+        "alice": {"keywords": ["LLM", "reasoning"], "max_papers": 5},
+        "bob": {"keywords": ["LLM", "agents"], "max_papers": 5},
+        "carol": {"keywords": ["benchmark"], "categories": ["cs.LG"], "max_papers": 4},
+    }
+    if llm is not None:
+        config["ai_summary"] = {
+            "enabled": True, "api_key_env": "TEST_LLM_KEY", "base_url": llm.base_url,
+            "model": "test-model", "max_papers_to_summarize": 3, "pdf_delay": 0,
+            "input": "abstract",
+        }  # fmt: skip
+    config.update(overrides)
+    return config
+
+
+def settings_of(config: dict[str, Any], folder: Path) -> Settings:
+    return with_paths_resolved(parse_settings(config), folder)
+
+
+def run(settings: Settings) -> TeamReport:
+    with http.make_client(settings.http) as client, Store(settings.store.url) as store:
+        return run_team(settings, store, client, sleep=lambda s: None)
+
+
+@pytest.fixture
+def inbox() -> Iterator[tuple[Inbox, int]]:
+    box, port = Inbox(), free_port()
+    controller = Controller(box, hostname="127.0.0.1", port=port, server_hostname="mx.test")
+    controller.start()
+    yield box, port
+    controller.stop()
+
+
+@pytest.fixture
+def day(httpserver: HTTPServer, combined_feed: bytes) -> HTTPServer:
+    serve_feed(httpserver, FEED, combined_feed)
+    serve_pdfs(httpserver)
+    return httpserver
+
+
+def _ids(page: bytes) -> set[str]:
+    import re
+
+    return set(re.findall(r'<article class="paper" id="([^"]+)"', page.decode()))
+
+
+# -- config ----------------------------------------------------------------------------------
+
+
+def test_a_bad_profile_names_profiles_name_field(httpserver: HTTPServer) -> None:
+    config = team_config(httpserver)
+    config["profiles"]["bob"]["max_papers"] = 0
+    config["profiles"]["carol"]["categories"] = ["math.CO"]
+    config["profiles"]["dave"] = {"keywords": ["x"], "store": {"url": "sqlite://"}}
+    with pytest.raises(ConfigError) as caught:
+        parse_settings(config)
+    message = str(caught.value)
+    assert "profiles.bob.max_papers" in message
+    assert "profiles.carol.categories: math.CO not in the config's categories" in message
+    assert "profiles.dave.store: unknown key" in message
+
+
+def test_a_profile_is_a_view_of_the_shared_sections(httpserver: HTTPServer, tmp_path: Path) -> None:
+    settings = settings_of(team_config(httpserver), tmp_path)
+    alice, _, carol = members(settings)
+    assert alice.settings.store is settings.store and alice.settings.http is settings.http
+    assert alice.settings.arxiv is settings.arxiv and alice.settings.schedule is settings.schedule
+    assert alice.settings.keyword_terms == ["LLM", "reasoning"]
+    assert carol.settings.categories == ["cs.LG"]
+    assert alice.settings.output.site_dir == tmp_path / "site" / "p" / "alice"
+    assert alice.settings.site_url == "https://lab.example.org/digest/p/alice"
+
+
+# -- one ingestion, one bill ------------------------------------------------------------------
+
+
+def test_three_members_one_request_one_call_per_distinct_paper(
+    day: HTTPServer,
+    llm: FakeLLM,
+    tmp_path: Path,
+    inbox: tuple[Inbox, int],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TEST_LLM_KEY", "sk-test")
+    llm.reply_for = lambda body: Reply(text="A summary.")
+    box, port = inbox
+    config = team_config(day, llm)
+    config["profiles"]["alice"]["delivery"] = _email(port, "alice@example.org")
+    config["profiles"]["bob"]["delivery"] = _email(port, "bob@example.org")
+    settings = settings_of(config, tmp_path)
+
+    team = run(settings)
+
+    feed_requests = [r for r, _ in day.log if r.path.startswith("/rss/")]
+    assert len(feed_requests) == 1
+    site = tmp_path / "site"
+    picks = {
+        m.name: _ids((site / "p" / m.name / "index.html").read_bytes()) for m in members(settings)
+    }
+    assert all(picks.values()) and picks["alice"] != picks["bob"]
+    with Store(settings.store.url) as store:
+        for name, ids in picks.items():
+            run_id = store.for_profile(name).published_runs()[0][1]
+            assert {r.paper.arxiv_id for r in store.ranking(run_id)} == ids
+    # the top 3 of each, summarized once each
+    with Store(settings.store.url) as store:
+        tops = set()
+        for name in picks:
+            run_id = store.for_profile(name).published_runs()[0][1]
+            tops |= {r.paper.arxiv_id for r in store.ranking(run_id)[:3]}
+    assert len(llm.completions) == len(tops) == team.run.summaries.made
+    assert len(tops) < 9  # alice and bob share "LLM": some paper is wanted twice
+    assert sum(m.shared for m in team.members) > 0
+    shares = [m.report.summaries for m in team.members]
+    assert sum(s.tokens_in for s in shares) == pytest.approx(team.run.summaries.tokens_in, abs=3)
+
+    team_page = (site / "team.html").read_bytes().decode()
+    union = set().union(*picks.values())
+    assert _ids_team(team_page) == union
+    for name in picks:
+        assert f'href="p/{name}/index.html"' in team_page
+
+    by_rcpt = {rcpt[0]: m for (_, rcpt), m in zip(box.envelopes, box.messages, strict=True)}
+    assert set(by_rcpt) == {"alice@example.org", "bob@example.org"}
+    for name in ("alice", "bob"):
+        body = by_rcpt[f"{name}@example.org"].get_body(("plain",))
+        assert body is not None
+        text = body.get_content()
+        assert all(paper in text for paper in picks[name])
+        assert not any(paper in text for paper in picks["carol"] - picks[name])
+
+
+def _ids_team(page: str) -> set[str]:
+    import re
+
+    return set(re.findall(r'<article class="paper" id="([^"]+)"', page))
+
+
+def test_a_rerun_pays_nothing_and_the_cap_holds(
+    day: HTTPServer, llm: FakeLLM, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TEST_LLM_KEY", "sk-test")
+    config = team_config(day, llm)
+    config["ai_summary"]["max_calls_per_run"] = 2
+    settings = settings_of(config, tmp_path)
+    first = run(settings)
+    assert first.run.summaries.made == 2 == len(llm.completions)
+    config["ai_summary"]["max_calls_per_run"] = None
+    settings = settings_of(config, tmp_path)
+    second = run(settings)
+    made = second.run.summaries.made
+    third = run(settings)
+    assert made > 0 and third.run.summaries.made == 0
+    assert len(llm.completions) == 2 + made
+
+
+def test_without_profiles_nothing_changes(httpserver: HTTPServer, tmp_path: Path) -> None:
+    config = local_config(httpserver)
+    settings = settings_of(config, tmp_path)
+    assert settings.profiles == {} and members(settings) == ()
+    assert json.loads(settings.model_dump_json())["profiles"] == {}
