@@ -6,6 +6,10 @@ safe is the signature: an HMAC-SHA256, keyed by the secret in the environment va
 for one paper or one action never verifies for another, and nobody without the secret can
 make one. Without the secret no link is made (and the service records none).
 
+In team mode a member's links live under their pages, ``{site_url}/p/NAME/rate/...``, and
+the message binds the profile too: alice's link never verifies as bob's (nor as the
+config's own reader's), so nobody rates for another member.
+
 Publishing builds links here and the service checks them here: neither imports the other.
 """
 
@@ -15,6 +19,7 @@ import base64
 import hashlib
 import hmac
 import os
+import re
 
 from arxiv_digest.errors import ConfigError
 
@@ -28,6 +33,7 @@ __all__ = [
     "ACTIONS",
     "SECRET_ENV",
     "SYMBOLS",
+    "profile_of",
     "rating_links",
     "rating_secret",
     "rating_url",
@@ -55,28 +61,42 @@ def rating_secret() -> bytes | None:
     return value.encode("utf-8")
 
 
-def _message(arxiv_id: str, action: str) -> bytes:
+_MEMBER_URL = re.compile(r"/p/([a-z0-9][a-z0-9_-]{0,39})/?$")  # a team member's pages
+
+
+def profile_of(site_url: str) -> str:
+    """Whose pages ``site_url`` is: a member's name for ``.../p/NAME``, else ""."""
+    found = _MEMBER_URL.search(site_url)
+    return found.group(1) if found else ""
+
+
+def _message(arxiv_id: str, action: str, profile: str = "") -> bytes:
+    if profile:
+        return f"arxiv-digest rate\n{profile}\n{arxiv_id}\n{action}".encode()
     return f"arxiv-digest rate\n{arxiv_id}\n{action}".encode()
 
 
-def sign(arxiv_id: str, action: str, secret: bytes) -> str:
-    """The signature of one action on one paper (an id without version)."""
+def sign(arxiv_id: str, action: str, secret: bytes, profile: str = "") -> str:
+    """The signature of one action on one paper (an id without version), for one reader
+    (``profile``: "" for the config's own)."""
     if action not in ACTIONS:
         raise ValueError(f"unknown rating action {action!r}")
-    mac = hmac.new(secret, _message(arxiv_id, action), hashlib.sha256).digest()
+    mac = hmac.new(secret, _message(arxiv_id, action, profile), hashlib.sha256).digest()
     return base64.urlsafe_b64encode(mac).decode("ascii")[:SIGNATURE_CHARS]
 
 
-def verify(arxiv_id: str, action: str, signature: str, secret: bytes) -> bool:
-    """Whether ``signature`` was made with ``secret`` for exactly this paper and action."""
+def verify(arxiv_id: str, action: str, signature: str, secret: bytes, profile: str = "") -> bool:
+    """Whether ``signature`` was made with ``secret`` for exactly this paper, action and
+    reader."""
     if action not in ACTIONS:
         return False
-    expected = sign(arxiv_id, action, secret).encode("ascii")
+    expected = sign(arxiv_id, action, secret, profile).encode("ascii")
     return hmac.compare_digest(expected, signature.encode("utf-8", "replace"))
 
 
 def signed_url(site_url: str, arxiv_id: str, action: str, secret: bytes) -> str:
-    return f"{site_url.rstrip('/')}/rate/{arxiv_id}/{action}?sig={sign(arxiv_id, action, secret)}"
+    signature = sign(arxiv_id, action, secret, profile_of(site_url))
+    return f"{site_url.rstrip('/')}/rate/{arxiv_id}/{action}?sig={signature}"
 
 
 def rating_url(site_url: str | None, arxiv_id: str, action: str) -> str | None:

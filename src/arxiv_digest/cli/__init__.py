@@ -6,17 +6,18 @@ channel that failed included), 2 a usage or config error, 3 another run holds th
 
 One module per group of commands: ``daily`` (run, demo, backfill, summarize, serve,
 doctor), ``ratings`` (rate), ``delivery`` (deliver), ``search`` (search), ``portable``
-(export, import), ``mcp`` (mcp); ``base`` has the app and its options.
+(export, import), ``mcp`` (mcp), ``team`` (profiles, the --profile option); ``base`` has
+the app and its options.
 """
 
 from __future__ import annotations
 
 import sys
 
-from arxiv_digest.cli import daily, delivery, mcp, portable, ratings, search
+from arxiv_digest.cli import daily, delivery, mcp, portable, ratings, search, team
 from arxiv_digest.cli.base import app, err
 
-__all__ = ["app", "daily", "delivery", "main", "mcp", "portable", "ratings", "search"]
+__all__ = ["app", "daily", "delivery", "main", "mcp", "portable", "ratings", "search", "team"]
 
 
 def main() -> None:

@@ -20,6 +20,7 @@ from rich.table import Table
 from arxiv_digest import pipeline
 from arxiv_digest.cli.base import ConfigOption, _fail, _spinner, _state, app, err, log, out
 from arxiv_digest.cli.delivery import exit_for_failed_deliveries, print_deliveries
+from arxiv_digest.cli.team import ProfileOption, print_team_report
 from arxiv_digest.clock import make_clock
 from arxiv_digest.config import (
     CONFIG_ENV,
@@ -40,6 +41,8 @@ from arxiv_digest.sources.text import split_arxiv_id
 from arxiv_digest.store import Store
 from arxiv_digest.summarize import build_summarizer
 from arxiv_digest.summarize.runner import Progress
+from arxiv_digest.team import is_team, member
+from arxiv_digest.team.run import run_team_configured
 
 
 def _print_summary_stats(stats: SummaryStats, currency: str) -> None:
@@ -102,15 +105,23 @@ def _summary_progress() -> Iterator[Progress | None]:
 
 
 @app.command()
-def run(config: ConfigOption = None) -> None:
+def run(config: ConfigOption = None, profile: ProfileOption = None) -> None:
     """Fetch today's announcements, rank them, rewrite the README, site and feeds."""
     try:
         settings = load_settings(config)
+        if profile is not None:
+            member(settings, profile)  # an unknown name: exit 2 before any request
         with _summary_progress() as progress:
-            report = pipeline.run_configured(settings, on_summary=progress)
+            if is_team(settings):
+                team = run_team_configured(settings, only=profile, on_summary=progress)
+                report = team.run
+            else:
+                report = pipeline.run_configured(settings, on_summary=progress)
     except DigestError as exc:
         raise _fail(exc) from None
     _print_report(report, settings.ai_summary.currency)
+    if is_team(settings):
+        print_team_report(team, settings.ai_summary.currency)
     print_deliveries(report.deliveries)
     exit_for_failed_deliveries(report.deliveries)
 

@@ -10,12 +10,14 @@ from rich.markup import escape
 from rich.table import Table
 
 from arxiv_digest.cli.base import ConfigOption, _fail, _state, app, err, out
+from arxiv_digest.cli.team import ProfileOption
 from arxiv_digest.config import load_settings
 from arxiv_digest.delivery.dispatch import DeliveryRequest, deliver
 from arxiv_digest.errors import ConfigError, DeliveryError, DigestError
 from arxiv_digest.models import DeliveryOutcome
 from arxiv_digest.sources import http
 from arxiv_digest.store import Store
+from arxiv_digest.team import member
 
 _STYLE = {"sent": "green", "failed": "red", "skipped": "yellow", "would send": "cyan"}
 
@@ -57,6 +59,7 @@ def _no_digest(day: dt.date | None) -> str:
 
 @app.command(name="deliver")
 def deliver_command(
+    *,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Print what would be sent; send nothing.")
     ] = False,
@@ -72,10 +75,13 @@ def deliver_command(
         typer.Option("--channel", help="Only this channel (email, slack or its name); repeatable."),
     ] = None,
     config: ConfigOption = None,
+    profile: ProfileOption = None,
 ) -> None:
     """Send the latest digest to the configured e-mail and chat channels (each once)."""
     try:
         settings = load_settings(config)
+        if profile is not None:
+            settings = member(settings, profile).settings
         if settings.delivery is None:
             raise ConfigError("no delivery section in the config: nothing to send to")
         unknown = sorted(set(channel or ()) - set(settings.delivery.channels))
@@ -87,7 +93,8 @@ def deliver_command(
         request = DeliveryRequest(
             day=_day(date), channels=tuple(channel or ()), resend=resend, dry_run=dry_run
         )
-        with http.make_client(settings.http) as client, Store(settings.store.url) as store:
+        with http.make_client(settings.http) as client, Store(settings.store.url) as opened:
+            store = opened.for_profile(profile) if profile else opened
             now = dt.datetime.now(dt.UTC)
             if dry_run:
                 outcomes = deliver(settings, store, client, now=now, request=request)

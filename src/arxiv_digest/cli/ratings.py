@@ -10,6 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from arxiv_digest.cli.base import ConfigOption, _fail, _state, app, out
+from arxiv_digest.cli.team import ProfileOption, reader
 from arxiv_digest.config import (
     load_settings,
 )
@@ -62,13 +63,15 @@ def rate(
     action: Annotated[str | None, typer.Argument(help="up, down or clear.")] = None,
     list_all: Annotated[bool, typer.Option("--list", "-l", help="Show every rating.")] = False,
     config: ConfigOption = None,
+    profile: ProfileOption = None,
 ) -> None:
     """Rate a paper up or down (or clear its rating); --list shows every rating."""
     try:
         if list_all == (arxiv_id is not None) or (arxiv_id is not None and action is None):
             raise ConfigError("give an arXiv id and up, down or clear; or --list alone")
         settings = load_settings(config)
-        with Store(settings.store.url) as store:
+        with Store(settings.store.url) as opened:
+            _, store = reader(settings, opened, profile)
             if list_all:
                 found = store.ratings()
                 out.print(_rating_table(store, found) if found else "No ratings yet.")

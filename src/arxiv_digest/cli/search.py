@@ -11,6 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from arxiv_digest.cli.base import ConfigOption, _fail, app, out
+from arxiv_digest.cli.team import ProfileOption, reader
 from arxiv_digest.config import load_settings
 from arxiv_digest.errors import DigestError, SearchError
 from arxiv_digest.models import Marked, SearchPage
@@ -81,11 +82,13 @@ def search(
     rated: Annotated[str | None, typer.Option(help="any, up, down or none.")] = None,
     newest: Annotated[bool, typer.Option("--newest", help="Newest first, not best match.")] = False,
     config: ConfigOption = None,
+    profile: ProfileOption = None,
 ) -> None:
     """Search every stored paper: titles, authors, abstracts and AI summaries."""
     try:
         settings = load_settings(config)
-        with Store(settings.store.url) as store:
+        with Store(settings.store.url) as opened:
+            _, store = reader(settings, opened, profile)  # "rated", "shown": theirs
             found = store.search(
                 query,
                 limit=limit,

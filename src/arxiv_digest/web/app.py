@@ -45,6 +45,7 @@ from arxiv_digest.web.rating_links import RatingLinks
 from arxiv_digest.web.redact import mask_urls, relevance_paths
 from arxiv_digest.web.search import search_routes
 from arxiv_digest.web.snapshot import Asset, SiteCache
+from arxiv_digest.web.team import team_health, team_routes
 
 log = logging.getLogger(__name__)
 ADMIN_TOKEN_ENV = "ARXIV_DIGEST_ADMIN_TOKEN"
@@ -220,6 +221,8 @@ class _Endpoints:
             "latest_digest": latest.date.isoformat() if latest else None,
             "feeds": sorted(p for p in snapshot.assets if p.endswith((".xml", ".json"))),
         }
+        if self.settings.profiles:  # team mode: each member's papers and bill, and the total
+            body["team"] = team_health(self.settings, self.store)
         return JSONResponse(body, headers={"Cache-Control": "no-store"})
 
     def config(self, request: Request) -> Response:
@@ -339,6 +342,7 @@ def create_app(
         routes=[
             *endpoints.routes(),
             Route("/rate/{target:path}", rating.respond),
+            *team_routes(settings, store, check_every=check_every, clock=clock),
             *search_routes(settings, store),
             *programs.routes(),
         ],
@@ -387,7 +391,14 @@ def _iso(value: dt.datetime | None) -> str | None:
 def public_config(settings: Settings, config_dir: Path | None = None) -> dict[str, Any]:
     """The config without anything secret: no database password, no key (only its name), no
     credentials in a URL, file paths relative to ``config_dir`` (see :mod:`.redact`)."""
-    data = settings.model_dump(mode="json", exclude={"fetch_ratings", "display_limit"})
+    data = settings.model_dump(
+        mode="json", exclude={"fetch_ratings", "display_limit", "profiles", "profiles_dir"}
+    )
+    # Team mode: who is on the team, not what they read or where it is sent.
+    data["profiles"] = [
+        {"name": name, "private": bool(getattr(profile, "private", False))}
+        for name, profile in settings.profiles.items()
+    ]
     data["store"] = {"backend": settings.store.url.split(":", 1)[0]}
     data["output"] = {
         "readme": settings.output.readme.name,

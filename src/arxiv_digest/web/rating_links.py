@@ -45,12 +45,19 @@ class RatingLinks:
     """The endpoint, over the store and the signing secret (None: the route is a 404)."""
 
     def __init__(
-        self, settings: Settings, store: Store, secret: bytes | None, clock: Clock = _utc_now
+        self,
+        settings: Settings,
+        store: Store,
+        secret: bytes | None,
+        clock: Clock = _utc_now,
+        *,
+        profile: str = "",
     ) -> None:
         self.settings = settings
         self.store = store
         self.secret = secret
         self.clock = clock
+        self.profile = profile  # whose ratings: a link signed for another is refused
 
     def respond(self, request: Request) -> Response:
         if self.secret is None:
@@ -58,7 +65,7 @@ class RatingLinks:
         arxiv_id, action = self._target(str(request.path_params["target"]))
         root = "../" * (2 + arxiv_id.count("/"))
         signature = request.query_params.get("sig", "")
-        if not verify(arxiv_id, action, signature, self.secret):
+        if not verify(arxiv_id, action, signature, self.secret, self.profile):
             log.warning("refused a rating link with a bad signature for %s/%s", arxiv_id, action)
             return self._page(403, root, outcome="forbidden", paper_url="")
         if request.method == "HEAD":
@@ -100,7 +107,7 @@ class RatingLinks:
     def _relative(self, arxiv_id: str, action: str) -> str:
         """A link to another action from this page's URL (``/rate/{id}/{action}``)."""
         assert self.secret is not None
-        return f"{action}?sig={sign(arxiv_id, action, self.secret)}"
+        return f"{action}?sig={sign(arxiv_id, action, self.secret, self.profile)}"
 
     def _page(self, status: int, root: str, **values: object) -> Response:
         body = _PAGES.get_template("rating.html.j2").render(
