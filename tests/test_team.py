@@ -204,3 +204,41 @@ def test_without_profiles_nothing_changes(httpserver: HTTPServer, tmp_path: Path
     settings = settings_of(config, tmp_path)
     assert settings.profiles == {} and members(settings) == ()
     assert json.loads(settings.model_dump_json())["profiles"] == {}
+
+
+def test_a_single_readers_store_keeps_its_ratings_through_the_migration(tmp_path: Path) -> None:
+    import datetime as dt
+
+    from sqlalchemy import create_engine, text
+
+    from arxiv_digest.store import schema
+
+    url = f"sqlite:///{tmp_path / 'old.sqlite'}"
+    engine = create_engine(url)
+    with engine.begin() as conn:  # a store of the version before team mode
+        for step in schema.MIGRATIONS[:16]:
+            step[1](conn)
+        conn.execute(text("INSERT INTO meta VALUES ('schema_version', '16')"))
+        conn.execute(
+            text("INSERT INTO ratings VALUES ('2604.00001', 1, :at, 'cli')"),
+            {"at": dt.datetime(2026, 4, 27, tzinfo=dt.UTC)},
+        )
+    engine.dispose()
+    with Store(url) as store:
+        assert [(r.arxiv_id, r.value) for r in store.ratings()] == [("2604.00001", 1)]
+        assert store.for_profile("alice").ratings() == []
+        store.for_profile("alice").rate("2604.00001", -1, "cli", dt.datetime.now(dt.UTC))
+        assert store.rating("2604.00001").value == 1  # type: ignore[union-attr]
+
+
+def test_a_team_run_on_postgresql(day: HTTPServer, tmp_path: Path, pg_url: str) -> None:
+    config = team_config(day)
+    config["store"] = {"url": pg_url}
+    settings = settings_of(config, tmp_path)
+    team = run(settings)
+    run(settings)  # a rerun: same digests
+    with Store(pg_url) as store:
+        for m in team.members:
+            published = store.for_profile(m.name).published_runs()
+            assert len(published) == 1
+            assert len(store.ranking(published[0][1])) == m.report.ranked > 0
