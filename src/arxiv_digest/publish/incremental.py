@@ -24,6 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -187,18 +188,25 @@ def plan(
     keys = {r.date.isoformat(): day_key(r, *neighbours(dates, n)) for n, r in enumerate(index)}
     if previous is None:
         return Plan(keys, index)
+    present = _files_in(site)
     stale = tuple(
         record
         for record in index
         if keys[record.date.isoformat()] != previous.days.get(record.date.isoformat())
         or record.run_id in touched
-        or not _on_disk(site, record.date)
+        or not {day_path(record.date, x) for x in (False, True)} <= present
     )
     return Plan(keys, stale)
 
 
-def _on_disk(site: Path, date: dt.date) -> bool:
-    return all((site / day_path(date, expanded)).is_file() for expanded in (False, True))
+def _files_in(site: Path) -> set[str]:
+    """The day pages on disk (one listing of the archive folder, not a stat per page)."""
+    folder = site / day_path(dt.date.min).rsplit("/", 1)[0]
+    try:
+        with os.scandir(folder) as entries:
+            return {f"{folder.name}/{e.name}" for e in entries if e.is_file()}
+    except OSError:
+        return set()
 
 
 def _feed_days(index: tuple[DayRecord, ...], settings: Settings) -> tuple[DayRecord, ...]:

@@ -12,9 +12,9 @@ import datetime as dt
 import json
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TypeVar
 
-from sqlalchemy import Select, Table, func, select
+from sqlalchemy import ColumnElement, Table, exists, func, select, tuple_
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -106,33 +106,32 @@ def matched_terms(store: Store, run_ids: Collection[int]) -> dict[int, tuple[tup
     return _reading(store, "read the matched terms", read)
 
 
-def _ranked(table: Table, runs: Collection[int]) -> Select[Any]:
-    """Rows of ``table`` (summaries, announcements) about the papers of the digests these
-    published ``runs`` show: a store rebuilt from its history files holds all of these
-    (not every candidate, nor runs whose digest was replaced), so marks read from them
-    are the same in both."""
+def _shown(table: Table, runs: Collection[int]) -> ColumnElement[bool]:
+    """Whether a row of ``table`` (summaries, announcements) is about a paper of the
+    digests these published ``runs`` show: a store rebuilt from its history files holds
+    all of these (not every candidate, nor runs whose digest was replaced), so marks read
+    from them are the same in both."""
     k, t = schema.rankings.c, table.c
     return (
-        select(k.run_id)
-        .join(table, (t.arxiv_id == k.arxiv_id) & (t.version == k.version))
-        .where(k.run_id.in_(sorted(runs)))
+        exists()
+        .where(k.arxiv_id == t.arxiv_id, k.version == t.version, k.run_id.in_(sorted(runs)))
+        .correlate(table)
     )
 
 
 def change_marks(store: Store, runs: Collection[int]) -> Marks:
-    """How far the summaries and announcements of the published ``runs``' papers go, now."""
+    """How far the summaries and announcements of the published ``runs``' papers go, now
+    (the newest rows first, down to one such paper's: no scan of every digest)."""
     s, a = schema.summaries.c, schema.announcements.c
+    newest = select(s.created_at).where(_shown(schema.summaries, runs))
+    latest = select(a.announced).where(_shown(schema.announcements, runs))
 
     def read() -> Marks:
         with store.engine.connect() as conn:
-            newest = conn.scalar(
-                _ranked(schema.summaries, runs).with_only_columns(func.max(s.created_at))
-            )
-            day = conn.scalar(
-                _ranked(schema.announcements, runs).with_only_columns(func.max(a.announced))
-            )
+            summarized = conn.scalar(newest.order_by(s.created_at.desc()).limit(1))
+            day = conn.scalar(latest.order_by(a.announced.desc()).limit(1))
             rows = _rows_on(conn, runs, day)
-        return Marks(utc(newest) if newest is not None else None, day, rows)
+        return Marks(utc(summarized) if summarized is not None else None, day, rows)
 
     return _reading(store, "read what changed", read)
 
@@ -143,9 +142,8 @@ def _rows_on(conn: Connection, runs: Collection[int], day: dt.date | None) -> in
         return 0
     a = schema.announcements.c
     papers = (
-        _ranked(schema.announcements, runs)
-        .with_only_columns(a.arxiv_id, a.version)
-        .where(a.announced == day)
+        select(a.arxiv_id, a.version)
+        .where(a.announced == day, _shown(schema.announcements, runs))
         .distinct()
         .subquery()
     )
@@ -156,13 +154,13 @@ def touched_runs(store: Store, since: Marks, runs: Collection[int]) -> set[int]:
     """Those of the published ``runs`` whose papers got a summary after ``since``, or an
     announcement after it (a later listing changes the date and type a digest shows): on
     a later day, or on its day if that day has more of them now."""
-    s, a = schema.summaries.c, schema.announcements.c
-    summarized = _ranked(schema.summaries, runs)
+    k, s, a = schema.rankings.c, schema.summaries.c, schema.announcements.c
+    summarized = select(s.arxiv_id, s.version)
     if since.summaries is not None:
         summarized = summarized.where(s.created_at > _stored_time(store, since.summaries))
 
     def read() -> set[int]:
-        listed = _ranked(schema.announcements, runs)
+        listed = select(a.arxiv_id, a.version)
         with store.engine.connect() as conn:
             if since.announced is not None:
                 grown = _rows_on(conn, runs, since.announced) != since.announced_rows
@@ -170,8 +168,12 @@ def touched_runs(store: Store, since: Marks, runs: Collection[int]) -> set[int]:
                 listed = listed.where(later)
             return {
                 int(run_id)
-                for query in (summarized, listed)
-                for (run_id,) in conn.execute(query.distinct())
+                for changed in (summarized, listed)
+                for (run_id,) in conn.execute(
+                    select(k.run_id)
+                    .where(k.run_id.in_(sorted(runs)), tuple_(k.arxiv_id, k.version).in_(changed))
+                    .distinct()
+                )
             }
 
     return _reading(store, "read what changed", read)
