@@ -27,15 +27,22 @@ from arxiv_digest import pipeline
 from arxiv_digest.clock import make_clock
 from arxiv_digest.config import Settings
 from arxiv_digest.errors import DigestError, PublishError
-from arxiv_digest.models import Digest, DigestEntry, RankedPaper, RunReport, SummaryStats
+from arxiv_digest.models import (
+    Digest,
+    DigestEntry,
+    Paper,
+    RankedPaper,
+    RunReport,
+    SummaryStats,
+)
 from arxiv_digest.publish.files import Switch
 from arxiv_digest.publish.history import apply_retention, restore_history
 from arxiv_digest.publish.readme import content_fingerprint, render_readme
-from arxiv_digest.rank import digest_order, keep_best
-from arxiv_digest.relevance.embed import check_embedder, make_vectors
-from arxiv_digest.relevance.library import read_library_files
+from arxiv_digest.rank import Ranker, digest_order, keep_best, select_candidates
+from arxiv_digest.relevance.embed import CachedEmbedder, check_embedder, make_vectors
+from arxiv_digest.relevance.library import Library, read_library_files
 from arxiv_digest.relevance.resolve import load_library
-from arxiv_digest.relevance.triage import triage
+from arxiv_digest.relevance.triage import triage, triage_pool
 from arxiv_digest.retry import Sleep
 from arxiv_digest.sources import http
 from arxiv_digest.sources.calendar import feed_day, quiet_day
@@ -83,6 +90,13 @@ class _Run:
     summarizers: SummarizerFactory
     on_summary: Progress | None
     only: str | None
+    days: dict[tuple[dt.date, dt.date], list[Paper]] = field(default_factory=dict)
+
+    def announced(self, first: dt.date, last: dt.date) -> list[Paper]:
+        """The store's papers of these days, read once for every member."""
+        if (first, last) not in self.days:
+            self.days[(first, last)] = self.store.announced_between(first, last)
+        return self.days[(first, last)]
 
 
 @dataclass(slots=True)
@@ -100,7 +114,7 @@ def _rank(run: _Run, member: Member, store: Store, run_id: int, report: RunRepor
     library = load_library(view, store, run.client) if view.relevance is not None else None
     vectors = make_vectors(view, store) if library is not None else None
     try:
-        digest = pipeline.build_digest(view, store, report, run.started, library, vectors=vectors)
+        digest = _ranked_digest(run, view, report, library, vectors)
     finally:
         if vectors is not None:
             vectors.close()
@@ -111,6 +125,25 @@ def _rank(run: _Run, member: Member, store: Store, run_id: int, report: RunRepor
     report.digest_date = digest.window[1] if digest.window else None
     store.save_ranking(run_id, judged)
     return replace(digest, entries=tuple(DigestEntry(r) for r in judged))
+
+
+def _ranked_digest(
+    run: _Run,
+    view: Settings,
+    report: RunReport,
+    library: Library | None,
+    vectors: CachedEmbedder | None,
+) -> Digest:
+    """:func:`pipeline.build_digest` for one member, over the days' papers read once."""
+    last = run.store.latest_announcement()
+    if last is None:
+        return Digest(updated_at=run.started, entries=(), window=None)
+    first = last - dt.timedelta(days=view.days_back - 1)
+    candidates = select_candidates(run.announced(first, last), view)
+    ranked = Ranker(view, library, vectors=vectors).rank(candidates, limit=triage_pool(view))
+    report.candidates, report.ranked = len(candidates), len(ranked)
+    entries = tuple(DigestEntry(r) for r in ranked)
+    return Digest(updated_at=run.started, entries=entries, window=(first, last))
 
 
 def union_digest(ranked: Sequence[_Ranked], now: dt.datetime) -> Digest:

@@ -1,0 +1,179 @@
+"""Team mode: the same day for 1 profile and for 50, summaries off; then serve's memory.
+
+    .venv/bin/python bench/team.py [--profiles 50] [--papers 100000]
+
+The day is an RSS feed of 900 real items in 4 categories (``corpus.build_rss``), answered
+in-process (no network). Profiles are generated from the day's own title words: each
+member gets 4-8 keywords, half of them a category subset, a fifth follow an author. Each
+configuration runs on a fresh SQLite store (cold: one ingestion, every ranking, every
+site), then once more (warm: the feed unchanged). Target: 50 profiles cost at most 4x one.
+
+Serve: a store grown to ``--papers`` papers (the same items renumbered, over as many days
+as it takes), every member's pages asked for once, in a child process whose peak
+resident memory is reported (target: under 200 MB per worker).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import httpx2
+
+from corpus import build_rss, machine
+
+REPO = Path(__file__).resolve().parents[1]
+CATEGORIES = ["cs.AI", "cs.CL", "cs.DC", "cs.LG"]
+
+
+def profiles_for(feed: bytes, count: int, seed: int = 1) -> dict[str, Any]:
+    rng = random.Random(seed)
+    words = sorted(
+        {w for w in re.findall(rb"<title>([^<]+)</title>", feed) for w in w.split() if len(w) > 6}
+    )
+    vocabulary = [w.decode("utf-8", "replace").strip(":,.()") for w in words]
+    vocabulary = [w for w in vocabulary if w.isalpha()]
+    authors = re.findall(rb"<dc:creator>([^,<]+)", feed)
+    profiles: dict[str, Any] = {}
+    for n in range(count):
+        profile: dict[str, Any] = {
+            "keywords": rng.sample(vocabulary, rng.randint(4, 8)),
+            "max_papers": rng.choice([10, 20, 30]),
+        }
+        if n % 2:
+            profile["categories"] = rng.sample(CATEGORIES, 2)
+        if n % 5 == 0 and authors:
+            profile["authors"] = [rng.choice(authors).decode("utf-8", "replace").strip()]
+        profiles[f"m{n:02d}"] = profile
+    return profiles
+
+
+def config_for(folder: Path, profiles: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "categories": CATEGORIES,
+        "arxiv": {"rss_url": "https://rss.example.invalid/rss"},
+        "output": {"readme": "README.md", "site_dir": "site"},
+        "store": {"url": f"sqlite:///{folder / 'store.sqlite'}"},
+        "profiles": profiles,
+    }
+
+
+def one_run(config: dict[str, Any], folder: Path, feed: bytes) -> float:
+    from arxiv_digest.config import parse_settings, with_paths_resolved
+    from arxiv_digest.team.run import run_team_configured
+
+    settings = with_paths_resolved(parse_settings(config), folder)
+    transport = httpx2.MockTransport(
+        lambda request: httpx2.Response(
+            200, content=feed, headers={"Content-Type": "application/rss+xml"}
+        )
+    )
+    started = time.perf_counter()
+    run_team_configured(settings, transport=transport)
+    return time.perf_counter() - started
+
+
+def day_runs(feed: bytes, count: int) -> dict[str, float]:
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        config = config_for(folder, profiles_for(feed, count))
+        cold = one_run(config, folder, feed)
+        warm = one_run(config, folder, feed)
+    return {"cold": cold, "warm": warm}
+
+
+SERVE_CHILD = """
+import json, resource, sys
+from pathlib import Path
+from starlette.testclient import TestClient
+from arxiv_digest.config import parse_settings, with_paths_resolved
+from arxiv_digest.store import Store
+from arxiv_digest.team import members
+from arxiv_digest.web import create_app
+config, folder = json.loads(sys.argv[1]), Path(sys.argv[2])
+settings = with_paths_resolved(parse_settings(config), folder)
+with Store(settings.store.url) as store, TestClient(create_app(settings, store)) as client:
+    codes = [client.get("/").status_code, client.get("/team").status_code]
+    codes += [client.get("/" + m.path).status_code for m in members(settings)]
+    codes += [client.get("/" + m.path + "rss").status_code for m in members(settings)]
+print(json.dumps({"peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                  "ok": all(c == 200 for c in codes), "requests": len(codes)}))
+"""
+
+
+def grow_store(config: dict[str, Any], folder: Path, papers: int) -> int:
+    """Add renumbered copies of the day's papers on earlier days until ``papers``."""
+    import datetime as dt
+
+    from arxiv_digest.sources.rss import parse_rss
+    from arxiv_digest.store import Store
+
+    day = parse_rss(build_rss(900, CATEGORIES)).papers
+    with Store(config["store"]["url"]) as store:
+        have = store.count_papers()
+        n = 0
+        while have < papers:
+            n += 1
+            batch = [
+                replace(
+                    p,
+                    arxiv_id=f"{80 + n // 12:02d}{n % 12 + 1:02d}.{i:05d}",
+                    announced=p.announced - dt.timedelta(days=n),
+                )
+                for i, p in enumerate(day)
+            ]
+            have += store.upsert_papers(batch)
+        return have
+
+
+def serve_memory(feed: bytes, count: int, papers: int) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        config = config_for(folder, profiles_for(feed, count))
+        one_run(config, folder, feed)
+        stored = grow_store(config, folder, papers)
+        child = subprocess.run(
+            [sys.executable, "-c", SERVE_CHILD, json.dumps(config), str(folder)],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=REPO,
+        )
+        result: dict[str, Any] = json.loads(child.stdout.strip().splitlines()[-1])
+        result["papers"] = stored
+        return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--profiles", type=int, default=50)
+    parser.add_argument("--papers", type=int, default=100_000)
+    args = parser.parse_args()
+    feed = build_rss(900, CATEGORIES)
+    one = day_runs(feed, 1)
+    many = day_runs(feed, args.profiles)
+    print(f"machine: {machine()}")
+    print(f"1 profile:  cold {one['cold']:.2f} s, warm {one['warm']:.2f} s")
+    print(f"{args.profiles} profiles: cold {many['cold']:.2f} s, warm {many['warm']:.2f} s")
+    ratio = many["cold"] / one["cold"]
+    print(f"ratio (cold): {ratio:.1f}x (target <= 4x): {'ok' if ratio <= 4 else 'OVER'}")
+    memory = serve_memory(feed, args.profiles, args.papers)
+    verdict = "ok" if memory["peak_mb"] < 200 and memory["ok"] else "OVER"
+    print(
+        f"serve, {args.profiles} profiles, {memory['papers']:,} papers: peak "
+        f"{memory['peak_mb']:.0f} MB over {memory['requests']} requests "
+        f"(target < 200 MB): {verdict}"
+    )
+
+
+if __name__ == "__main__":
+    main()
