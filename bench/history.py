@@ -21,6 +21,7 @@ import datetime as dt
 import tempfile
 import time
 import zlib
+from collections.abc import Sequence
 from pathlib import Path
 
 from arxiv_digest.config import Settings, parse_settings, with_paths_resolved
@@ -34,7 +35,8 @@ SUMMARY = "## 1. Contributions\n\n" + "- A finding with **numbers** 12.5% and a 
 
 
 def announcement_days(count: int) -> list[dt.date]:
-    days, day = [], dt.date(2026, 1, 5)
+    days: list[dt.date] = []
+    day = dt.date(2026, 1, 5)
     while len(days) < count:
         if day.weekday() < 5:
             days.append(day)
@@ -42,7 +44,7 @@ def announcement_days(count: int) -> list[dt.date]:
     return days
 
 
-def day_papers(template: list[Paper], number: int, day: dt.date) -> list[Paper]:
+def day_papers(template: Sequence[Paper], number: int, day: dt.date) -> list[Paper]:
     """The template day's papers with fresh ids and this day's date."""
     return [
         Paper(
