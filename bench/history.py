@@ -30,18 +30,9 @@ from arxiv_digest.publish.history import restore_history, write_history
 from arxiv_digest.sources.rss import parse_rss
 from arxiv_digest.store import Store
 from corpus import build_rss, machine
+from history_run import announcement_days
 
 SUMMARY = "## 1. Contributions\n\n" + "- A finding with **numbers** 12.5% and a baseline.\n" * 45
-
-
-def announcement_days(count: int) -> list[dt.date]:
-    days: list[dt.date] = []
-    day = dt.date(2026, 1, 5)
-    while len(days) < count:
-        if day.weekday() < 5:
-            days.append(day)
-        day += dt.timedelta(days=1)
-    return days
 
 
 def day_papers(template: Sequence[Paper], number: int, day: dt.date) -> list[Paper]:

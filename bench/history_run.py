@@ -71,7 +71,8 @@ SUMMARY = (
 
 
 def announcement_days(count: int) -> list[dt.date]:
-    days, day = [], FIRST_DAY
+    days: list[dt.date] = []
+    day = FIRST_DAY
     while len(days) < count:
         if day.weekday() < 5:
             days.append(day)
@@ -199,11 +200,11 @@ def publish_timer(spent: list[float]) -> Iterator[None]:
         finally:
             spent.append(time.perf_counter() - start)
 
-    pipeline._publish = timed  # type: ignore[assignment]
+    pipeline._publish = timed
     try:
         yield
     finally:
-        pipeline._publish = real  # type: ignore[assignment]
+        pipeline._publish = real
 
 
 def run_here(config: Path) -> tuple[float, float]:
