@@ -47,6 +47,12 @@ class RankedPaper:
     why: str = ""  # one line: what put it in the digest (empty for a keyword-only config)
 
 
+def digest_order(ranked: RankedPaper) -> tuple[float, int, str, int]:
+    """The digest's order: higher score, then newer announcement, then arXiv id."""
+    paper = ranked.paper
+    return (-ranked.score, -paper.announced.toordinal(), paper.arxiv_id, paper.version)
+
+
 @dataclass(frozen=True, slots=True)
 class Summary:
     """An LLM's summary of one paper version; cached under (paper, model, prompt, input)."""

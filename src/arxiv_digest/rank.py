@@ -18,10 +18,12 @@ from dataclasses import dataclass
 
 from arxiv_digest.config import Settings
 from arxiv_digest.match import Matcher
-from arxiv_digest.models import Paper, RankedPaper, is_monitored
+from arxiv_digest.models import Paper, RankedPaper, digest_order, is_monitored
 from arxiv_digest.relevance.embed import CachedEmbedder
 from arxiv_digest.relevance.library import Library
 from arxiv_digest.relevance.scorer import Relevance, RelevanceScorer, explain
+
+__all__ = ["Ranker", "digest_order", "display_category", "keep_best", "select_candidates"]
 
 
 def display_category(paper: Paper, monitored: Collection[str]) -> str | None:
@@ -182,9 +184,3 @@ def keep_best(ranked: Iterable[RankedPaper], limit: int) -> list[RankedPaper]:
     room = max(limit - len(followed), 0)
     others = [r for r in ordered if not r.followed_authors][:room]
     return sorted(followed + others, key=digest_order)
-
-
-def digest_order(ranked: RankedPaper) -> tuple[float, int, str, int]:
-    """The digest's order: higher score, then newer announcement, then arXiv id."""
-    paper = ranked.paper
-    return (-ranked.score, -paper.announced.toordinal(), paper.arxiv_id, paper.version)

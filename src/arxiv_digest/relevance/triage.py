@@ -26,8 +26,7 @@ from typing import Any
 
 from arxiv_digest.config import Settings
 from arxiv_digest.errors import DigestError
-from arxiv_digest.models import Paper, RankedPaper, RunReport
-from arxiv_digest.rank import digest_order
+from arxiv_digest.models import Paper, RankedPaper, RunReport, digest_order
 from arxiv_digest.retry import Sleep
 from arxiv_digest.store.triage import Judgement, TriageQueries
 from arxiv_digest.summarize.llm import CredentialsRejected, LlmClient
