@@ -208,3 +208,37 @@ def test_ranking_from_the_real_stat_feed() -> None:
     assert all(r.paper.announce_type == "new" for r in ranked)
     assert [r.score for r in ranked] == sorted((r.score for r in ranked), reverse=True)
     assert all(set(r.matched) <= {"Bayesian", "conformal"} and r.matched for r in ranked)
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        {"keywords": ["LLM", "reasoning", "agents"], "authors": ["Jane Doe"]},
+        {"keywords": [], "relevance": {"library": ["2401.00001"]}},  # library-only
+        {"keywords": ["federated"], "relevance": {"weights": {"keywords": 2.0}}},
+    ],
+)
+def test_a_papers_score_is_the_sum_of_its_signals_contributions(config: dict[str, object]) -> None:
+    """What ``explain`` prints adds up to the score the digest shows."""
+    from arxiv_digest.relevance.library import Library, LibraryPaper
+    from tests.test_relevance import about_federated_learning, real_day
+
+    papers = real_day()
+    library = Library(
+        tuple(
+            LibraryPaper(f"arxiv:{p.arxiv_id}", p.title, p.abstract, p.authors[:2])
+            for p in papers
+            if about_federated_learning(p)
+        )[:3]
+    )
+    ranker = Ranker(parse_settings({"categories": ["cs"], **config}), library)
+    views = ranker.relevance.assess(papers) if ranker.relevance else [None] * len(papers)
+    ranked = 0
+    for paper, view in zip(papers, views, strict=True):
+        scored = ranker.score(paper, view)
+        if scored is None:
+            continue
+        ranked += 1
+        total = sum(c.points for c in ranker.contributions(paper, view))
+        assert scored.score == pytest.approx(total, abs=1e-5)
+    assert ranked >= 4

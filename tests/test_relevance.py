@@ -14,8 +14,9 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 from arxiv_digest.config import Settings, parse_settings, with_paths_resolved
+from arxiv_digest.delivery.outline import outline_item
 from arxiv_digest.errors import ConfigError
-from arxiv_digest.models import Paper
+from arxiv_digest.models import DigestEntry, Paper
 from arxiv_digest.rank import Ranker, select_candidates
 from arxiv_digest.relevance.library import Library, complete, read_library_files
 from arxiv_digest.relevance.similarity import document
@@ -80,7 +81,7 @@ def test_a_federated_learning_library_lifts_the_days_federated_papers_to_the_top
     top = [r.paper for r in ranked]
     assert all(map(about_federated_learning, top[:4]))
     assert sum(map(about_federated_learning, top[:8])) >= 5
-    assert ranked[0].why.startswith("similar to “")  # names the library paper it is like
+    assert ranked[0].why == "close to your library on federated learning"  # its theme
 
 
 def test_without_a_library_only_keywords_count() -> None:
@@ -92,50 +93,103 @@ def test_without_a_library_only_keywords_count() -> None:
     assert all(r.why == "" and r.matched == ("federated",) for r in ranked)
 
 
-def test_authors_in_the_library_are_a_reason_of_their_own(tmp_path: Path) -> None:
+def test_authors_in_the_library_are_a_reason_of_their_own_when_a_co_author_confirms_them(
+    tmp_path: Path,
+) -> None:
+    """An unrelated paper of the day whose first two authors wrote a library paper together:
+    the shared co-author says it is the same person, so the name is a reason to show it."""
     papers = real_day()
     chosen = next(p for p in papers if not about_federated_learning(p) and len(p.authors) > 1)
-    family, given = chosen.authors[0].split()[-1], chosen.authors[0].split()[0]
+    first, second = chosen.authors[0], chosen.authors[1]
     (tmp_path / "mine.bib").write_text(
         "@article{mine, title={An unrelated topic entirely}, "
-        f"author={{{family}, {given[0]}. and Someone Else}}, abstract={{Nothing alike.}}}}\n",
+        f"author={{{first} and {second}}}, abstract={{Nothing alike.}}}}\n",
         encoding="utf-8",
     )
     settings = library_settings(tmp_path, ["mine.bib"], max_papers=93)
     ranked = {r.paper.arxiv_id: r for r in ranked_with_library(settings, papers)}
-    assert f"by {chosen.authors[0]} (in your library)" in ranked[chosen.arxiv_id].why
+    assert f"by {first} (in your library)" in ranked[chosen.arxiv_id].why
+    assert f"by {second} (in your library)" in ranked[chosen.arxiv_id].why
 
 
 def test_an_author_you_have_many_papers_of_counts_for_more_than_a_one_time_co_author(
     tmp_path: Path,
 ) -> None:
-    """Two unrelated papers of the day, each with one author in the library: the one whose
-    author wrote four of the library's papers ranks above the one-time co-author's."""
+    """Two unrelated papers of the day, each with one author in the library (and a co-author
+    of theirs there too): the one whose author wrote four of the library's papers ranks
+    above the one-time co-author's."""
     papers = real_day()
     unrelated = [
         p
         for p in papers
         if not about_federated_learning(p)
-        and len(p.authors) > 1
-        and p.authors[0].isascii()
-        and "\\" not in p.authors[0]
+        and len(p.authors) > 2
+        and all(a.isascii() and "\\" not in a for a in p.authors[:2])
     ]
     often, once = unrelated[0], unrelated[1]
     entries = [
-        f"@article{{o{n}, title={{Unrelated topic {n}}}, author={{{often.authors[0]}}}, "
-        "abstract={Nothing alike.}}"
+        f"@article{{o{n}, title={{Unrelated topic {n}}}, "
+        f"author={{{often.authors[0]} and {often.authors[1]}}}, abstract={{Nothing alike.}}}}"
         for n in range(4)
     ]
     entries.append(
         "@article{c, title={Another topic}, "
-        f"author={{Someone Else and {once.authors[0]}}}, abstract={{Nothing alike.}}}}"
+        f"author={{{once.authors[1]} and {once.authors[0]}}}, abstract={{Nothing alike.}}}}"
     )
     (tmp_path / "mine.bib").write_text("\n".join(entries) + "\n", encoding="utf-8")
     settings = library_settings(tmp_path, ["mine.bib"], max_papers=93)
-    order = [r.paper.arxiv_id for r in ranked_with_library(settings, papers)]
-    assert order.index(often.arxiv_id) < order.index(once.arxiv_id)
     ranked = {r.paper.arxiv_id: r for r in ranked_with_library(settings, papers)}
-    assert ranked[often.arxiv_id].score - ranked[once.arxiv_id].score >= 8.0  # 8 × (3 − 1)
+    order = list(ranked)
+    assert order.index(often.arxiv_id) < order.index(once.arxiv_id)
+    # each paper has two library authors: 8 × (3 + 3) against 8 × (1 + 1)
+    assert ranked[often.arxiv_id].score - ranked[once.arxiv_id].score >= 8.0 * 4
+
+
+def bibtex_entry(item: dict[str, Any]) -> str:
+    """A CSL-JSON item of the fixture library as the BibTeX a reader would export."""
+    authors = " and ".join(f"{a['family']}, {a['given']}" for a in item["author"])
+    year = item["issued"]["date-parts"][0][0]
+    return (
+        f"@article{{{item['id']}, title={{{item['title']}}}, author={{{authors}}}, "
+        f"abstract={{{item['abstract']}}}, eprint={{{item['id']}}}, year={{{year}}}}}"
+    )
+
+
+def federated_bibtex(tmp_path: Path, count: int = 8) -> Path:
+    items = json.loads((DATA / "library-federated.csl.json").read_text(encoding="utf-8"))
+    path = tmp_path / "federated.bib"
+    path.write_text("\n".join(bibtex_entry(i) for i in items[:count]) + "\n", encoding="utf-8")
+    return path
+
+
+def with_namesakes(papers: list[Paper], names: list[str]) -> tuple[list[Paper], list[Paper]]:
+    """The day with one author of as many papers off the library's topic renamed to each of
+    ``names``: other people who happen to carry a library author's name."""
+    others = [p for p in papers if not about_federated_learning(p) and len(p.authors) > 1]
+    namesakes = [
+        replace(p, authors=(p.authors[0], name, *p.authors[2:]))
+        for p, name in zip(others, names, strict=False)
+    ]
+    kept = [p for p in papers if p not in others[: len(namesakes)]]
+    return kept + namesakes, namesakes
+
+
+def test_a_library_only_digest_of_a_real_day_puts_the_library_topic_first_not_namesakes(
+    tmp_path: Path,
+) -> None:
+    """As a new user: a BibTeX library of 8 federated-learning papers, no keywords, a real
+    day with 6 federated-learning papers, and four papers off the topic each carrying a
+    common name of a one-time co-author in the library (as "Rui Li" did). The top 5 are the
+    library's topic, each with a why line; no namesake is in the top 10."""
+    federated_bibtex(tmp_path)
+    day, namesakes = with_namesakes(real_day(), ["Peng Li", "Haozhao Wang", "Weihua Li", "Zhou Su"])
+    settings = library_settings(tmp_path, ["federated.bib"], max_papers=10)
+    ranked = ranked_with_library(settings, day)
+    top = [r.paper for r in ranked[:5]]
+    assert sum(map(about_federated_learning, top)) >= 4
+    assert all(r.why for r in ranked[:5])
+    assert not {p.arxiv_id for p in namesakes} & {r.paper.arxiv_id for r in ranked[:10]}
+    assert not any("(in your library)" in r.why for r in ranked)
 
 
 def test_bibtex_csl_json_and_arxiv_references_are_read(tmp_path: Path) -> None:
@@ -301,7 +355,8 @@ def test_why_lines_in_readme_site_and_feeds(
     run_once(settings)
     readme = settings.output.readme.read_text(encoding="utf-8")
     assert f"**Why**: similar to “{liked.title[:60]}" in readme
-    assert readme.index("**Matched**") < readme.index("**Why**")
+    both = [b for b in readme.split("\n### ") if "**Matched**" in b and "**Why**" in b]
+    assert both and all(b.index("**Matched**") < b.index("**Why**") for b in both)
     site = (settings.output.site_dir / "index.html").read_text(encoding="utf-8")
     assert '<p class="why">similar to “' in site
     feed = feedparser.parse((settings.output.site_dir / "rss.xml").read_bytes())
@@ -393,3 +448,4 @@ def test_enough_ratings_teach_a_model_that_moves_papers_like_them() -> None:
         update={"relevance": settings.relevance.model_copy(update={"min_ratings": 13})}
     )
     assert Ranker(too_few, Library((), rated=rated)).rank(today) == []
+

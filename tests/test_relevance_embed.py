@@ -77,7 +77,7 @@ def test_with_minilm_a_federated_learning_library_still_lifts_the_days_federated
     top = [r.paper for r in ranked]
     assert all(map(about_federated_learning, top[:4]))
     assert sum(map(about_federated_learning, top[:8])) >= 5
-    assert ranked[0].why.startswith("similar to “")
+    assert ranked[0].why == "close to your library on federated learning"
     assert vectors.embedded == len(candidates) + len(library.papers)
     Ranker(settings, library, vectors=vectors).rank(candidates)
     assert vectors.embedded == len(candidates) + len(library.papers)  # all from the cache

@@ -47,6 +47,15 @@ class RankedPaper:
     why: str = ""  # one line: what put it in the digest (empty for a keyword-only config)
 
 
+@dataclass(frozen=True, slots=True)
+class Contribution:
+    """What one signal adds to a paper's score, and what it saw (for ``explain``)."""
+
+    signal: str  # "keywords", "similarity", "library authors", "category fit", ...
+    points: float
+    detail: str  # one line
+
+
 def digest_order(ranked: RankedPaper) -> tuple[float, int, str, int]:
     """The digest's order: higher score, then newer announcement, then arXiv id."""
     paper = ranked.paper

@@ -18,9 +18,10 @@ from dataclasses import dataclass
 
 from arxiv_digest.config import Settings
 from arxiv_digest.match import Matcher
-from arxiv_digest.models import Paper, RankedPaper, digest_order, is_monitored
+from arxiv_digest.models import Contribution, Paper, RankedPaper, digest_order, is_monitored
 from arxiv_digest.relevance.embed import CachedEmbedder
 from arxiv_digest.relevance.library import Library
+from arxiv_digest.relevance.reasons import contributions as library_contributions
 from arxiv_digest.relevance.scorer import Relevance, RelevanceScorer, explain
 
 __all__ = ["Ranker", "digest_order", "display_category", "keep_best", "select_candidates"]
@@ -159,6 +160,32 @@ class Ranker:
         matched = tuple(self.keywords.terms[i] for i in in_text)
         why = explain(relevance, library, matched, followed)
         return RankedPaper(paper, round(score, 6), matched, category, followed, why)
+
+    def contributions(self, paper: Paper, relevance: Relevance | None = None) -> list[Contribution]:
+        """What each signal adds to the paper's score (their sum is :meth:`score`'s when the
+        paper is admitted), whether or not it is admitted: ``arxiv-digest explain``."""
+        scoring = self.settings.scoring
+        in_text = self.keywords.found(self.keywords.prepare(f"{paper.title} {paper.abstract}"))
+        in_title = set(self.keywords.found(self.keywords.prepare(paper.title)))
+        library = self.relevance if relevance is not None else None
+        scale = library.settings.weights.keywords if library is not None else 1.0
+        found = []
+        for i in in_text:
+            points = self.weights[i] * (scoring.keyword + (scoring.title if i in in_title else 0))
+            where = "title and abstract" if i in in_title else "abstract"
+            found.append(
+                Contribution("keywords", scale * points, f"{self.keywords.terms[i]} ({where})")
+            )
+        if not in_text:
+            said = "none matched" if self.keywords.terms else "no keywords in the config"
+            found.append(Contribution("keywords", 0.0, said))
+        if library is not None and relevance is not None:
+            found += library_contributions(library, relevance)
+        found += [
+            Contribution("followed authors", scoring.author, f"{name} (authors in the config)")
+            for name in self._followed(paper)
+        ]
+        return found
 
     def rank(self, papers: Iterable[Paper], *, limit: int | None = None) -> list[RankedPaper]:
         """The digest: at most ``max_papers`` (or ``limit``) papers, plus any followed

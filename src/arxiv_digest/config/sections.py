@@ -315,7 +315,8 @@ class RelevanceWeights(_Section):
         8.0,
         ge=0,
         description="Points per author of the paper who is in the library, times 1 + log2 "
-        "of that author's papers in the library.",
+        "of that author's papers in the library; only for a name something corroborates "
+        "(a shared co-author, close content, a name rare in the store).",
     )
     ratings: float = Field(
         2.0,

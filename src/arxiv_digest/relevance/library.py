@@ -33,6 +33,7 @@ from arxiv_digest.config import LibrarySource, Settings
 from arxiv_digest.config.sections import CATEGORY_RE
 from arxiv_digest.errors import ConfigError
 from arxiv_digest.models import Paper
+from arxiv_digest.relevance.authors import NO_RATES, NameRates
 from arxiv_digest.sources.text import clean_name, clean_prose, split_arxiv_id
 
 log = logging.getLogger(__name__)
@@ -65,6 +66,7 @@ class Library:
     unresolved: tuple[str, ...] = ()  # entries left out: no text found
     rated_down: frozenset[str] = frozenset()  # arXiv ids the reader said no to (👎)
     rated: tuple[tuple[str, int], ...] = ()  # (title and abstract, +1/-1) of rated papers
+    name_rates: NameRates = NO_RATES  # papers a month of the library's names in the store
 
 
 # -- files ------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """The library as a run sees it: files re-read, arXiv entries completed from the store or
 one API request, papers rated 👍 added, papers rated 👎 set aside, what stays unresolved
-reported once. Never fatal past the config check."""
+reported once, and how often its author names sign papers in the store's history (for
+telling a rare name from a common one). Never fatal past the config check."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ from dataclasses import replace
 import httpx2
 
 from arxiv_digest.config import Settings
-from arxiv_digest.errors import FetchError
+from arxiv_digest.errors import FetchError, StoreError
 from arxiv_digest.models import Paper
+from arxiv_digest.relevance.authors import NO_RATES, NameRates
 from arxiv_digest.relevance.library import (
     Library,
     complete,
@@ -57,7 +59,9 @@ def load_library(
             entries.append(from_paper(paper, source="rated up"))
     library = complete(entries, known)
     down = frozenset(r.arxiv_id for r in ratings if r.value < 0)
-    library = replace(library, rated_down=down, rated=tuple(rated))
+    library = replace(
+        library, rated_down=down, rated=tuple(rated), name_rates=name_rates(store, library)
+    )
     if library.unresolved:
         examples = ", ".join(library.unresolved[:3])
         log.warning(
@@ -67,3 +71,19 @@ def load_library(
         )
     log.info("library: %d papers", len(library.papers))
     return library
+
+
+def name_rates(store: Store, library: Library) -> NameRates:
+    """How often the library's author names sign a paper, from the store's history (brought
+    up to date first, unless the store is read-only). A store that cannot say is a warning:
+    no name is then rare, and co-authors and content alone confirm an author match."""
+    names = {name for paper in library.papers for name in paper.authors}
+    if not names:
+        return NO_RATES
+    try:
+        if not store.read_only:
+            store.count_names()
+        return NameRates(store.name_rates(names))
+    except StoreError as exc:
+        log.warning("library: no name statistics, so no author name counts as rare: %s", exc)
+        return NO_RATES

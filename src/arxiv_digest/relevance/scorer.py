@@ -6,8 +6,9 @@ Ranking (``rank.Ranker``) adds these to the keyword points with the configured w
     score = weights.keywords × keyword points
           + weights.similarity × max(similarity, 0)      (similarity in standard deviations)
           + weights.library_authors × Σ (1 + log2 n) over the paper's authors in the
-            library, n being how many library papers that author has (so a one-time
-            co-author counts 1 and someone you read eight papers of counts 4)
+            library whose match is corroborated (authors.py: a shared co-author, close
+            content or a rare name), n being how many library papers that author has (so a
+            one-time co-author counts 1 and someone you read eight papers of counts 4)
           + weights.ratings × ratings model's score      (once learned; may be negative)
           + weights.categories × category fit              (standard deviations; may be
             negative: filed where the library's papers are, or where none of them is)
@@ -18,9 +19,7 @@ from __future__ import annotations
 
 import logging
 import math
-import unicodedata
-from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -29,11 +28,14 @@ import numpy.typing as npt
 from arxiv_digest.config import RelevanceSettings
 from arxiv_digest.errors import DigestError
 from arxiv_digest.models import Paper
+from arxiv_digest.relevance.authors import AuthorIndex, Match, corroboration
 from arxiv_digest.relevance.categories import category_fit
 from arxiv_digest.relevance.embed import STALE, CachedEmbedder, text_key
 from arxiv_digest.relevance.learned import taste
 from arxiv_digest.relevance.library import Library, LibraryPaper
-from arxiv_digest.relevance.similarity import document, similarity
+from arxiv_digest.relevance.similarity import Similarity, document, similarity
+from arxiv_digest.relevance.topics import TopicWords, common_phrases
+from arxiv_digest.sources.text import clean_prose
 
 log = logging.getLogger(__name__)
 
@@ -45,54 +47,22 @@ LIKED = 1.0  # the ratings model's score (standard deviations) that is worth say
 class Relevance:
     similarity: float  # standard deviations above the day's average
     similar_to: str  # the closest library paper's title
-    library_authors: tuple[str, ...]  # the paper's authors found in the library
+    library_authors: tuple[str, ...]  # the paper's authors found in the library, corroborated
     author_points: float = 0.0  # Σ (1 + log2 library papers) over library_authors
     in_library: str = ""  # the source that holds this very paper ("rated up", "refs.bib")
     taste: float | None = None  # the ratings model's score (standard deviations), if learned
     category_fit: float = 0.0  # standard deviations above the day's average (categories.py)
+    cosine: float = 0.0  # to the closest library paper
+    by_theme: bool = False  # close to the nearest paper's topic more than to that paper
+    theme: str = ""  # then the topic's words ("federated learning"), if the paper uses them
+    topic_papers: int = 1  # papers in the nearest paper's topic
+    matches: tuple[Match, ...] = ()  # every author name found in the library, corroborated or not
+    measures: tuple[tuple[str, float], ...] = ()  # the similarity's parts, standard deviations
 
-
-def author_key(name: str) -> tuple[str, str] | None:
-    """First and last name, accents, case and punctuation folded ("Raúl González" =
-    "raul gonzalez"); None for a one-word name."""
-    plain = unicodedata.normalize("NFKD", name)
-    plain = "".join(c for c in plain if not unicodedata.combining(c)).casefold()
-    words = [w for w in "".join(c if c.isalnum() else " " for c in plain).split() if w]
-    if len(words) < 2:
-        return None
-    return (words[0], words[-1])
-
-
-class _AuthorIndex:
-    """Names in the library and how many library papers each has. Full first names must
-    agree ("Wei Wang" is not "Wen Wang"); an initial on either side agrees with any first
-    name of that letter ("J. Doe")."""
-
-    def __init__(self, papers: Iterable[Iterable[str]]) -> None:
-        self.full: Counter[tuple[str, str]] = Counter()
-        self.initials: Counter[tuple[str, str]] = Counter()
-        self.initial_only: Counter[tuple[str, str]] = Counter()
-        for names in papers:
-            keys = {key for name in names if (key := author_key(name))}
-            self.full.update(k for k in keys if len(k[0]) > 1)
-            self.initials.update({(k[0][0], k[1]) for k in keys})
-            self.initial_only.update(k for k in keys if len(k[0]) == 1)
-
-    def papers(self, name: str) -> int:
-        """How many library papers this name is an author of (0: not in the library)."""
-        key = author_key(name)
-        if key is None:
-            return 0
-        first, last = key
-        if len(first) == 1:
-            return self.initials[(first, last)]
-        return self.full[key] + self.initial_only[(first[0], last)]
-
-    def __contains__(self, name: str) -> bool:
-        return self.papers(name) > 0
-
-    def __bool__(self) -> bool:
-        return bool(self.initials)
+    @property
+    def namesakes(self) -> tuple[str, ...]:
+        """Names found in the library that nothing says are the same person."""
+        return tuple(m.name for m in self.matches if not m.corroborated)
 
 
 def paper_key(paper: Paper) -> str:
@@ -117,8 +87,29 @@ def model_text(title: str, abstract: str) -> str:
     return cut[: cut.rfind(" ")] if " " in cut[MODEL_TEXT_CHARS // 2 :] else cut
 
 
+Matrix = npt.NDArray[np.float64]
+
+
 def _library_key(paper: LibraryPaper) -> str:
     return text_key(paper.key, model_text(paper.title, paper.abstract))
+
+
+class _Themes:
+    """The words of the library's topics, made when a paper needs them (one day's)."""
+
+    def __init__(self, library: Sequence[LibraryPaper], titles: Sequence[str]) -> None:
+        self.library = library
+        self.titles = titles
+        self._common: set[str] | None = None
+        self._topics: dict[tuple[int, ...], TopicWords] = {}
+
+    def phrase(self, members: tuple[int, ...], text: str) -> str:
+        if self._common is None:
+            self._common = common_phrases(self.titles)
+        if members not in self._topics:
+            titles = [self.library[m].title for m in members]
+            self._topics[members] = TopicWords(titles, self._common)
+        return self._topics[members].phrase(text)
 
 
 class RelevanceScorer:
@@ -139,13 +130,15 @@ class RelevanceScorer:
         self.rated_down = library.rated_down
         self.rated = library.rated
         self.vectors = vectors
+        self.rates = library.name_rates
         self._documents = [document(p.title, p.abstract) for p in self.library]
-        self._authors = _AuthorIndex(p.authors for p in self.library)
+        self._authors = AuthorIndex(p.authors for p in self.library)
         self._categories = [p.categories[0] if p.categories else "" for p in self.library]
 
-    def _model_cosines(self, papers: Sequence[Paper]) -> npt.NDArray[np.float64] | None:
+    def _model_cosines(self, papers: Sequence[Paper]) -> tuple[Matrix | None, Matrix | None]:
+        """The model's cosines: candidates x library, and library x library."""
         if self.vectors is None or not papers or not self.library:
-            return None
+            return None, None
         library_keys = [_library_key(p) for p in self.library]
         library_texts = [model_text(p.title, p.abstract) for p in self.library]
         keys = [paper_key(p) for p in papers]
@@ -166,25 +159,22 @@ class RelevanceScorer:
                 exc,
             )
             self.vectors = None  # not again for every call of this run
-            return None
-        cosines: npt.NDArray[np.float64] = (docs @ refs.T).astype(np.float64)
-        return cosines
+            return None, None
+        cosines: Matrix = (docs @ refs.T).astype(np.float64)
+        between: Matrix = (refs @ refs.T).astype(np.float64)
+        return cosines, between
 
     def assess(self, papers: Sequence[Paper]) -> list[Relevance]:
         position = {p.arxiv_id: i for i, p in enumerate(self.library) if p.arxiv_id}
         same = [(i, position[p.arxiv_id]) for i, p in enumerate(papers) if p.arxiv_id in position]
         texts = [document(p.title, p.abstract) for p in papers]
-        found = similarity(texts, self._documents, same, self._model_cosines(papers))
+        model, model_library = self._model_cosines(papers)
+        found = similarity(texts, self._documents, same, model, model_library)
         fits = category_fit([p.primary_category for p in papers], self._categories)
         itself = dict(same)
+        words = _Themes(self.library, [p.title for p in papers])
         views = [
-            Relevance(
-                similarity=float(found.z[i]),
-                similar_to=self._title(int(found.nearest[i])),
-                library_authors=self._in_library(paper.authors),
-                author_points=self._author_points(paper.authors),
-                category_fit=float(fits[i]),
-            )
+            self._view(paper, found, i, float(fits[i]), words)
             if i not in itself
             else Relevance(
                 float(found.z[i]), "", (), in_library=self.library[itself[i]].source or "library"
@@ -198,22 +188,37 @@ class RelevanceScorer:
             replace(view, taste=float(score)) for view, score in zip(views, learned, strict=True)
         ]
 
+    def _view(
+        self, paper: Paper, found: Similarity, i: int, fit: float, words: _Themes
+    ) -> Relevance:
+        z = float(found.z[i])
+        topic = int(found.topic[i]) if found.topics else 0
+        members = found.topics[topic] if found.topics else ()
+        by_theme = bool(found.by_topic[i]) if found.topics else False
+        theme = ""
+        if by_theme and z > 0:
+            theme = words.phrase(members, f"{paper.title}. {paper.abstract}")
+        matches = corroboration(self._authors, paper.authors, z, self.rates)
+        trusted = tuple(m for m in matches if m.corroborated)
+        return Relevance(
+            similarity=z,
+            similar_to=self._title(int(found.nearest[i])),
+            cosine=float(found.cosine[i]),
+            library_authors=tuple(m.name for m in trusted),
+            author_points=float(sum(1 + math.log2(m.papers) for m in trusted)),
+            category_fit=fit,
+            by_theme=by_theme,
+            theme=theme,
+            topic_papers=max(len(members), 1),
+            matches=matches,
+            measures=tuple((name, float(v[i])) for name, v in found.parts.items()),
+        )
+
     def _title(self, index: int) -> str:
         if not self.library:
             return ""
-        title = self.library[index].title or self.library[index].key
+        title = clean_prose(self.library[index].title or self.library[index].key)
         return title if len(title) <= TITLE_SHOWN else title[: TITLE_SHOWN - 1].rstrip() + "…"
-
-    def _in_library(self, authors: Sequence[str]) -> tuple[str, ...]:
-        if not self._authors:
-            return ()
-        return tuple(a for a in authors if a in self._authors)
-
-    def _author_points(self, authors: Sequence[str]) -> float:
-        if not self._authors:
-            return 0.0
-        counts = (self._authors.papers(a) for a in authors)
-        return float(sum(1 + math.log2(n) for n in counts if n > 0))
 
     def points(self, relevance: Relevance) -> float:
         weights = self.settings.weights
@@ -245,8 +250,12 @@ def explain(
         reasons.append(f"in your library ({relevance.in_library})")
     if relevance.taste is not None and relevance.taste >= LIKED:
         reasons.append("like papers you rated 👍")
-    if scorer.admits(relevance) and relevance.similarity > 0 and relevance.similar_to:
-        reasons.append(f"similar to “{relevance.similar_to}”")
+    if scorer.admits(relevance) and relevance.similarity > 0:
+        if relevance.by_theme:
+            on = f" on {relevance.theme}" if relevance.theme else ""
+            reasons.append(f"close to your library{on}")
+        elif relevance.similar_to:
+            reasons.append(f"similar to “{relevance.similar_to}”")
     for name in relevance.library_authors[:2]:
         reasons.append(f"by {name} (in your library)")
     if len(relevance.library_authors) > 2:

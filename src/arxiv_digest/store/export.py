@@ -57,6 +57,8 @@ NOT_EXPORTED = {
     "meta": "the schema version: the importing store has its own",
     "http_cache": "conditional-GET validators: the next poll simply downloads the feed",
     "search_docs": "the search index: rebuilt by the store's triggers as rows are imported",
+    "name_counts": "author name statistics: counted again from the announcements by a run",
+    "name_days": "the days name_counts holds: counted again with it",
 }
 
 

@@ -27,6 +27,7 @@ from arxiv_digest.store import schema
 from arxiv_digest.store.deliveries import DeliveryQueries
 from arxiv_digest.store.library_sync import LibrarySyncQueries
 from arxiv_digest.store.lock import exclusive_run, sqlite_file
+from arxiv_digest.store.names import NameQueries
 from arxiv_digest.store.notices import NoticeQueries
 from arxiv_digest.store.papers import PaperQueries
 from arxiv_digest.store.published import PublicationQueries
@@ -96,6 +97,7 @@ class Store(
     DeliveryQueries,
     NoticeQueries,
     LibrarySyncQueries,
+    NameQueries,
     SearchQueries,
 ):
     """The history of everything arxiv-digest has seen and published.

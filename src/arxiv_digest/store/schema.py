@@ -270,6 +270,22 @@ library_sync = Table(
     Column("synced_at", DateTime(timezone=True), nullable=False),
 )
 
+# 0018: how many distinct papers each author name signs a month (store/names.py), counted
+# from the announcements, a day at a time: a rare name is most likely one person
+name_counts = Table(
+    "name_counts",
+    metadata,
+    Column("name", String(200), primary_key=True),  # "rui li": first and last name, folded
+    Column("month", String(7), primary_key=True),  # "2025-09"
+    Column("papers", Integer, nullable=False),
+)
+name_days = Table(
+    "name_days",
+    metadata,
+    Column("day", Date, primary_key=True),  # an announcement day counted into name_counts
+    Column("announcements", Integer, nullable=False),  # its new and cross announcements
+)
+
 triage = Table(
     "triage",
     metadata,
@@ -603,6 +619,11 @@ def _profiles(conn: Connection) -> None:
     conn.execute(text("DROP TABLE ratings_v6"))
 
 
+def _name_counts(conn: Connection) -> None:
+    name_counts.create(conn, checkfirst=True)
+    name_days.create(conn, checkfirst=True)
+
+
 MIGRATIONS: list[Migration] = [
     ("0001_initial", _initial),
     ("0002_summaries", _summaries),
@@ -621,5 +642,6 @@ MIGRATIONS: list[Migration] = [
     ("0015_notices", _notices),
     ("0016_fulltext_tried", _fulltext_tried),
     ("0017_profiles", _profiles),
+    ("0018_name_counts", _name_counts),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

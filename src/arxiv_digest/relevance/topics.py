@@ -1,0 +1,168 @@
+"""The library's topics: groups of library papers about one thing, and their words.
+
+A library of eight federated-learning papers is about federated learning; one of them may
+also be about multilingual fine-tuning, but a new paper about multilingual fine-tuning
+alone echoes that one paper, not the library. So a new paper's closeness to its nearest
+library paper is weighed against that paper's topic (:func:`closeness`):
+
+    closeness = cosine to the nearest paper / m + cosine to its topic's centroid × (1 − 1/m)
+
+m being the number of papers in the topic: the nearest paper is one voice among the m
+that make the topic. A paper like no other in the library is a topic of its own (m = 1),
+so a library of unrelated papers is compared paper by paper, as before, and in a library
+that is all one theme the nearest paper counts for 1/8 and the theme for 7/8.
+
+A topic (:func:`topics`) is a group of library papers that are, on average, at least
+:data:`TOPIC_RATIO` times as alike (TF-IDF cosine) as a new paper and a library paper are
+on average that day: average-linkage clustering cut there. The centroid's cosine is
+computed from the cosines at hand (mean cosine to the topic's papers over the length of
+their mean vector). :class:`TopicWords` names a topic by the words its papers' titles
+share and the new paper uses ("federated learning"), for the why line.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+import numpy.typing as npt
+
+TOPIC_RATIO = 3.0  # times the day's average (new paper, library paper) cosine
+COMMON_SHARE = 0.05  # a phrase in more of the day's titles names no topic
+MAX_CLUSTERED = 3000  # larger libraries are compared paper by paper (clustering is quadratic)
+
+Matrix = npt.NDArray[np.float64]
+Vector = npt.NDArray[np.float64]
+_WORD = re.compile(r"[^\W_][\w-]*[^\W_]|[^\W\d_]", re.UNICODE)
+
+
+def topics(library: Matrix, threshold: float) -> list[tuple[int, ...]]:
+    """Groups of library papers (indices) whose average pairwise cosine is at least
+    ``threshold``; ``library`` holds the cosines between library papers."""
+    count = library.shape[0]
+    if count < 2 or count > MAX_CLUSTERED:
+        return [(i,) for i in range(count)]
+    from scipy.cluster.hierarchy import fcluster, linkage  # here: see similarity.py
+    from scipy.spatial.distance import squareform
+
+    distance = np.clip(1.0 - library, 0.0, 2.0)
+    np.fill_diagonal(distance, 0.0)
+    distance = (distance + distance.T) / 2
+    tree = linkage(squareform(distance, checks=False), method="average")
+    labels = fcluster(tree, t=max(1.0 - threshold, 0.0), criterion="distance")
+    groups: dict[int, list[int]] = {}
+    for index, label in enumerate(labels):
+        groups.setdefault(int(label), []).append(index)
+    return [tuple(g) for g in sorted(groups.values(), key=lambda g: g[0])]
+
+
+@dataclass(frozen=True, slots=True)
+class Closeness:
+    """Per candidate (see the module doc)."""
+
+    value: Vector  # nearest paper's cosine / m + its topic's centroid cosine × (1 − 1/m)
+    nearest: npt.NDArray[np.int64]  # the nearest library paper
+    topic: npt.NDArray[np.int64]  # the index of its topic
+    by_topic: npt.NDArray[np.bool_]  # the topic's share is larger than the paper's own
+
+
+def closeness(cosines: Matrix, library: Matrix, groups: Sequence[tuple[int, ...]]) -> Closeness:
+    """``cosines``: candidates x library papers; ``library``: library x library; ``groups``:
+    the library's topics (:func:`topics`)."""
+    count = cosines.shape[0]
+    label = np.zeros(cosines.shape[1], dtype=np.int64)
+    size = np.zeros(len(groups))
+    centroid = np.zeros((count, len(groups)))
+    for k, members in enumerate(groups):
+        index = list(members)
+        label[index] = k
+        size[k] = len(index)
+        length = float(np.sqrt(max(library[np.ix_(index, index)].mean(), 0.0)))
+        if length > 1e-12:
+            centroid[:, k] = cosines[:, index].mean(axis=1) / length
+    nearest = cosines.argmax(axis=1).astype(np.int64)
+    topic = label[nearest]
+    m = size[topic]
+    own = cosines[np.arange(count), nearest] / m
+    shared = centroid[np.arange(count), topic] * (1 - 1 / m)
+    return Closeness(own + shared, nearest, topic, shared > own)
+
+
+@lru_cache(maxsize=1)
+def _stop_words() -> frozenset[str]:
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    return frozenset(ENGLISH_STOP_WORDS) | {"via", "using", "based", "towards", "toward"}
+
+
+def _phrases(title: str) -> dict[str, str]:
+    """The title's words and phrases of two or three words, stop words left out: folded ->
+    as shown (lower case, acronyms kept: "KV cache")."""
+    stop = _stop_words()
+    words = _WORD.findall(title)
+    shown = [w if len(w) > 1 and w.isupper() else w.lower() for w in words]
+    folded = [w.casefold() for w in words]
+    kept = [w not in stop and not w.isdigit() for w in folded]
+    found: dict[str, str] = {}
+    for i in range(len(folded)):
+        for n in (1, 2, 3):
+            if i + n > len(folded) or not all(kept[i : i + n]):
+                break
+            found.setdefault(" ".join(folded[i : i + n]), " ".join(shown[i : i + n]))
+    return found
+
+
+class TopicWords:
+    """The words and phrases of a topic's titles, and how many titles share each.
+
+    ``common`` holds the phrases too common that day to say anything ("learning",
+    "language models" among cs.CL papers): they never name a topic."""
+
+    def __init__(self, titles: Sequence[str], common: Collection[str] = ()) -> None:
+        self.shared: Counter[str] = Counter()
+        self.shown: dict[str, str] = {}
+        for title in titles:
+            phrases = _phrases(title)
+            self.shared.update(phrases.keys())
+            for key, value in phrases.items():
+                self.shown.setdefault(key, value)
+        self.words = sorted(
+            (p for p, n in self.shared.items() if n >= 2 and " " not in p and p not in common),
+            key=lambda p: (-self.shared[p], p),
+        )
+
+    def phrase(self, text: str) -> str:
+        """What the topic is about, for a new paper (``text``: its title and abstract): of
+        the words two of the topic's titles or more share, the most shared one the paper
+        uses, or the topic's most shared phrase holding it when half as many titles or
+        more share that and the paper uses its other words too ("federated" -> "federated
+        learning"). "" when the paper uses none of them."""
+        used = set(_phrases(text))
+        best = next((w for w in self.words if w in used), None)
+        if best is None:
+            return ""
+        pairs = [
+            p
+            for p, n in self.shared.items()
+            if " " in p
+            and best in p.split()
+            and all(w in used for w in p.split())
+            and n >= 2
+            and 2 * n >= self.shared[best]
+        ]
+        if pairs:  # the most shared, the longer of two as shared
+            best = min(pairs, key=lambda p: (-self.shared[p], -len(p.split()), p))
+        return self.shown[best]
+
+
+def common_phrases(titles: Sequence[str]) -> set[str]:
+    """Phrases in more than :data:`COMMON_SHARE` of the day's titles (and in 3 or more)."""
+    counts: Counter[str] = Counter()
+    for title in titles:
+        counts.update(_phrases(title).keys())
+    limit = max(2, COMMON_SHARE * len(titles))
+    return {p for p, n in counts.items() if n > limit}
