@@ -18,8 +18,9 @@ import pytest
 from arxiv_digest.config import Settings, parse_settings, with_paths_resolved
 from arxiv_digest.errors import PublishError
 from arxiv_digest.models import Digest, DigestEntry, Paper, RankedPaper, Summary
-from arxiv_digest.publish.readme import render_readme, write_readme
+from arxiv_digest.publish.readme import format_score, render_readme, write_readme
 from arxiv_digest.rank import Ranker, select_candidates
+from arxiv_digest.relevance.library import complete, read_library_files
 from arxiv_digest.sources.rss import parse_rss
 from tests.conftest import REPO
 
@@ -258,3 +259,54 @@ def test_readme_is_written_atomically(
         write_readme(make_digest(settings, combined_feed), settings)
     assert readme.read_text() == "previous\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["README.md"]
+
+
+def library_only_digest(tmp_path: Path, combined_feed: bytes) -> tuple[Settings, str]:
+    """A new user's digest: keywords empty, a BibTeX library, a real day's papers."""
+    (tmp_path / "mine.bib").write_text(
+        "@article{a, title={FedP$^2$EFT: Federated Learning to Personalize Parameter "
+        "Efficient Fine-Tuning for Multilingual {LLM}s}, author={Royson Lee and Rui Li},"
+        " abstract={Federated learning of parameter-efficient fine-tuning for multilingual"
+        " large language models across clients.}}\n"
+        '@article{b, title={Schr{\\"o}dinger Agents: $\\alpha$-Reasoning with {LLM} Agents},'
+        " abstract={Reasoning agents built on large language models, and a benchmark of"
+        " agentic reasoning.}}\n",
+        encoding="utf-8",
+    )
+    relevance = {"library": ["mine.bib"], "min_similarity": 0.0}  # every paper alike at all
+    settings = make_settings(tmp_path, keywords=[], relevance=relevance)
+    papers = parse_rss(combined_feed).papers
+    library = complete(read_library_files(settings), {})
+    ranked = Ranker(settings, library).rank(select_candidates(papers, settings))
+    digest = Digest(updated_at=UPDATED, entries=tuple(DigestEntry(r) for r in ranked), window=None)
+    return settings, render_readme(digest, settings)
+
+
+def test_a_library_only_digest_has_no_empty_matched_lines_or_keyword_bullet(
+    tmp_path: Path, combined_feed: bytes
+) -> None:
+    _, readme = library_only_digest(tmp_path, combined_feed)
+    blocks = paper_blocks(readme)
+    assert blocks and all("**Why**: " in b for b in blocks)
+    assert "**Matched**" not in readme
+    assert not re.search(r"(?m)^- *$", readme)  # no empty bullet
+    assert "papers like the ones in your library (no keywords)" in readme
+    assert "- **Library** (1 source in `relevance.library`)" in readme
+
+
+def test_scores_print_one_way_to_one_decimal(tmp_path: Path, combined_feed: bytes) -> None:
+    _, readme = library_only_digest(tmp_path, combined_feed)
+    scores = re.findall(r"(?m)^\*\*Score\*\*: (\S+)  $", readme)
+    assert scores and all(re.fullmatch(r"-?\d+\.\d", s) for s in scores)
+    assert [format_score(s) for s in (12.0407, 10.001, 8.0, 4.5)] == ["12.0", "10.0", "8.0", "4.5"]
+
+
+def test_library_titles_in_why_lines_read_as_text_in_the_readme(
+    tmp_path: Path, combined_feed: bytes
+) -> None:
+    """TeX accents are letters already; math is plain text, as a README line shows it."""
+    _, readme = library_only_digest(tmp_path, combined_feed)
+    whys = re.findall(r"(?m)^\*\*Why\*\*: (.*)  $", readme)
+    assert any("similar to “FedP²EFT: Federated Learning" in w for w in whys)
+    assert any("similar to “Schrödinger Agents: α-Reasoning with LLM Agents”" in w for w in whys)
+    assert not any("$" in w or "\\" in w for w in whys)

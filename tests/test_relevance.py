@@ -449,3 +449,25 @@ def test_enough_ratings_teach_a_model_that_moves_papers_like_them() -> None:
     )
     assert Ranker(too_few, Library((), rated=rated)).rank(today) == []
 
+
+def test_math_in_a_library_title_shows_as_the_page_shows_math_and_as_text_elsewhere(
+    httpserver: HTTPServer, make_settings: MakeSettings, combined_feed: bytes, tmp_path: Path
+) -> None:
+    serve_feed(httpserver, CATS, combined_feed)
+    liked = next(p for p in parse_rss(combined_feed).papers if "reasoning" in p.title.lower())
+    (tmp_path / "library.bib").write_text(
+        f"@article{{x, title={{R$^2$: {liked.title}}}, abstract={{{liked.abstract}}}}}\n",
+        encoding="utf-8",
+    )
+    settings = make_settings(keywords=["LLM"], relevance={"library": ["library.bib"]})
+    run_once(settings)
+    readme = settings.output.readme.read_text(encoding="utf-8")
+    assert "**Why**: similar to “R²: " in readme  # plain text, as a README line
+    site = (settings.output.site_dir / "index.html").read_text(encoding="utf-8")
+    assert '<p class="why">similar to “R<math' in site  # MathML, as the page's titles
+    with Store(settings.store.url) as store:
+        run = store.last_run()
+        assert run is not None
+        shown = [r for r in store.ranking(run["id"]) if "R$^2$" in r.why]
+    item = outline_item(1, DigestEntry(shown[0]), settings)  # what chat and e-mail show
+    assert "similar to “R²: " in item.why and "$" not in item.why

@@ -15,8 +15,10 @@ from typer.testing import CliRunner
 
 from arxiv_digest.cli import app
 from arxiv_digest.config import Settings, load_settings
-from arxiv_digest.relevance.triage import TriageError, parse_judgement
+from arxiv_digest.models import RankedPaper
+from arxiv_digest.relevance.triage import TriageError, apply_judgements, parse_judgement
 from arxiv_digest.sources.rss import parse_rss
+from arxiv_digest.sources.text import tex_as_text
 from arxiv_digest.store import Store
 from tests.conftest import (
     MakeSettings,
@@ -238,3 +240,12 @@ def test_triage_can_bring_in_a_paper_the_blend_left_just_below_the_cut(
     shown = _order(settings)
     assert len(shown) == 3 and shown[0] == outside
     assert "- **Total Papers Found**: 3" in settings.output.readme.read_text(encoding="utf-8")
+
+
+def test_dollars_in_a_reason_are_never_taken_for_math() -> None:
+    """A why line may hold a library title's math; a reason's "$5 to $10" is not math."""
+    paper = real_day()[0]
+    judgement = parse_judgement('{"score": 8, "reason": "saves $5 to $10 a run"}', paper)
+    entry = RankedPaper(paper, 1.0, (), "cs.AI", (), "similar to “FedP$^2$EFT”")
+    (judged,) = apply_judgements([entry], {(paper.arxiv_id, paper.version): judgement}, 1.0)
+    assert tex_as_text(judged.why) == "similar to “FedP²EFT”; LLM: 8/10, saves $5 to $10 a run"

@@ -13,6 +13,7 @@ from arxiv_digest.config import Settings
 from arxiv_digest.models import DigestEntry, PublishedDigest
 from arxiv_digest.publish.readme import format_score
 from arxiv_digest.ratings import rating_links
+from arxiv_digest.sources.text import tex_as_text
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +67,7 @@ def outline_item(rank: int, entry: DigestEntry, settings: Settings) -> OutlineIt
         category=ranked.category,
         score=format_score(ranked.score),
         matched=ranked.matched,
-        why=ranked.why,
+        why=tex_as_text(ranked.why),  # a chat line shows no math
         abstract=paper.abstract,
         summary=entry.summary.text if entry.summary else None,
         summary_model=entry.summary.model if entry.summary else None,

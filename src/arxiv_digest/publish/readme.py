@@ -19,6 +19,7 @@ from arxiv_digest.errors import PublishError
 from arxiv_digest.models import Digest, DigestEntry
 from arxiv_digest.publish.files import write_atomic
 from arxiv_digest.ratings import rating_links
+from arxiv_digest.sources.text import tex_as_text
 
 ABSTRACT_CHARS = 300
 _MARKDOWN_ESCAPES = str.maketrans({"[": "\\[", "]": "\\]", "<": "&lt;", ">": "&gt;"})
@@ -46,7 +47,9 @@ def neutralize_html(markdown: str) -> str:
 
 
 def format_score(score: float) -> str:
-    return f"{score:.1f}" if round(score, 1) == score else f"{score:g}"
+    """Every score one way, to one decimal ("12.0", "8.5"): the order is the digest's, the
+    hundredths of a similarity say nothing to a reader."""
+    return f"{score:.1f}"
 
 
 def cut_abstract(abstract: str) -> str:
@@ -68,7 +71,7 @@ def _paper_block(number: int, entry: DigestEntry, settings: Settings) -> str:
         type=paper.announce_type,
         versioned_id=paper.versioned_id,
         matched=", ".join(ranked.matched),
-        why=ranked.why.translate(_MARKDOWN_ESCAPES),
+        why=tex_as_text(ranked.why).translate(_MARKDOWN_ESCAPES),
         rate=rating_links(settings.site_url, paper.arxiv_id),
         followed=", ".join(ranked.followed_authors),
         abstract=cut_abstract(paper.abstract).translate(_HTML_ESCAPES),
@@ -95,6 +98,13 @@ def _config_details(settings: Settings) -> str:
         lines.append(f"- **Excluded** ({where}): {', '.join(settings.exclude_keywords)}")
     if settings.authors:
         lines.append(f"- **Followed authors** (always listed): {', '.join(settings.authors)}")
+    if settings.relevance is not None and settings.relevance.library:
+        count = len(settings.relevance.library)
+        sources = "1 source" if count == 1 else f"{count} sources"
+        lines.append(
+            f"- **Library** ({sources} in `relevance.library`): papers like the ones you "
+            "read rank first; each says why"
+        )
     when = (
         "on the latest announcement day"
         if settings.days_back == 1

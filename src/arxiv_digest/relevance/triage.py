@@ -108,7 +108,10 @@ def parse_judgement(text: str, paper: Paper, tokens_in: int = 0, tokens_out: int
 
 
 def shown_reason(reason: str) -> str:
-    return reason if len(reason) <= REASON_SHOWN else reason[: REASON_SHOWN - 1].rstrip() + "…"
+    """The reason in the why line: cut, and its dollars escaped, so that "$5 to $10" is
+    never taken for math (a why line holds library titles, whose math is shown as math)."""
+    cut = reason if len(reason) <= REASON_SHOWN else reason[: REASON_SHOWN - 1].rstrip() + "…"
+    return cut.replace("$", "\\$")
 
 
 def apply_judgements(

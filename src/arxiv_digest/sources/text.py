@@ -178,6 +178,48 @@ def tex_accents_to_unicode(text: str) -> str:
     return unicodedata.normalize("NFC", _replaced(text, matches))
 
 
+_SUPERSCRIPT = dict(zip("0123456789+-=()ni", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ⁿⁱ", strict=True))
+_SUBSCRIPT = dict(zip("0123456789+-=()aeiorux", "₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎ₐₑᵢₒᵣᵤₓ", strict=True))
+_SCRIPT = re.compile(r"([\^_])(?:\{([^{}]*)\}|(\\[A-Za-z]+|[^\s{}\\]))")
+_MACRO_SPACE = re.compile(r"(\\[A-Za-z]+) (?=\w)")
+_TEX_ESCAPE = re.compile(r"\\([%&#_$])")
+
+
+def _scripted(match: re.Match[str]) -> str:
+    table = _SUPERSCRIPT if match[1] == "^" else _SUBSCRIPT
+    body = match[2] if match[2] is not None else match[3]
+    if body and all(c in table for c in body):
+        return "".join(table[c] for c in body)
+    inner = _LATEX.latex_to_text(body).strip()
+    return f"{match[1]}{inner}" if len(inner) == 1 else f"{match[1]}({inner})"
+
+
+def math_as_text(formula: str) -> str:
+    """One TeX formula (without its delimiters) as plain Unicode text: ``^2`` -> ``²``,
+    ``\\alpha`` -> ``α``, ``\\mathbb{R}^d`` -> ``ℝ^d``, ``\\frac{1}{2}`` -> ``1/2``."""
+    text = _SCRIPT.sub(_scripted, formula)
+    text = _MACRO_SPACE.sub(r"\1{} ", text)  # "\\log n" keeps its space
+    return " ".join(unicodedata.normalize("NFC", _LATEX.latex_to_text(text)).split())
+
+
+def tex_as_text(text: str) -> str:
+    """Prose as plain text for places that show no math (the README's lines, chat): each
+    formula through :func:`math_as_text` (``FedP$^2$EFT`` -> ``FedP²EFT``), TeX's escaped
+    characters as themselves (``46\\%`` -> ``46%``)."""
+    if "$" not in text and "\\" not in text:
+        return text
+    out: list[str] = []
+    position = 0
+    for start, end in _math_spans(text):
+        out.append(_TEX_ESCAPE.sub(r"\1", text[position:start]))
+        formula = text[start:end]
+        cut = 1 if formula.startswith("$") and not formula.startswith("$$") else 2
+        out.append(math_as_text(formula[cut:-cut]))
+        position = end
+    out.append(_TEX_ESCAPE.sub(r"\1", text[position:]))
+    return "".join(out)
+
+
 def clean_prose(text: str | None) -> str:
     """A title or an abstract as a reader should see it (math left as TeX)."""
     text = clean_text(text)
