@@ -60,8 +60,8 @@ def test_every_command_is_in_the_readme() -> None:
         c.name or (c.callback.__name__ if c.callback else "") for c in app.registered_commands
     ]
     assert sorted(commands) == [
-        "backfill", "deliver", "demo", "doctor", "export", "import", "mcp", "profiles", "rate",
-        "run", "search", "serve", "summarize",
+        "backfill", "deliver", "demo", "doctor", "explain", "export", "import", "mcp", "profiles",
+        "rate", "run", "search", "serve", "summarize",
     ]  # fmt: skip
     for command in commands:
         assert f"arxiv-digest {command}" in readme

@@ -5,19 +5,30 @@ channel that failed included), 2 a usage or config error, 3 another run holds th
 (nothing was done).
 
 One module per group of commands: ``daily`` (run, demo, backfill, summarize, serve,
-doctor), ``ratings`` (rate), ``delivery`` (deliver), ``search`` (search), ``portable``
-(export, import), ``mcp`` (mcp), ``team`` (profiles, the --profile option); ``base`` has
-the app and its options.
+doctor), ``ratings`` (rate), ``explain`` (explain), ``delivery`` (deliver), ``search``
+(search), ``portable`` (export, import), ``mcp`` (mcp), ``team`` (profiles, the --profile
+option); ``base`` has the app and its options.
 """
 
 from __future__ import annotations
 
 import sys
 
-from arxiv_digest.cli import daily, delivery, mcp, portable, ratings, search, team
+from arxiv_digest.cli import daily, delivery, explain, mcp, portable, ratings, search, team
 from arxiv_digest.cli.base import app, err
 
-__all__ = ["app", "daily", "delivery", "main", "mcp", "portable", "ratings", "search", "team"]
+__all__ = [
+    "app",
+    "daily",
+    "delivery",
+    "explain",
+    "main",
+    "mcp",
+    "portable",
+    "ratings",
+    "search",
+    "team",
+]
 
 
 def main() -> None:
