@@ -134,6 +134,11 @@ class TopicWords:
             (p for p, n in self.shared.items() if n >= 2 and " " not in p and p not in common),
             key=lambda p: (-self.shared[p], p),
         )
+        self.holding: dict[str, list[str]] = {}  # word -> the shared phrases holding it
+        for phrase, n in self.shared.items():
+            if " " in phrase and n >= 2:
+                for word in phrase.split():
+                    self.holding.setdefault(word, []).append(phrase)
 
     def phrase(self, text: str) -> str:
         """What the topic is about, for a new paper (``text``: its title and abstract): of
@@ -141,18 +146,14 @@ class TopicWords:
         uses, or the topic's most shared phrase holding it when half as many titles or
         more share that and the paper uses its other words too ("federated" -> "federated
         learning"). "" when the paper uses none of them."""
-        used = set(_phrases(text))
+        used = {w.casefold() for w in _WORD.findall(text)}
         best = next((w for w in self.words if w in used), None)
         if best is None:
             return ""
         pairs = [
             p
-            for p, n in self.shared.items()
-            if " " in p
-            and best in p.split()
-            and all(w in used for w in p.split())
-            and n >= 2
-            and 2 * n >= self.shared[best]
+            for p in self.holding.get(best, ())
+            if 2 * self.shared[p] >= self.shared[best] and used.issuperset(p.split())
         ]
         if pairs:  # the most shared, the longer of two as shared
             best = min(pairs, key=lambda p: (-self.shared[p], -len(p.split()), p))
