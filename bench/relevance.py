@@ -1,7 +1,7 @@
 """Relevance ranking against a labelled set: random, keywords, TF-IDF, MiniLM, the blend.
 
-    .venv/bin/python bench/relevance.py PATH [--json] [--tracks content,full] [--seed 1]
-                                             [--weight categories=0.25 ...]
+    .venv/bin/python bench/relevance.py PATH [--json] [--tracks content,full,...] [--seed 1]
+                                             [--weight categories=0.25 ...] [--baseline REV]
 
 PATH is a file in the format of ``../shared/relevance/author-continuity-dev.json``::
 
@@ -11,9 +11,14 @@ PATH is a file in the format of ``../shared/relevance/author-continuity-dev.json
 Each case is one researcher: ``profile`` stands for their library, and the ``relevant``
 candidates (their later papers) are hidden among about 140 papers shown the same week.
 Tracks: ``content`` drops every author list before ranking (text alone), ``full`` keeps them.
-For each track and method it prints MRR (of the first relevant candidate), hit@5 and
-nDCG@10 (binary gains), the time per method and the machine; ``--json`` prints only
-``{track: {method: {"mrr", "hit5", "ndcg10"}}}``.
+Two more are built from the same file (``relevance_tracks.py``): ``namesakes``, every case
+with a decoy carrying one of the profile's one-time co-author names (authors kept), and
+``themed``, libraries of eight papers sharing a topic with the topic's later papers as the
+relevant ones (authors kept; ``themed-text`` drops them). For each track and method it
+prints MRR (of the first relevant candidate), hit@5 and nDCG@10 (binary gains), the time
+per method and the machine (on ``namesakes``, also how often the decoy is in the top 5);
+``--json`` prints only ``{track: {method: {"mrr", "hit5", "ndcg10"[, "decoy_top5",
+"decoy_slots"]}}}``.
 
 Methods (ties in a score are broken by one seeded shuffle per case, the same for all):
 
@@ -42,6 +47,12 @@ Methods (ties in a score are broken by one seeded shuffle per case, the same for
 ``arxiv-digest``
     The project's default blend, ``arxiv_digest.relevance.score_case`` (skipped with a note
     when that is not importable).
+``baseline``
+    The blend of commit ``--baseline`` (default: the last one before issue 17, which
+    counted every library name without corroboration and compared each new paper with its
+    nearest library paper alone), run in a child process on that commit's sources
+    (``git archive``): today's blend against the new, in the same run. ``--baseline none``
+    leaves it out.
 ``arxiv-digest+minilm``
     The blend with ``relevance.embedder`` set to all-MiniLM-L6-v2 (the offline int8 copy):
     ``score_case(..., embedder=...)``, the model's cosines (mean and nearest) joining the
@@ -69,6 +80,7 @@ import json
 import math
 import os
 import random
+import subprocess
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -84,11 +96,19 @@ from arxiv_digest.config import ScoringSettings
 from arxiv_digest.match import Matcher
 from arxiv_digest.models import Paper
 from corpus import machine
+from relevance_tracks import (
+    BASELINE,
+    baseline_scores,
+    decoy_rates,
+    namesake_cases,
+    themed_cases,
+)
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the tests' offline MiniLM
 from tests.minilm import DEFAULT_DIR, load_minilm
 
-TRACKS = ("content", "full")
+TRACKS = ("content", "full", "namesakes", "themed", "themed-text")
+TEXT_TRACKS = {"content", "themed-text"}  # author lists dropped before ranking
 METHODS = (
     "random",
     "keyword-only",
@@ -101,7 +121,7 @@ METHODS = (
 KEYWORDS_PER_PROFILE = 10
 SHOWN_PER_DAY = 10  # the digest's top papers of a day, what a reader sees and may rate
 DOWN_PER_DAY = 3
-OPTIONS: dict[str, Any] = {"cache": True, "weights": {}}  # set from the command line
+OPTIONS: dict[str, Any] = {"cache": True, "weights": {}, "baseline": BASELINE}  # command line
 
 Scores = list[list[float]]  # per case, per candidate
 Vectors = NDArray[np.float32]
@@ -127,6 +147,7 @@ class Case:
     profile: tuple[str, ...]
     candidates: tuple[str, ...]
     relevant: frozenset[str]
+    decoys: frozenset[str] = frozenset()  # namesakes track: the renamed papers
 
 
 @dataclass(slots=True)
@@ -354,7 +375,7 @@ def as_paper(record: Record, track: str) -> Paper:
         arxiv_id=record.arxiv_id,
         version=1,
         title=record.title,
-        authors=record.authors if track == "full" else (),
+        authors=() if track in TEXT_TRACKS else record.authors,
         abstract=record.abstract,
         primary_category=record.category,
         categories=(record.category,),
@@ -368,7 +389,7 @@ def as_library(record: Record, track: str, library_paper: Any) -> Any:
         key=record.arxiv_id,
         title=record.title,
         abstract=record.abstract,
-        authors=record.authors if track == "full" else (),
+        authors=() if track in TEXT_TRACKS else record.authors,
         arxiv_id=record.arxiv_id,
         added=record.day,
         source="bench",
@@ -495,15 +516,48 @@ def ratings_run(data: Dataset, track: str, seed: int) -> RatingsRun:
 
 # -- running and printing -----------------------------------------------------------------
 
+
+def baseline_run(data: Dataset, track: str, seed: int) -> Scores:
+    del seed
+    if OPTIONS["baseline"] in ("", "none"):
+        raise Skipped("--baseline none")
+    try:
+        return baseline_scores(
+            data.papers, data.cases, track not in TEXT_TRACKS, OPTIONS["baseline"]
+        )
+    except (OSError, subprocess.CalledProcessError) as exc:
+        detail = getattr(exc, "stderr", b"") or b""
+        raise Skipped(f"baseline {OPTIONS['baseline'][:10]}: {exc} {detail[-200:]!r}") from exc
+
+
 SCORERS: dict[str, Callable[[Dataset, str, int], Scores]] = {
     "random": random_scores,
     "keyword-only": keyword_scores,
     "tfidf-mean": tfidf_mean_scores,
     "zotero-arxiv-daily": zotero_scores,
+    "baseline": baseline_run,
     "arxiv-digest": blend_scores,
     "arxiv-digest+minilm": blend_minilm_scores,
 }
+# The tracks built from the file compare the blend with the baseline (and two references).
+BUILT_TRACK_METHODS = ("random", "tfidf-mean", "baseline", "arxiv-digest")
 TEXT_ONLY = {"random", "keyword-only", "tfidf-mean", "zotero-arxiv-daily"}  # same on both tracks
+_TRACK_DATA: dict[tuple[int, str], Dataset] = {}
+
+
+def track_data(data: Dataset, track: str, seed: int) -> Dataset:
+    """The file's cases (content, full), or the cases a track builds from them."""
+    if track in ("content", "full"):
+        return data
+    kind = "themed" if track.startswith("themed") else track
+    if (id(data), kind) not in _TRACK_DATA:
+        if kind == "namesakes":
+            records, built = namesake_cases(data.papers, data.cases, seed)
+        else:
+            records, built = data.papers, themed_cases(data.papers)
+        cases = [Case(c.name, c.profile, c.candidates, c.relevant, c.decoys) for c in built]
+        _TRACK_DATA[id(data), kind] = Dataset(records, cases)
+    return _TRACK_DATA[id(data), kind]
 
 
 @dataclass(slots=True)
@@ -511,13 +565,18 @@ class Result:
     metrics: Metrics | None
     seconds: float
     note: str = ""
+    decoys: tuple[float, float] | None = None  # namesakes: (cases, top-5 slots) with a decoy
 
 
 def run_track(
     data: Dataset, track: str, seed: int, done: Mapping[str, Result]
 ) -> dict[str, Result]:
+    """``done``: the results of a track on the same cases, for the text-only methods."""
     results: dict[str, Result] = {}
+    built = track not in ("content", "full")
     for name, scorer in SCORERS.items():
+        if built and name not in BUILT_TRACK_METHODS:
+            continue
         if name in TEXT_ONLY and name in done:  # authors play no part: reuse the other track's
             results[name] = Result(done[name].metrics, 0.0, "same as the other track")
             continue
@@ -529,7 +588,14 @@ def run_track(
             continue
         metrics = evaluate(data.cases, [c.candidates for c in data.cases], scores, seed)
         note = "vectors from the cache" if name in CACHED else ""
-        results[name] = Result(metrics, time.perf_counter() - start, note)
+        result = Result(metrics, time.perf_counter() - start, note)
+        if track == "namesakes":
+            ties = [tiebreak(c, seed) for c in data.cases]
+            result.decoys = decoy_rates(data.cases, scores, ties)
+            result.note = f"decoy in the top 5: {result.decoys[0]:.1%} of cases"
+        results[name] = result
+    if built:
+        return results
     start = time.perf_counter()
     try:
         run = ratings_run(data, track, seed)
@@ -545,9 +611,18 @@ def run_track(
     return results
 
 
-def table(track: str, results: Mapping[str, Result]) -> str:
+def as_json(result: Result) -> dict[str, float]:
+    assert result.metrics is not None
+    figures = result.metrics.as_json()
+    if result.decoys is not None:
+        figures["decoy_top5"] = round(result.decoys[0], 4)
+        figures["decoy_slots"] = round(result.decoys[1], 4)
+    return figures
+
+
+def table(track: str, results: Mapping[str, Result], cases: int) -> str:
     lines = [
-        f"track {track}",
+        f"track {track} ({cases} cases)",
         f"  {'method':<22} {'MRR':>6} {'hit@5':>6} {'nDCG@10':>8} {'time':>8}",
     ]
     for name, r in results.items():
@@ -566,7 +641,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("path", type=Path, help="labelled set (papers + cases), JSON")
     parser.add_argument("--json", action="store_true", help="print only the figures, as JSON")
-    parser.add_argument("--tracks", default=",".join(TRACKS), help="content,full (default both)")
+    parser.add_argument(
+        "--tracks", default=",".join(TRACKS), help=f"a subset of {','.join(TRACKS)} (all)"
+    )
+    parser.add_argument(
+        "--baseline",
+        default=BASELINE,
+        metavar="REV",
+        help="the commit whose blend is the baseline row (none: no baseline)",
+    )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--no-cache", action="store_true", help="embed again with MiniLM")
     parser.add_argument(
@@ -578,6 +661,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     OPTIONS["cache"] = not args.no_cache
+    OPTIONS["baseline"] = args.baseline
     try:
         OPTIONS["weights"] = {k: float(v) for k, v in (w.split("=", 1) for w in args.weight)}
     except ValueError:
@@ -588,15 +672,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.environ["HF_HUB_OFFLINE"] = "1"  # never a download: the model is the local copy
     data = load(args.path)
     everything: dict[str, dict[str, Result]] = {}
-    done: dict[str, Result] = {}
+    done: dict[int, dict[str, Result]] = {}  # per set of cases
     for track in tracks:
-        everything[track] = run_track(data, track, args.seed, done)
-        done = everything[track]
+        cases = track_data(data, track, args.seed)
+        everything[track] = run_track(cases, track, args.seed, done.get(id(cases), {}))
+        done[id(cases)] = everything[track]
     if args.json:
         print(
             json.dumps(
                 {
-                    track: {n: r.metrics.as_json() for n, r in res.items() if r.metrics}
+                    track: {n: as_json(r) for n, r in res.items() if r.metrics}
                     for track, res in everything.items()
                 }
             )
@@ -604,7 +689,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     print(f"{args.path.name}: {len(data.cases)} cases, {len(data.papers)} papers")
     for track in tracks:
-        print(table(track, everything[track]))
+        cases = track_data(data, track, args.seed)
+        print(table(track, everything[track], len(cases.cases)))
     print(f"machine: {machine()}")
     return 0
 

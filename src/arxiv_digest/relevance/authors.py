@@ -10,11 +10,10 @@ person (:func:`corroboration`):
   library papers (people keep working with the same people);
 * **close content**: the new paper's similarity to the library is at least
   :data:`CLOSE_CONTENT` standard deviations above the day's average. On the labelled set in
-  ``shared/relevance``, a researcher's next paper reaches it about one time in four, other
-  papers about one time in thirty: a likelihood ratio near 9, enough to make even a common
-  name more likely the reader's person than not. The day's median, the other natural line,
-  is passed by half of all papers (and by 43% of the namesake decoys of
-  ``bench/relevance.py``'s namesakes track, which then reach the top 5);
+  ``shared/relevance``, a researcher's next paper reaches it about one time in four, the
+  other candidates one time in twenty-five: a likelihood ratio above 6. The day's median,
+  the other natural line, is passed by half of all papers (with it, 46% of the decoys of
+  ``bench/relevance.py``'s namesakes track reach the top 5; with this one, 4%);
 * **a rare name**: in the store's history the name signs at most :data:`RARE_PER_MONTH`
   distinct papers a month, no more than one researcher writes, so it is most likely one
   person. A new store knows too little: today's own paper is in it, so a name seen on one
