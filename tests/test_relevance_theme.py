@@ -11,7 +11,7 @@ import pytest
 from arxiv_digest.models import Paper
 from arxiv_digest.relevance.library import complete, read_library_files
 from arxiv_digest.relevance.similarity import document, similarity
-from arxiv_digest.relevance.topics import TopicWords, closeness
+from arxiv_digest.relevance.topics import TopicWords, centroid_lengths, closeness
 from tests.test_relevance import (
     about_federated_learning,
     bibtex_of,
@@ -43,11 +43,13 @@ def test_a_themed_library_forms_topics_and_a_library_of_unrelated_papers_does_no
 def test_the_nearest_paper_is_one_voice_among_the_papers_of_its_topic() -> None:
     """closeness = cosine to the nearest paper / m + cosine to its topic's centroid ×
     (1 − 1/m): a paper alone in its topic counts alone."""
-    library = np.array([[1.0, 0.5, 0.0], [0.5, 1.0, 0.0], [0.0, 0.0, 1.0]])
-    topics = [(0, 1), (2,)]
+    library = np.array([[1.0, 0.0, 0.0], [0.5, np.sqrt(0.75), 0.0], [0.0, 0.0, 1.0]])
+    topics = [(0, 1), (2,)]  # papers 0 and 1 are alike (cosine 0.5), paper 2 stands alone
     cosines = np.array([[0.6, 0.0, 0.1], [0.3, 0.3, 0.0], [0.1, 0.0, 0.5]])
-    found = closeness(cosines, library, topics)
-    centroid = np.sqrt(library[:2, :2].mean())  # the length of the topic's mean vector
+    lengths = centroid_lengths(library, topics)
+    centroid = np.sqrt((1 + 0.5 + 0.5 + 1) / 4)  # the length of the topic's mean vector
+    assert lengths == pytest.approx([centroid, 1.0])
+    found = closeness(cosines, topics, lengths)
     assert found.value == pytest.approx(
         [0.6 / 2 + 0.3 / centroid / 2, 0.3 / 2 + 0.3 / centroid / 2, 0.5]
     )

@@ -136,7 +136,7 @@ class RelevanceScorer:
         self._categories = [p.categories[0] if p.categories else "" for p in self.library]
 
     def _model_cosines(self, papers: Sequence[Paper]) -> tuple[Matrix | None, Matrix | None]:
-        """The model's cosines: candidates x library, and library x library."""
+        """The model's cosines of the candidates to the library, and the library's vectors."""
         if self.vectors is None or not papers or not self.library:
             return None, None
         library_keys = [_library_key(p) for p in self.library]
@@ -161,8 +161,7 @@ class RelevanceScorer:
             self.vectors = None  # not again for every call of this run
             return None, None
         cosines: Matrix = (docs @ refs.T).astype(np.float64)
-        between: Matrix = (refs @ refs.T).astype(np.float64)
-        return cosines, between
+        return cosines, refs.astype(np.float64)
 
     def assess(self, papers: Sequence[Paper]) -> list[Relevance]:
         position = {p.arxiv_id: i for i, p in enumerate(self.library) if p.arxiv_id}

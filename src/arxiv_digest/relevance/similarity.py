@@ -30,11 +30,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from arxiv_digest.relevance.topics import TOPIC_RATIO, closeness, topics
+from arxiv_digest.relevance.topics import TOPIC_RATIO, centroid_lengths, closeness, topics
 
 Vector = npt.NDArray[np.float64]
 BM25_K1 = 1.2
@@ -102,14 +103,14 @@ def _dense(product: object) -> Matrix:
     return result
 
 
-def _cosines(candidates: list[str], library: list[str]) -> tuple[Matrix, Matrix]:
-    """TF-IDF cosines: candidates x library, and library x library."""
+def _cosines(candidates: list[str], library: list[str]) -> tuple[Matrix, Any]:
+    """TF-IDF cosines of the candidates to the library, and the library's vectors."""
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     tfidf = TfidfVectorizer(sublinear_tf=True, stop_words="english")
     matrix = tfidf.fit_transform(candidates + library)
     docs, refs = matrix[: len(candidates)], matrix[len(candidates) :]
-    return _dense(docs @ refs.T), _dense(refs @ refs.T)
+    return _dense(docs @ refs.T), refs
 
 
 def similarity(
@@ -124,23 +125,23 @@ def similarity(
     ``same`` lists (candidate, library) pairs that are one paper (a paper rated 👍 that is
     still among today's): it is not compared with itself. ``model`` is an embedding model's
     cosine of each candidate (row) to each library paper (column), or None for words only;
-    ``model_library`` the model's cosines between library papers (without them, the model's
-    nearest paper stands for its nearest topic).
+    ``model_library`` the model's unit vectors of the library papers, a row each (without
+    them, each library paper is a topic of its own for the model).
     """
     count = len(candidates)
     if not count or not library:
         empty = np.zeros(count)
         return Similarity(empty, np.zeros(count, dtype=np.int64), empty)
     try:
-        cosines, between = _cosines(list(candidates), list(library))
+        cosines, vectors = _cosines(list(candidates), list(library))
         bm25 = _bm25(list(candidates), list(library))
     except ValueError:  # only stop words everywhere: nothing to compare
         empty = np.zeros(count)
         return Similarity(empty, np.zeros(count, dtype=np.int64), empty)
     for candidate, reference in same:
         cosines[candidate, reference] = 0.0
-    groups = topics(between, TOPIC_RATIO * float(cosines.mean()))
-    near = closeness(cosines, between, groups)
+    groups = topics(vectors, TOPIC_RATIO * float(cosines.mean()))
+    near = closeness(cosines, groups, centroid_lengths(vectors, groups))
     parts = {
         "bm25": zscore(bm25),
         "mean": zscore(cosines.mean(axis=1)),
@@ -154,9 +155,11 @@ def similarity(
         for candidate, reference in same:
             model[candidate, reference] = 0.0
         if model_library is None:  # no model centroids: each paper on its own
-            model_library = np.eye(model.shape[1])
             groups = [(i,) for i in range(model.shape[1])]  # what ``topic`` now refers to
-        by_model = closeness(model, model_library, groups)
+            lengths = np.ones(len(groups))
+        else:
+            lengths = centroid_lengths(model_library, groups)
+        by_model = closeness(model, groups, lengths)
         parts["model mean"] = zscore(model.mean(axis=1))
         parts["model nearest"] = zscore(by_model.value)
         total = total + (parts["model mean"] + parts["model nearest"]) / 2

@@ -27,6 +27,7 @@ from collections import Counter
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -40,16 +41,20 @@ Vector = npt.NDArray[np.float64]
 _WORD = re.compile(r"[^\W_][\w-]*[^\W_]|[^\W\d_]", re.UNICODE)
 
 
-def topics(library: Matrix, threshold: float) -> list[tuple[int, ...]]:
+def topics(vectors: Any, threshold: float) -> list[tuple[int, ...]]:
     """Groups of library papers (indices) whose average pairwise cosine is at least
-    ``threshold``; ``library`` holds the cosines between library papers."""
-    count = library.shape[0]
+    ``threshold``; ``vectors``: the library papers' unit vectors, a row each (a dense or
+    a SciPy sparse matrix)."""
+    count = vectors.shape[0]
     if count < 2 or count > MAX_CLUSTERED:
         return [(i,) for i in range(count)]
-    from scipy.cluster.hierarchy import fcluster, linkage  # here: see similarity.py
+    from scipy import sparse  # here: see similarity.py
+    from scipy.cluster.hierarchy import fcluster, linkage
     from scipy.spatial.distance import squareform
 
-    distance = np.clip(1.0 - library, 0.0, 2.0)
+    between = vectors @ vectors.T
+    between = between.toarray() if sparse.issparse(between) else np.asarray(between)
+    distance = np.clip(1.0 - between.astype(np.float64), 0.0, 2.0)
     np.fill_diagonal(distance, 0.0)
     distance = (distance + distance.T) / 2
     tree = linkage(squareform(distance, checks=False), method="average")
@@ -58,6 +63,21 @@ def topics(library: Matrix, threshold: float) -> list[tuple[int, ...]]:
     for index, label in enumerate(labels):
         groups.setdefault(int(label), []).append(index)
     return [tuple(g) for g in sorted(groups.values(), key=lambda g: g[0])]
+
+
+def centroid_lengths(vectors: Any, groups: Sequence[tuple[int, ...]]) -> Vector:
+    """The length of each topic's mean vector (1 for a paper alone, less the more its
+    papers differ; 0 for a paper without words)."""
+    from scipy import sparse  # here: see similarity.py
+
+    squares = vectors.multiply(vectors) if sparse.issparse(vectors) else vectors * vectors
+    norms = np.sqrt(np.asarray(squares.sum(axis=1), dtype=np.float64).ravel())
+    lengths = np.array([norms[g[0]] for g in groups], dtype=np.float64)
+    for k, members in enumerate(groups):
+        if len(members) > 1:
+            mean = np.asarray(vectors[list(members)].mean(axis=0), dtype=np.float64)
+            lengths[k] = float(np.linalg.norm(mean.ravel()))
+    return lengths
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,25 +90,23 @@ class Closeness:
     by_topic: npt.NDArray[np.bool_]  # the topic's share is larger than the paper's own
 
 
-def closeness(cosines: Matrix, library: Matrix, groups: Sequence[tuple[int, ...]]) -> Closeness:
-    """``cosines``: candidates x library papers; ``library``: library x library; ``groups``:
-    the library's topics (:func:`topics`)."""
+def closeness(cosines: Matrix, groups: Sequence[tuple[int, ...]], lengths: Vector) -> Closeness:
+    """``cosines``: candidates x library papers; ``groups``: the library's topics
+    (:func:`topics`); ``lengths``: their centroids' lengths (:func:`centroid_lengths`)."""
     count = cosines.shape[0]
     label = np.zeros(cosines.shape[1], dtype=np.int64)
-    size = np.zeros(len(groups))
-    centroid = np.zeros((count, len(groups)))
     for k, members in enumerate(groups):
-        index = list(members)
-        label[index] = k
-        size[k] = len(index)
-        length = float(np.sqrt(max(library[np.ix_(index, index)].mean(), 0.0)))
-        if length > 1e-12:
-            centroid[:, k] = cosines[:, index].mean(axis=1) / length
+        label[list(members)] = k
     nearest = cosines.argmax(axis=1).astype(np.int64)
     topic = label[nearest]
-    m = size[topic]
+    m = np.array([len(groups[k]) for k in topic], dtype=np.float64)
     own = cosines[np.arange(count), nearest] / m
-    shared = centroid[np.arange(count), topic] * (1 - 1 / m)
+    centroid = np.zeros(count)
+    for k in np.unique(topic[m > 1]):  # a paper alone: its topic is itself, weighed 0
+        rows = np.flatnonzero(topic == k)
+        if lengths[k] > 1e-12:
+            centroid[rows] = cosines[np.ix_(rows, list(groups[k]))].mean(axis=1) / lengths[k]
+    shared = centroid * (1 - 1 / m)
     return Closeness(own + shared, nearest, topic, shared > own)
 
 
