@@ -133,25 +133,25 @@ def paper(number: int, day: dt.date, authors: list[str], kind: str = "new") -> P
     )  # fmt: skip
 
 
-def test_the_store_counts_the_distinct_papers_each_name_signs_a_month(tmp_path: Path) -> None:
+def test_the_store_counts_the_distinct_papers_each_name_signs_a_month(store: Store) -> None:
     first, second = dt.date(2025, 9, 1), dt.date(2025, 9, 2)
-    with Store(f"sqlite:///{tmp_path / 'store.sqlite'}") as store:
-        store.upsert_papers([
-            paper(1, first, ["Rui Li", "Wei Wang"]),
-            paper(2, first, ["Rui Li", "Rui  LI"]),  # one paper, one name
-            paper(3, first, ["Ada Lovelace"], kind="replace"),  # not a new paper
-        ])  # fmt: skip
-        assert store.count_names() == 1
-        assert store.count_names() == 0  # nothing new: nothing counted twice
-        # one announcement day is 1/21 of a month
-        assert store.name_rates(["Rui Li", "Wei Wang", "Ada Lovelace", "R. Li"]) == {
-            "rui li": 42.0,
-            "wei wang": 21.0,
-        }
-        store.upsert_papers([paper(4, first, ["Rui Li"])])  # a day that grew: counted again
-        store.upsert_papers([paper(5, second, ["Wei Wang"])])
-        assert store.count_names() == 2
-        assert store.name_rates(["Rui Li", "Wei Wang"]) == {"rui li": 31.5, "wei wang": 21.0}
+    # the store fixture: a SQLite file, and PostgreSQL too when one is configured
+    store.upsert_papers([
+        paper(1, first, ["Rui Li", "Wei Wang"]),
+        paper(2, first, ["Rui Li", "Rui  LI"]),  # one paper, one name
+        paper(3, first, ["Ada Lovelace"], kind="replace"),  # not a new paper
+    ])  # fmt: skip
+    assert store.count_names() == 1
+    assert store.count_names() == 0  # nothing new: nothing counted twice
+    # one announcement day is 1/21 of a month
+    assert store.name_rates(["Rui Li", "Wei Wang", "Ada Lovelace", "R. Li"]) == {
+        "rui li": 42.0,
+        "wei wang": 21.0,
+    }
+    store.upsert_papers([paper(4, first, ["Rui Li"])])  # a day that grew: counted again
+    store.upsert_papers([paper(5, second, ["Wei Wang"])])
+    assert store.count_names() == 2
+    assert store.name_rates(["Rui Li", "Wei Wang"]) == {"rui li": 31.5, "wei wang": 21.0}
 
 
 def test_a_run_reads_the_library_names_rates_from_the_store(tmp_path: Path) -> None:
