@@ -91,24 +91,29 @@ def test_the_why_line_says_whether_the_theme_or_one_paper_drew_the_paper(
     assert whys and all(w.startswith("similar to “") for w in whys)
 
 
+FEDERATED = [
+    "Federated Learning with Sparse Updates",
+    "Personalized Federated Learning for Edge Devices",
+    "Communication-Efficient Federated Learning: A Secure, Scalable Approach",
+    "Federated Fine-Tuning of Language Models on Devices",
+]
+KV_CACHE = ["KV Cache Compression for Long Contexts", "Adaptive KV Cache Eviction"]
+
+
 @pytest.mark.parametrize(
-    ("text", "phrase"),
+    ("titles", "text", "phrase"),
     [
-        ("FedX: scheduling clients in federated edge learning", "federated learning"),
-        ("Quantized KV cache for serving", "KV cache"),
-        ("A study of learning rates", ""),  # a word the day's titles all use says nothing
-        ("Protein folding", ""),
+        (FEDERATED, "FedX: scheduling clients in federated edge learning", "federated learning"),
+        (FEDERATED, "Federated fine-tuning, personalized", "federated"),  # no "learning"
+        (FEDERATED, "Fine-tuning language models for translation", ""),  # not defining
+        (FEDERATED, "A secure scalable approach to protein folding", ""),
+        (KV_CACHE, "Quantized KV cache for serving", "KV cache"),
+        (KV_CACHE, "Protein folding", ""),
     ],
 )
-def test_a_topic_is_named_by_the_words_its_titles_share_and_the_paper_uses(
-    text: str, phrase: str
+def test_a_topic_is_named_by_the_words_that_define_it_and_the_paper_uses(
+    titles: list[str], text: str, phrase: str
 ) -> None:
-    titles = [
-        "Federated Learning with Sparse Updates",
-        "Personalized Federated Learning for Edge Devices",
-        "Communication-Efficient Federated Learning",
-        "KV Cache Compression for Long Contexts",
-        "Adaptive KV Cache Eviction",
-    ]
-    words = TopicWords(titles, common={"learning"})
-    assert words.phrase(text) == phrase
+    """Words half of the topic's titles share (two at least), never one the day's titles
+    use all the time ("learning")."""
+    assert TopicWords(titles, common={"learning"}).phrase(text) == phrase

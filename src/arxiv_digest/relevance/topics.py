@@ -39,6 +39,7 @@ MAX_CLUSTERED = 3000  # larger libraries are compared paper by paper (clustering
 Matrix = npt.NDArray[np.float64]
 Vector = npt.NDArray[np.float64]
 _WORD = re.compile(r"[^\W_][\w-]*[^\W_]|[^\W\d_]", re.UNICODE)
+_CLAUSE = re.compile(r"[,.:;!?()\[\]{}\"“”]|\s[-–—]\s")
 
 
 def topics(vectors: Any, threshold: float) -> list[tuple[int, ...]]:
@@ -121,16 +122,17 @@ def _phrases(title: str) -> dict[str, str]:
     """The title's words and phrases of two or three words, stop words left out: folded ->
     as shown (lower case, acronyms kept: "KV cache")."""
     stop = _stop_words()
-    words = _WORD.findall(title)
-    shown = [w if len(w) > 1 and w.isupper() else w.lower() for w in words]
-    folded = [w.casefold() for w in words]
-    kept = [w not in stop and not w.isdigit() for w in folded]
     found: dict[str, str] = {}
-    for i in range(len(folded)):
-        for n in (1, 2, 3):
-            if i + n > len(folded) or not all(kept[i : i + n]):
-                break
-            found.setdefault(" ".join(folded[i : i + n]), " ".join(shown[i : i + n]))
+    for part in _CLAUSE.split(title):  # "Secure, Efficient": no phrase across the comma
+        words = _WORD.findall(part)
+        shown = [w if len(w) > 1 and w.isupper() else w.lower() for w in words]
+        folded = [w.casefold() for w in words]
+        kept = [w not in stop and not w.isdigit() for w in folded]
+        for i in range(len(folded)):
+            for n in (1, 2, 3):
+                if i + n > len(folded) or not all(kept[i : i + n]):
+                    break
+                found.setdefault(" ".join(folded[i : i + n]), " ".join(shown[i : i + n]))
     return found
 
 
@@ -148,22 +150,28 @@ class TopicWords:
             self.shared.update(phrases.keys())
             for key, value in phrases.items():
                 self.shown.setdefault(key, value)
+        defining = max(2, len(titles) / 2)  # what half the titles, and two at least, share
         self.words = sorted(
-            (p for p, n in self.shared.items() if n >= 2 and " " not in p and p not in common),
+            (
+                p
+                for p, n in self.shared.items()
+                if n >= defining and " " not in p and p not in common
+            ),
             key=lambda p: (-self.shared[p], p),
         )
-        self.holding: dict[str, list[str]] = {}  # word -> the shared phrases holding it
-        for phrase, n in self.shared.items():
-            if " " in phrase and n >= 2:
+        self.holding: dict[str, list[str]] = {}  # word -> the phrases holding it
+        for phrase in self.shared:
+            if " " in phrase:
                 for word in phrase.split():
                     self.holding.setdefault(word, []).append(phrase)
 
     def phrase(self, text: str) -> str:
         """What the topic is about, for a new paper (``text``: its title and abstract): of
-        the words two of the topic's titles or more share, the most shared one the paper
-        uses, or the topic's most shared phrase holding it when half as many titles or
-        more share that and the paper uses its other words too ("federated" -> "federated
-        learning"). "" when the paper uses none of them."""
+        the words that define the topic (half of its titles or more, and two at least,
+        share them), the most shared one the paper uses, or the topic's most shared phrase
+        holding it when half as many titles or more share that and the paper uses its
+        other words too ("federated" -> "federated learning"). "" when the paper uses none
+        of them: it is close to the library, but not by the topic's own words."""
         used = {w.casefold() for w in _WORD.findall(text)}
         best = next((w for w in self.words if w in used), None)
         if best is None:
