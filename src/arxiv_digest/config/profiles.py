@@ -18,14 +18,14 @@ import re
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, model_validator
 
 from arxiv_digest.config.delivery import DeliverySettings, EnvName
 from arxiv_digest.config.sections import (
     KeywordItem,
     RelevanceSettings,
     Settings,
-    _keyword_from_str,
+    TermLists,
     _Section,
 )
 from arxiv_digest.errors import ConfigError
@@ -62,7 +62,7 @@ class ProfileOutput(_Section):
     )
 
 
-class ProfileSettings(_Section):
+class ProfileSettings(TermLists):
     """What one team member sets; the rest is the config's."""
 
     keywords: list[KeywordItem] = Field(
@@ -100,18 +100,6 @@ class ProfileSettings(_Section):
     token_env: EnvName | None = Field(
         None, description="Environment variable holding a private profile's token."
     )
-
-    @field_validator("keywords", mode="before")
-    @classmethod
-    def _keywords(cls, value: Any) -> Any:
-        return [_keyword_from_str(v) for v in value] if isinstance(value, list) else value
-
-    @field_validator("exclude_keywords", "authors")
-    @classmethod
-    def _no_blank_terms(cls, value: list[str]) -> list[str]:
-        if any(not term.strip() for term in value):
-            raise ValueError("contains an empty term")
-        return [term.strip() for term in value]
 
     @model_validator(mode="after")
     def _checked(self) -> ProfileSettings:

@@ -416,7 +416,23 @@ class RelevanceSettings(_Section):
         return self
 
 
-class Settings(_Section):
+class TermLists(_Section):
+    """The keyword and name lists a reader sets: the config's own, and each profile's."""
+
+    @field_validator("keywords", mode="before", check_fields=False)
+    @classmethod
+    def _keywords(cls, value: Any) -> Any:
+        return [_keyword_from_str(v) for v in value] if isinstance(value, list) else value
+
+    @field_validator("exclude_keywords", "authors", check_fields=False)
+    @classmethod
+    def _no_blank_terms(cls, value: list[str]) -> list[str]:
+        if any(not term.strip() for term in value):
+            raise ValueError("contains an empty term")
+        return [term.strip() for term in value]
+
+
+class Settings(TermLists):
     categories: list[str] = Field(min_length=1, description="arXiv categories to monitor.")
     keywords: list[KeywordItem] = Field(
         default_factory=list, description="Terms that make a paper relevant."
@@ -510,18 +526,6 @@ class Settings(_Section):
         if len(set(value)) != len(value):
             raise ValueError("lists a category twice")
         return value
-
-    @field_validator("keywords", mode="before")
-    @classmethod
-    def _keywords(cls, value: Any) -> Any:
-        return [_keyword_from_str(v) for v in value] if isinstance(value, list) else value
-
-    @field_validator("exclude_keywords", "authors")
-    @classmethod
-    def _no_blank_terms(cls, value: list[str]) -> list[str]:
-        if any(not term.strip() for term in value):
-            raise ValueError("contains an empty term")
-        return [term.strip() for term in value]
 
     @model_validator(mode="after")
     def _something_to_match(self) -> Settings:
