@@ -127,27 +127,12 @@ def stored_summaries(
 ) -> dict[tuple[str, int], StoredSummary]:
     """The most recent summary of each paper version (as :meth:`Store.latest_summaries`
     chooses it), with its prompt hash and time."""
-    wanted = set(papers)
-    if not wanted:
-        return {}
 
     def read() -> dict[tuple[str, int], StoredSummary]:
-        c = schema.summaries.c
-        query = (
-            select(schema.summaries)
-            .where(c.arxiv_id.in_(sorted({arxiv_id for arxiv_id, _ in wanted})))
-            .order_by(c.created_at)
-        )
-        with store.engine.connect() as conn:
-            rows = conn.execute(query).mappings().all()
-        found = {}
-        for row in rows:  # oldest first: later rows replace earlier ones
-            key = (row["arxiv_id"], row["version"])
-            if key in wanted:
-                found[key] = StoredSummary(
-                    summary_from_row(row), row["prompt_hash"], utc(row["created_at"])
-                )
-        return found
+        return {
+            key: StoredSummary(summary_from_row(row), row["prompt_hash"], utc(row["created_at"]))
+            for key, row in store.latest_summary_rows(papers).items()
+        }
 
     return _reading(store, "read summaries", read)
 

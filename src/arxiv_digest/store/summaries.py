@@ -117,6 +117,11 @@ class SummaryQueries:
 
     def latest_summaries(self, papers: Iterable[tuple[str, int]]) -> dict[tuple[str, int], Summary]:
         """The most recent summary of each paper version, whatever model or prompt made it."""
+        rows = self.latest_summary_rows(papers)
+        return {key: summary_from_row(row) for key, row in rows.items()}
+
+    def latest_summary_rows(self, papers: Iterable[tuple[str, int]]) -> dict[tuple[str, int], Any]:
+        """The stored row of each paper version's most recent summary."""
         wanted = set(papers)
         if not wanted:
             return {}
@@ -132,7 +137,7 @@ class SummaryQueries:
         for row in rows:  # oldest first: later rows replace earlier ones
             key = (row["arxiv_id"], row["version"])
             if key in wanted:
-                found[key] = summary_from_row(row)
+                found[key] = row
         return found
 
 
