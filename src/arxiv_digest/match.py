@@ -54,6 +54,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 from arxiv_digest.wordforms import (
@@ -98,6 +99,13 @@ class TextWords:
         if self._compounds is None:
             self._compounds = _compounds(self.lowered) if "-" in self.lowered else set()
         return self._compounds
+
+
+@lru_cache(maxsize=4096)
+def text_words(text: str) -> TextWords:
+    """``text`` prepared, shared: every reader of a team ranks the same day's papers, and a
+    paper's words do not depend on who reads them (a day's titles and abstracts fit)."""
+    return TextWords(text)
 
 
 def _compounds(lowered: str) -> set[str]:
@@ -268,7 +276,7 @@ class Matcher:
 
     def prepare(self, text: str) -> TextWords | str:
         """Pre-process a text once, for several calls of :meth:`found`."""
-        return text.lower() if self.mode == "substring" else TextWords(text)
+        return text.lower() if self.mode == "substring" else text_words(text)
 
     def found(self, prepared: TextWords | str) -> list[int]:
         """Indices of the terms present, in term order."""

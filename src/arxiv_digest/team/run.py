@@ -91,12 +91,26 @@ class _Run:
     on_summary: Progress | None
     only: str | None
     days: dict[tuple[dt.date, dt.date], list[Paper]] = field(default_factory=dict)
+    selected: dict[tuple[object, ...], list[Paper]] = field(default_factory=dict)
 
     def announced(self, first: dt.date, last: dt.date) -> list[Paper]:
         """The store's papers of these days, read once for every member."""
         if (first, last) not in self.days:
             self.days[(first, last)] = self.store.announced_between(first, last)
         return self.days[(first, last)]
+
+    def candidates(self, first: dt.date, last: dt.date, view: Settings) -> list[Paper]:
+        """:func:`select_candidates` of these days, once for members who select alike."""
+        key = (
+            first,
+            last,
+            frozenset(view.categories),
+            frozenset(view.announce_types),
+            view.enable_deduplication and frozenset(view.deduplication_methods),
+        )
+        if key not in self.selected:
+            self.selected[key] = select_candidates(self.announced(first, last), view)
+        return self.selected[key]
 
 
 @dataclass(slots=True)
@@ -139,7 +153,7 @@ def _ranked_digest(
     if last is None:
         return Digest(updated_at=run.started, entries=(), window=None)
     first = last - dt.timedelta(days=view.days_back - 1)
-    candidates = select_candidates(run.announced(first, last), view)
+    candidates = run.candidates(first, last, view)
     ranked = Ranker(view, library, vectors=vectors).rank(candidates, limit=triage_pool(view))
     report.candidates, report.ranked = len(candidates), len(ranked)
     entries = tuple(DigestEntry(r) for r in ranked)
