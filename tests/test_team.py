@@ -194,6 +194,8 @@ def test_a_rerun_pays_nothing_and_the_cap_holds(
     settings = settings_of(config, tmp_path)
     second = run(settings)
     made = second.run.summaries.made
+    assert made == first.run.summaries.deferred  # what the cap left, the next run made
+    assert sum(m.report.summaries.deferred for m in first.members) >= made
     third = run(settings)
     assert made > 0 and third.run.summaries.made == 0
     assert len(llm.completions) == 2 + made

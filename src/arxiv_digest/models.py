@@ -85,6 +85,7 @@ class SummaryStats:
     tokens_out: int = 0
     cost: float = 0.0
     failures: list[str] = field(default_factory=list)  # "2604.00001: why"
+    deferred: int = 0  # papers left unsummarized by ai_summary.max_calls_per_run, for a later run
 
 
 @dataclass(frozen=True, slots=True)

@@ -90,18 +90,41 @@ def build_digest(
     return Digest(updated_at=now, entries=entries, window=(first, last))
 
 
+def within_cap(
+    summarizer: Summarizer, papers: list[Paper], max_calls: int | None
+) -> tuple[list[Paper], int]:
+    """``papers`` as a run capped at ``max_calls`` new summaries asks for them: every one
+    with a cached summary, and the first ``max_calls`` without; and how many wait for a
+    later run (none without a cap, or without an LLM to call)."""
+    if max_calls is None or not summarizer.can_call:
+        return papers, 0
+    cached = summarizer.cached(papers)
+    new = [p for p in dict.fromkeys(papers) if (p.arxiv_id, p.version) not in cached]
+    allowed = {(p.arxiv_id, p.version) for p in new[:max_calls]} | set(cached)
+    return [p for p in papers if (p.arxiv_id, p.version) in allowed], max(0, len(new) - max_calls)
+
+
 def attach_summaries(
     digest: Digest,
     summarizer: Summarizer | None,
     report: RunReport,
     on_progress: Progress | None = None,
 ) -> Digest:
-    """Summaries for the top papers (cached or new); cached ones for the rest too."""
+    """Summaries for the top papers (cached, or new within ``ai_summary.max_calls_per_run``;
+    the rest of them wait for a later run); cached ones for the other papers too."""
     if summarizer is None or not digest.entries:
         return digest
     limit = summarizer.config.max_papers_to_summarize
     papers = [e.ranked.paper for e in digest.entries]
-    found, report.summaries = summarizer.summarize(papers[:limit], on_progress)
+    top, deferred = within_cap(summarizer, papers[:limit], summarizer.config.max_calls_per_run)
+    found, report.summaries = summarizer.summarize(top, on_progress)
+    report.summaries.deferred = deferred
+    if deferred:
+        log.warning(
+            "AI summaries: %d paper(s) wait for the next run (ai_summary.max_calls_per_run %d)",
+            deferred,
+            summarizer.config.max_calls_per_run,
+        )
     found.update(summarizer.cached(papers[limit:]))
     entries = tuple(
         DigestEntry(e.ranked, found.get((e.ranked.paper.arxiv_id, e.ranked.paper.version)))

@@ -124,10 +124,12 @@ def _summarize_group(
     top = {name: [e.ranked.paper for e in digests[name].entries[:limit]] for name in group.names}
     wanted = _interleaved(list(top.values()))
     cached = summarizer.cached(wanted)
-    if left is not None:
-        new = [p for p in wanted if _key(p) not in cached][:left]
-        allowed = {_key(p) for p in new} | set(cached)
-        wanted = [p for p in wanted if _key(p) in allowed]
+    waiting: set[Key] = set()  # over max_calls_per_run: summarized by a later run
+    if left is not None and summarizer.can_call:
+        new = [p for p in wanted if _key(p) not in cached]
+        waiting = {_key(p) for p in new[left:]}
+        wanted = [p for p in wanted if _key(p) not in waiting]
+        bill.total.deferred += len(waiting)
     made, stats = summarizer.summarize(wanted, on_progress) if wanted else ({}, SummaryStats())
     _add(bill.total, stats)
     fresh = {k: s for k, s in made.items() if cached.get(k) is not s}
@@ -138,6 +140,7 @@ def _summarize_group(
     for name in group.names:
         share = bill.shares.setdefault(name, SummaryStats())
         mine = {_key(p) for p in top[name]}
+        share.deferred += len(mine & waiting)
         for key in mine:
             summary = fresh.get(key)
             if summary is None:
