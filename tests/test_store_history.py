@@ -81,6 +81,27 @@ def test_a_fresh_runner_rebuilds_the_store_from_history_and_changes_nothing(
     assert _committed(again) == committed  # README (its timestamp too), site and history
 
 
+def _found(folder: Path, query: str) -> list[tuple[str, str]]:
+    with Store(f"sqlite:///{folder / 'data' / 'arxiv-digest.sqlite'}") as store:
+        page = store.search(query, limit=100, shown=True)
+    return sorted((hit.paper.arxiv_id, hit.snippet_from) for hit in page.hits)
+
+
+def test_a_fresh_runner_can_search_what_it_restored_as_the_first_could(
+    tmp_path: Path, httpserver: HTTPServer, world: FakeLLM
+) -> None:
+    first = tmp_path / "day1"
+    run_once(_settings(first, httpserver, world))
+    again = tmp_path / "rerun"
+    _fresh_runner(_committed(first), again)
+    run_once(_settings(again, httpserver, world))
+
+    by_summary = _found(first, "faster decoder")
+    assert len(by_summary) == 3 and {where for _, where in by_summary} == {"summary"}
+    assert _found(again, "faster decoder") == by_summary
+    assert _found(again, "reasoning") == _found(first, "reasoning") != []
+
+
 def test_a_rerun_on_the_same_store_rewrites_no_history_file(
     tmp_path: Path, httpserver: HTTPServer, world: FakeLLM
 ) -> None:

@@ -213,12 +213,11 @@ def restore(store: Store, folder: Path, *, candidate_days: int) -> list[str]:
         data = _read(folder / name)
         if seen.get(name) != hashlib.sha256(data).hexdigest():
             pending.append((name, data))
-    parsed = [(name, list(_parse(folder / name, data))) for name, data in pending]
+    rows = [row for name, data in pending for row in _parse(folder / name, data)]
     with store.engine.begin() as conn:  # one transaction: all of it or, on error, none
-        for name, rows in parsed:
-            if name == RATINGS:
-                conn.execute(delete(schema.ratings))
-            _load(conn, rows)
+        if any(name == RATINGS for name, _ in pending):
+            conn.execute(delete(schema.ratings))  # the file is the whole table
+        _load(conn, rows)
         upsert(conn, schema.meta, _seen_rows(dict(pending)))
     return [name for name, _ in pending]
 
@@ -266,12 +265,17 @@ def _decoded(table: str, row: Any) -> dict[str, Any]:
     return decode_row(schema.metadata.tables[table], row)
 
 
+# Papers after their announcements and summaries: each of those rows makes the store
+# rebuild its paper's search document (a trigger), which costs nothing while the paper
+# is not there yet; so a fresh runner indexes each paper once, not three times.
 _LOADED = (
-    "papers", "announcements", "summaries", "triage", "deliveries", "ratings", "notices"
+    "announcements", "summaries", "papers", "triage", "deliveries", "ratings", "notices"
 )  # fmt: skip
 
 
 def _load(conn: Connection, rows: list[Parsed]) -> None:
+    """Every file's rows together, a statement per table (files in order: a later row of
+    the same key replaces an earlier one)."""
     for name in _LOADED:
         upsert(conn, schema.metadata.tables[name], [row for table, row in rows if table == name])
     for table, row in rows:
