@@ -352,6 +352,38 @@ def test_a_new_file_that_cannot_be_put_in_place_takes_back_the_ones_placed_befor
     assert tree_of(tree) == {**files, "archive": None, "rss": None}
 
 
+def test_a_sync_that_fails_replaces_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Temporaries are synced beside the writing, and every sync is waited for before the
+    first rename: one that fails (where delayed allocation shows a full disk) leaves the
+    tree as it was, without a temporary."""
+    tree = tmp_path / "site"
+    tree.mkdir()
+    (tree / "index.html").write_bytes(b"yesterday")
+    before = tree_of(tmp_path)
+    real_fsync = os.fsync
+    synced = [0]
+
+    def full_from_the_fifth(fd: int) -> None:
+        synced[0] += 1
+        if synced[0] >= 5:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", full_from_the_fifth)
+    for count in (6, 200):  # failing at the commit, and while files are still written
+        synced[0] = 0
+        files = {"index.html": b"today", **{f"archive/{n}.html": b"new" for n in range(count)}}
+        with pytest.raises(PublishError, match="No space left on device") as error:
+            write_tree(files, tree)
+        assert "\n" not in str(error.value)
+        assert tree_of(tmp_path) == before
+    monkeypatch.undo()
+    assert write_tree(files, tree) == sorted(files)
+    assert (tree / "index.html").read_bytes() == b"today"
+
+
 @pytest.mark.skipif(os.geteuid() == 0, reason="root may write into a read-only folder")
 def test_a_read_only_site_folder_is_one_clear_error(site: Settings, tmp_path: Path) -> None:
     read_only = tmp_path / "read-only"

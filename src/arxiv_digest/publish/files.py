@@ -6,8 +6,12 @@ Every output of a run (the site's files and the README) is replaced by one
 * **prepare** (:meth:`Switch.stage`, :meth:`Switch.stage_tree`): each new or changed file
   is written, in full and synced, to a temporary on its target's file system. This is
   where a full disk fails; any failure deletes every temporary (and every folder made
-  for them) and leaves all outputs exactly as they were.
-* **commit** (:meth:`Switch.commit`): the temporaries are renamed over their targets.
+  for them) and leaves all outputs exactly as they were. A few threads write and sync
+  them while the caller goes on (creating a file and syncing it mostly wait for the
+  disk, not for Python; a journaling file system commits overlapping syncs together).
+* **commit** (:meth:`Switch.commit`): once every temporary is written and synced (a
+  failure there fails the switch as above, before anything is replaced), they are
+  renamed over their targets.
   Renames need no space. Files that did not exist yet go first: a rename that adds a
   folder entry is the only one that may still meet a full disk, and those can be undone
   without a trace. Files dropped from the site go last.
@@ -27,6 +31,7 @@ import os
 import re
 import tempfile
 from collections.abc import Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -35,13 +40,18 @@ from arxiv_digest.errors import PublishError
 
 # What mkstemp(prefix=".{name}.", suffix=".tmp") makes: ".index.html.k3j_x9a2.tmp".
 _TEMPORARY = re.compile(r"^\..+\.[a-z0-9_]{8}\.tmp$")
+_WRITERS = 4  # threads writing and syncing temporaries
 
 
 @dataclass(frozen=True, slots=True)
 class _Staged:
-    temporary: Path
+    written: Future[Path]  # the temporary, once written and synced
     target: Path
     existed: bool
+
+    @property
+    def temporary(self) -> Path:
+        return self.written.result()
 
 
 class Switch:
@@ -56,6 +66,7 @@ class Switch:
         self._removals: list[Path] = []
         self._made: list[Path] = []  # folders created while preparing, parents first
         self._staging: list[Path] = []  # staging folders beside trees, removed at the end
+        self._writers: ThreadPoolExecutor | None = None
 
     def __enter__(self) -> Switch:
         return self
@@ -79,11 +90,14 @@ class Switch:
             self._make_folders(path.parent)
             if staging is None:
                 _remove_leftovers_of(path)
-            temporary = _write_temporary(path, data, staging or path.parent)
+            existed = path.exists()
         except OSError as exc:
             self.discard()
             raise PublishError(f"cannot write {path}: {_one_line(exc)}") from None
-        self._staged.append(_Staged(temporary, path, path.exists()))
+        if self._writers is None:
+            self._writers = ThreadPoolExecutor(_WRITERS, thread_name_prefix="switch")
+        written = self._writers.submit(_write_temporary, path, data, staging or path.parent)
+        self._staged.append(_Staged(written, path, existed))
         return True
 
     def stage_tree(
@@ -112,8 +126,14 @@ class Switch:
 
     def commit(self) -> None:
         """Rename every temporary over its target, new files first, then remove what was
-        dropped. Raises :class:`PublishError` (outputs unchanged) if a new file cannot
-        be put in place."""
+        dropped. Raises :class:`PublishError` (outputs unchanged) if a temporary could
+        not be written or a new file cannot be put in place."""
+        for staged in self._staged:
+            try:
+                staged.written.result()
+            except OSError as exc:
+                self.discard()
+                raise PublishError(f"cannot write {staged.target}: {_one_line(exc)}") from None
         placed: list[Path] = []
         for staged in (s for s in self._staged if not s.existed):
             try:
@@ -142,8 +162,15 @@ class Switch:
     def discard(self) -> None:
         """Delete every temporary not yet renamed, and the folders made for them."""
         for staged in self._staged:
+            try:
+                temporary = staged.written.result()
+            except Exception:  # not written: it has deleted itself
+                continue
             with contextlib.suppress(OSError):
-                staged.temporary.unlink()
+                temporary.unlink()
+        if self._writers is not None:
+            self._writers.shutdown()
+            self._writers = None
         for folder in reversed(self._made):
             with contextlib.suppress(OSError):
                 folder.rmdir()  # only if still empty
