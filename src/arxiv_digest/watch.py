@@ -123,7 +123,8 @@ def _why(since: list[dict[str, Any]], runs: list[dict[str, Any]], zone: str) -> 
         return f"the run of {moment_label(utc(run['started_at']), zone)} was interrupted"
     if run["status"] == "empty":
         return "arXiv's feed was empty, though arXiv's published schedule has an announcement"
-    return f"arXiv's feed still held the {run['digest_date']} announcements"
+    # a run that made a digest of another day, or (its message) one member's digest only
+    return str(run["message"]) or f"arXiv's feed still held the {run['digest_date']} announcements"
 
 
 def site_notice(store: Store) -> str | None:

@@ -5,6 +5,10 @@ goes to every configured channel once per day: the store keeps what each channel
 (``notices``, as ``deliveries`` for digests), so a second failing run that day sends
 nothing, and a channel that could not be told is tried again by the next run that finds
 the day still missing. Plain text on every platform, through the digest's own senders.
+
+In team mode every reader's channels are told: the config's own (the lab's shared ones)
+and each member's, once each, when that reader has no digest of the day. A notice names
+the day and why, never a paper, so a private member's says nothing of anyone's picks.
 """
 
 from __future__ import annotations
@@ -33,9 +37,17 @@ from arxiv_digest.retry import RetryPolicy, Sleep
 from arxiv_digest.sources.calendar import moment_label, next_run
 from arxiv_digest.sources.http import make_client
 from arxiv_digest.store import Store
-from arxiv_digest.watch import Missing, missing_day
+from arxiv_digest.team.members import members
+from arxiv_digest.watch import Missing, has_digest, missing_day
 
-__all__ = ["notice_body", "notice_email", "notice_text", "notify_missed", "watch_missed"]
+__all__ = [
+    "has_channels",
+    "notice_body",
+    "notice_email",
+    "notice_text",
+    "notify_missed",
+    "watch_missed",
+]
 
 log = logging.getLogger(__name__)
 WHY_CHARS = 400  # the whole notice stays one short message on every platform
@@ -88,6 +100,20 @@ def _domain(email: EmailSettings) -> str:
         return "arxiv-digest.invalid"
 
 
+def _readers(settings: Settings, store: Store) -> list[tuple[Settings, Store, bool]]:
+    """Every reader with channels: the config's own, then each team member's (the flag
+    says which: a member is told only of a day they have no digest of)."""
+    readers = [(settings, store, False)]
+    readers += [(m.settings, m.store(store), True) for m in members(settings)]
+    return [reader for reader in readers if reader[0].delivery is not None]
+
+
+def has_channels(settings: Settings) -> bool:
+    """Whether anyone is to be told of a missing digest: the config's channels, or in team
+    mode a member's own."""
+    return settings.delivery is not None or any(m.settings.delivery for m in members(settings))
+
+
 def notify_missed(
     settings: Settings,
     store: Store,
@@ -97,16 +123,25 @@ def notify_missed(
     environ: Mapping[str, str] = os.environ,
     sleep: Sleep | None = None,
 ) -> list[DeliveryOutcome]:
-    """Tell every channel that the day :func:`missing_day` names has no digest, once."""
-    delivery = settings.delivery
-    missing = missing_day(settings, store, now) if delivery is not None else None
-    if delivery is None or missing is None:
+    """Tell every channel that the day :func:`missing_day` names has no digest, once; in
+    team mode each member's channels too, unless the member has their digest of that day.
+
+    The day is the config's own: its run is the day's ingestion for every member (a run
+    that fails fetching has no member rows at all)."""
+    readers = _readers(settings, store)
+    missing = missing_day(settings, store, now) if readers else None
+    if missing is None:
         return []
     schedule = settings.schedule
     text = notice_text(missing, moment_label(next_run(now, schedule), schedule.timezone))
-    notifier = _Notifier(settings, store, client, now, environ, sleep)
-    channels = configured_channels(delivery)
-    return [notifier.notify(channel, missing.day, text) for channel in channels]
+    outcomes: list[DeliveryOutcome] = []
+    for view, view_store, member in readers:
+        if view.delivery is None or (member and has_digest(view_store, missing.day)):
+            continue
+        notifier = _Notifier(view, view_store, client, now, environ, sleep)
+        channels = configured_channels(view.delivery)
+        outcomes += [notifier.notify(channel, missing.day, text) for channel in channels]
+    return outcomes
 
 
 @dataclass(slots=True)

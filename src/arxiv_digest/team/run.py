@@ -10,7 +10,12 @@
    (its own digest, or without terms of its own the union of the public members' picks),
    each member's site under ``{site_dir}/p/NAME/`` (a private member's only in the store,
    served with its token), their README when they set one, the team page; then each
-   member's channels get their digest only.
+   reader's channels get their digest only: a member's channels theirs, the config's own
+   channels (the lab's shared ones) the config's digest, which holds no private member's
+   pick. A member without a ``delivery`` section gets nothing sent.
+5. A day left without its digest (the run failed, or arXiv's feed was empty on an
+   announcement day) is told once to every reader's channels
+   (:func:`arxiv_digest.delivery.notice.notify_missed`).
 """
 
 from __future__ import annotations
@@ -26,8 +31,10 @@ import httpx2
 from arxiv_digest import pipeline
 from arxiv_digest.clock import make_clock
 from arxiv_digest.config import Settings
+from arxiv_digest.delivery.notice import has_channels, notify_missed
 from arxiv_digest.errors import DigestError, PublishError
 from arxiv_digest.models import (
+    DeliveryOutcome,
     Digest,
     DigestEntry,
     Paper,
@@ -236,25 +243,59 @@ def _run_locked(run: _Run) -> TeamReport:
             pipeline._record_failure(
                 item.store if item else store, item.run_id if item else run_id, target, clock()
             )
+        if not stopped:
+            _notify_missed(run)
         raise
     if not ranked:
         quiet = quiet_day(feed_day(run.started))
         report.status = "empty"
         report.message = quiet.message if quiet else pipeline.NO_ANNOUNCEMENTS
         store.finish_run(run_id, report, clock(), None)
+        # what an earlier run left undelivered
+        readers = [(m, m.store(store), RunReport()) for m in _readers(run)]
+        _deliver(run, readers)
+        report.deliveries = [o for m, _, r in readers for o in _outcomes_of(m, r)]
+        _notify_missed(run)
         return team
-    readmes = _finish(settings, ranked, team, clock)
+    readmes = _finish(settings, ranked, team, clock, only=run.only)
     failures = _publish(settings, store, ranked, readmes, team)
-    _deliver(run, ranked)
+    _deliver(run, [(item.member, item.store, item.report) for item in ranked])
     for item in ranked:
         if item.member.name:
             team.member(item.member.name).report.deliveries = item.report.deliveries
-    report.deliveries = [d for item in ranked for d in item.report.deliveries]
+    report.deliveries = [o for item in ranked for o in _outcomes_of(item.member, item.report)]
     if failures:
         report.status, report.message = "failed", "; ".join(failures)
         pipeline._record_failure(store, run_id, report, clock())
+        _notify_missed(run)
         raise PublishError(report.message)
     return team
+
+
+def _readers(run: _Run) -> list[Member]:
+    """Whose channels this run serves: the members it makes (one with ``run --profile``),
+    then the config's own reader, unless the run makes one member's digest only."""
+    own = [] if run.only is not None else [Member(OWN, run.settings)]
+    return [*_members_of(run.settings, run.only), *own]
+
+
+def _outcomes_of(member: Member, report: RunReport) -> list[DeliveryOutcome]:
+    """The run report's lines for a reader's channels: a member's named "NAME/label", as
+    the store records them (alice's "email" is not the lab's)."""
+    if not member.name:
+        return list(report.deliveries)
+    return [replace(o, channel=f"{member.name}/{o.channel}") for o in report.deliveries]
+
+
+def _notify_missed(run: _Run) -> None:
+    """A day left without its digest: one short notice to the channels of every reader who
+    has none (once a day each). Best effort: never in the way of the run's own outcome."""
+    if not has_channels(run.settings):
+        return
+    try:
+        notify_missed(run.settings, run.store, run.client, now=run.clock(), sleep=run.sleep)
+    except Exception as exc:  # the run's own error, if any, is the one raised
+        log.error("notice of a missing digest: %s", exc)
 
 
 def _rank_everyone(run: _Run, run_id: int, report: RunReport) -> list[_Ranked]:
@@ -323,13 +364,25 @@ def _charge(ranked: list[_Ranked], done: dict[str, Digest], bill: Bill, team: Te
 
 
 def _finish(
-    settings: Settings, ranked: list[_Ranked], team: TeamReport, clock: pipeline.Clock
+    settings: Settings,
+    ranked: list[_Ranked],
+    team: TeamReport,
+    clock: pipeline.Clock,
+    *,
+    only: str | None = None,
 ) -> dict[str, str]:
     """Record every run as published (members first, the run itself last); returns each
-    README to write, by member."""
+    README to write, by member. With ``only`` (one member's digest) and no terms of the
+    config's own, the config's digest (the members' picks together) would be that one
+    member's: it is recorded, not published, and the lab's digest stays as it was."""
     readmes: dict[str, str] = {}
     for item in ranked:
         view = item.member.settings
+        if only is not None and not item.member.name and not settings.has_terms:
+            item.report.status = "ok"
+            item.report.message = f"only {only}'s digest was made (run --profile)"
+            item.store.finish_run(item.run_id, item.report, clock(), None)
+            continue
         fingerprint = content_fingerprint(item.digest, view)
         first_seen = item.store.first_published(fingerprint)
         if first_seen is not None:
@@ -375,12 +428,14 @@ def _publish(
     return failures
 
 
-def _deliver(run: _Run, ranked: list[_Ranked]) -> None:
-    for item in ranked:
-        view = item.member.settings
-        pipeline._deliver(
-            view, item.store, run.client, item.report, clock=run.clock, sleep=run.sleep
-        )
+def _deliver(run: _Run, readers: list[tuple[Member, Store, RunReport]]) -> None:
+    """Each reader's channels get that reader's digests (what is due of them); a run of one
+    member's digest (``run --profile``) sends to that member's channels only."""
+    for member, store, report in readers:
+        if run.only is not None and member.name != run.only:
+            continue
+        view = member.settings
+        pipeline._deliver(view, store, run.client, report, clock=run.clock, sleep=run.sleep)
 
 
 def run_team_configured(
