@@ -8,6 +8,7 @@ The chat channels are webhooks on the local HTTP server, the e-mail a real SMTP 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import re
 from collections.abc import Iterator
@@ -17,8 +18,10 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 from pytest_httpserver import HTTPServer
+from typer.testing import CliRunner
 from werkzeug import Response
 
+from arxiv_digest.cli import app
 from arxiv_digest.config import Settings
 from arxiv_digest.delivery.notice import watch_missed
 from arxiv_digest.errors import FetchError
@@ -76,6 +79,10 @@ def _email(port: int, to: str) -> dict[str, Any]:
 
 
 def lab(server: HTTPServer, port: int, folder: Path) -> Settings:
+    return settings_of(lab_config(server, port), folder)
+
+
+def lab_config(server: HTTPServer, port: int) -> dict[str, Any]:
     """The lab's channels at the top level; alice (private) and bob with channels of their
     own; carol with none."""
     config = team_config(server)
@@ -90,7 +97,7 @@ def lab(server: HTTPServer, port: int, folder: Path) -> Settings:
         "chat": [{"type": "generic", "name": "phone", "url_env": "ALICE_HOOK"}],
     }
     config["profiles"]["bob"]["delivery"] = {"email": _email(port, "bob@example.org")}
-    return settings_of(config, folder)
+    return config
 
 
 def run_at(settings: Settings, now: dt.datetime, only: str | None = None) -> TeamReport:
@@ -210,6 +217,42 @@ def test_run_profile_sends_that_members_digest_and_nothing_else(
     assert ids(inboxes[LAB][0]) == picks(settings, "bob") | picks(settings, "carol")
     assert len(inboxes["bob@example.org"]) == 1
     assert outcomes(everyone)["bob/email"] == "already sent"
+
+
+def test_the_cli_names_whose_channel_failed_and_deliver_profile_sends_theirs_only(
+    arxiv: LabArxiv, hooks: Hooks, inbox: tuple[Inbox, int], tmp_path: Path
+) -> None:
+    box, port = inbox
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps(lab_config(arxiv.server, port)), encoding="utf-8")
+    settings = settings_of(lab_config(arxiv.server, port), tmp_path)
+    runner = CliRunner()
+    hooks.failing.add("alice")
+
+    ran = runner.invoke(app, ["run", "--config", str(config)])
+
+    assert ran.exit_code == 1, ran.output  # every digest written; one channel failed
+    assert "delivery failed: alice/phone (2026-12-02)" in " ".join(ran.output.split())
+    hooks.failing.clear()
+    resent = runner.invoke(
+        app, ["deliver", "--profile", "bob", "--resend", "--config", str(config)]
+    )
+    assert resent.exit_code == 0, resent.output
+    inboxes = mail(box)
+    assert len(inboxes["bob@example.org"]) == 2 and len(inboxes[LAB]) == 1
+    assert ids(inboxes["bob@example.org"][1]) == picks(settings, "bob")
+    assert hooks.received("alice") == [] and len(hooks.received("lab")) == 1
+    theirs = runner.invoke(app, ["deliver", "--profile", "alice", "--config", str(config)])
+    assert theirs.exit_code == 0, theirs.output
+    [alices_chat] = hooks.received("alice")  # the failed channel, and only it
+    assert {item["arxiv_id"] for item in alices_chat["items"]} == picks(settings, "alice")
+    assert len(mail(box)["alice@example.org"]) == 1
+    labs = runner.invoke(app, ["deliver", "--resend", "--config", str(config)])
+    assert labs.exit_code == 0, labs.output
+    assert ids(mail(box)[LAB][1]) == picks(settings, "")
+    assert len(mail(box)["bob@example.org"]) == 2
+    nothing = runner.invoke(app, ["deliver", "--profile", "carol", "--config", str(config)])
+    assert nothing.exit_code == 2 and len(box.messages) == 5
 
 
 # -- a missed day: one notice per channel, every reader's ------------------------------------
