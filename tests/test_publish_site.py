@@ -28,7 +28,7 @@ from arxiv_digest.publish import feeds, incremental, trends
 from arxiv_digest.publish.content import SiteContent, _retained, load_content
 from arxiv_digest.publish.files import write_tree
 from arxiv_digest.publish.highlight import rich_text
-from arxiv_digest.publish.html import markdown_to_html, math_html
+from arxiv_digest.publish.html import markdown_to_html, math_html, sanitise
 from arxiv_digest.publish.incremental import MANIFEST
 from arxiv_digest.publish.site import render_days, render_site, write_site
 from arxiv_digest.sources.rss import parse_rss
@@ -408,6 +408,28 @@ def test_highlights_mark_what_the_ranking_matched_and_nothing_else() -> None:
     ) == ("<mark>Multi-agent</mark> <mark>speculative-decoding</mark>")
     assert "<mark>" not in rich_text("the world is early", ["RL"])
     assert rich_text("<b>LLM</b>", ["LLM"]) == "&lt;b&gt;<mark>LLM</mark>&lt;/b&gt;"
+
+
+def test_highlighted_text_is_what_sanitising_gives_and_no_tag_comes_from_the_text() -> None:
+    """Text without a formula is escaped prose and <mark>s, not sanitised again: for
+    hostile text and every character sanitising changes, it is what sanitising gives."""
+    hostile = [
+        "<script>alert(1)</script> LLM",
+        "LLM</mark><img src=x onerror=alert(1)>",
+        '<mark title="x" onclick="y">LLM</mark>',
+        "&lt;script&gt; &amp; LLM &#60;b&#62; &nbsp;",
+        "<!-- LLM --> <![CDATA[ LLM ]]> <?xml LLM?>",
+        "LLM\0 and LLM",
+        "LLM\r\nand\rLLM",
+        "LLM\xa0agents",
+        '"LLM" \'LLM\' `LLM` <a href="javascript:alert(1)">LLM</a>',
+    ]
+    characters = [chr(c) for c in range(1, 0x3000)]
+    for text in [*hostile, *("".join(characters[n : n + 64]) for n in range(0, 0x3000, 64))]:
+        page = str(rich_text(text, ["LLM"]))
+        assert page == sanitise(page), text
+        assert set(re.findall(r"<[^>]*>", page)) <= {"<mark>", "</mark>"}, text
+    assert str(rich_text("a\xa0LLM", ["LLM"])) == "a&nbsp;<mark>LLM</mark>"
 
 
 def test_every_highlight_is_a_term_the_matcher_finds_and_every_found_term_is_highlighted() -> None:

@@ -3,6 +3,11 @@
 The marks come from :meth:`arxiv_digest.match.Matcher.spans` over the terms the ranking
 stored as matched, so a highlight and the "Matched" chips never disagree. Math is never
 highlighted inside (a formula is one piece); a mark that would cross a formula is dropped.
+
+Everything but a formula is escaped prose, and a ``<mark>`` around escaped prose: no tag
+can come from the text. A formula's MathML is sanitised by :func:`math_html`; the whole is
+sanitised once more when it holds one. Without a formula, that would give back the same
+string, except for the characters :data:`_CLEANING_CHANGES` (then it is still done).
 """
 
 from __future__ import annotations
@@ -19,6 +24,9 @@ from arxiv_digest.publish.html import TEX_MATH, math_html, sanitise
 
 # TeX's escaped characters in prose (46.62\\% of papers, R\\&D), shown as the characters.
 _ESCAPED = re.compile(r"\\([%&#_$])")
+# What sanitising changes in escaped text: NUL and CR (as HTML's parser reads its input),
+# a no-break space (written back as &nbsp;), a lone surrogate (no UTF-8 for it).
+_CLEANING_CHANGES = re.compile("[\0\r\xa0\ud800-\udfff]")
 
 
 def _prose(text: str) -> str:
@@ -53,10 +61,12 @@ def _rich(text: str, terms: tuple[str, ...], mode: MatchMode) -> str:
         out.append(markup)
         position = end
     out.append(_prose(text[position:]))
-    return sanitise("".join(out))
+    if formulas or _CLEANING_CHANGES.search(text):
+        return sanitise("".join(out))
+    return "".join(out)  # escaped prose and <mark>s: exactly what sanitising it would give
 
 
 def rich_text(text: str, terms: Sequence[str] = (), mode: MatchMode = "word") -> Markup:
     """``text`` escaped, with ``terms`` (as the ranking matched them) marked and math
     rendered; safe to put in a page as it is."""
-    return Markup(_rich(text, tuple(terms), mode))  # escaped, then sanitised
+    return Markup(_rich(text, tuple(terms), mode))  # escaped (and sanitised)
