@@ -9,13 +9,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import httpx2
 import typer
-from rich.progress import BarColumn, TextColumn, TimeElapsedColumn
-from rich.progress import Progress as RichProgress
-from rich.table import Table
 
 from arxiv_digest import pipeline
 from arxiv_digest.cli.base import ConfigOption, _fail, _spinner, _state, app, err, log, out
@@ -31,8 +28,6 @@ from arxiv_digest.config import (
     resolve_config_path,
     with_paths_resolved,
 )
-from arxiv_digest.delivery.notice import watch_missed
-from arxiv_digest.doctor import run_checks, secret_checks
 from arxiv_digest.errors import ConfigError, DigestError, RunInProgress
 from arxiv_digest.models import Paper, RunReport, SummaryStats
 from arxiv_digest.sources import http
@@ -42,7 +37,9 @@ from arxiv_digest.store import Store
 from arxiv_digest.summarize import build_summarizer
 from arxiv_digest.summarize.runner import Progress
 from arxiv_digest.team import is_team, member
-from arxiv_digest.team.run import run_team_configured
+
+if TYPE_CHECKING:
+    from arxiv_digest.team.run import TeamReport
 
 
 def _print_summary_stats(stats: SummaryStats, currency: str) -> None:
@@ -87,6 +84,9 @@ def _summary_progress() -> Iterator[Progress | None]:
     if _state["quiet"] or not err.is_terminal:
         yield None
         return
+    from rich.progress import BarColumn, TextColumn, TimeElapsedColumn
+    from rich.progress import Progress as RichProgress
+
     with RichProgress(
         TextColumn("AI summaries"),
         BarColumn(),
@@ -111,8 +111,11 @@ def run(config: ConfigOption = None, profile: ProfileOption = None) -> None:
         settings = load_settings(config)
         if profile is not None:
             member(settings, profile)  # an unknown name: exit 2 before any request
+        team: TeamReport | None = None
         with _summary_progress() as progress:
             if is_team(settings):
+                from arxiv_digest.team.run import run_team_configured  # team configs only
+
                 team = run_team_configured(settings, only=profile, on_summary=progress)
                 report = team.run
             else:
@@ -120,7 +123,7 @@ def run(config: ConfigOption = None, profile: ProfileOption = None) -> None:
     except DigestError as exc:
         raise _fail(exc) from None
     _print_report(report, settings.ai_summary.currency)
-    if is_team(settings):
+    if team is not None:
         print_team_report(team, settings.ai_summary.currency)
     print_deliveries(report.deliveries)
     exit_for_failed_deliveries(report.deliveries)
@@ -292,6 +295,8 @@ def serve(
         log.info("daily run: %s, %d papers", report.status, report.ranked)
 
     def watch() -> None:  # a digest no run made by schedule.time + grace: tell the channels
+        from arxiv_digest.delivery.notice import watch_missed
+
         watch_missed(settings, clock())
 
     job = daily if schedule else None
@@ -333,6 +338,10 @@ def doctor(
     ] = False,
 ) -> None:
     """Check the config, the store, arXiv, the LLM key and delivery secrets (never printed)."""
+    from rich.table import Table
+
+    from arxiv_digest.doctor import run_checks, secret_checks  # the delivery channels' modules
+
     try:
         settings = load_settings(config)
     except ConfigError as exc:

@@ -12,7 +12,6 @@ from rich.table import Table
 from arxiv_digest.cli.base import ConfigOption, _fail, _state, app, err, out
 from arxiv_digest.cli.team import ProfileOption
 from arxiv_digest.config import load_settings
-from arxiv_digest.delivery.dispatch import DeliveryRequest, deliver
 from arxiv_digest.errors import ConfigError, DeliveryError, DigestError
 from arxiv_digest.models import DeliveryOutcome
 from arxiv_digest.sources import http
@@ -78,6 +77,9 @@ def deliver_command(
     profile: ProfileOption = None,
 ) -> None:
     """Send the latest digest to the configured e-mail and chat channels (each once)."""
+    # The channels' modules (e-mail, chat formats) load for this command, not for every one.
+    from arxiv_digest.delivery.dispatch import DeliveryRequest, deliver
+
     try:
         settings = load_settings(config)
         if profile is not None:

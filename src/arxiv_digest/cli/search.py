@@ -18,7 +18,6 @@ from arxiv_digest.models import Marked, SearchPage
 from arxiv_digest.ratings import SYMBOLS
 from arxiv_digest.store import Store
 from arxiv_digest.store.search import MAX_LIMIT
-from arxiv_digest.web.search import page_json
 
 
 def _rich(text: Marked) -> str:
@@ -103,6 +102,8 @@ def search(
     except DigestError as exc:
         raise _fail(exc) from None
     if as_json:
+        from arxiv_digest.web.search import page_json  # the web app's modules, for --json only
+
         typer.echo(json.dumps(page_json(found), ensure_ascii=False, indent=2))
         return
     if not found.hits:

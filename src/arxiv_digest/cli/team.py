@@ -3,7 +3,7 @@ commands (``run``, ``rate``, ``search``, ``deliver``) share."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -14,7 +14,9 @@ from arxiv_digest.errors import DigestError
 from arxiv_digest.models import SummaryStats
 from arxiv_digest.store import Store
 from arxiv_digest.team import member, members
-from arxiv_digest.team.run import TeamReport
+
+if TYPE_CHECKING:
+    from arxiv_digest.team.run import TeamReport
 
 __all__ = ["ProfileOption", "print_team_report", "reader"]
 
