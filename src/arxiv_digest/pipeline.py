@@ -13,8 +13,6 @@ import httpx2
 
 from arxiv_digest.clock import make_clock
 from arxiv_digest.config import Settings
-from arxiv_digest.delivery.dispatch import deliver
-from arxiv_digest.delivery.notice import notify_missed
 from arxiv_digest.errors import DigestError, PublishError, StoreError
 from arxiv_digest.models import DeliveryOutcome, Digest, DigestEntry, Paper, RunReport
 from arxiv_digest.publish.files import Switch
@@ -323,6 +321,8 @@ def _notify_missed(
     channels (once a day). Best effort: never in the way of the run's own outcome."""
     if settings.delivery is None:
         return
+    from arxiv_digest.delivery.notice import notify_missed  # e-mail and chat: configured only
+
     try:
         notify_missed(settings, store, client, now=clock(), sleep=sleep)
     except Exception as exc:  # the run's own error, if any, is the one raised
@@ -342,6 +342,8 @@ def _deliver(
     CLI exits 1 for them), never a reason to hold back the README or the site."""
     if settings.delivery is None:
         return
+    from arxiv_digest.delivery.dispatch import deliver  # e-mail and chat: configured only
+
     try:
         report.deliveries = deliver(settings, store, client, now=clock(), sleep=sleep)
     except DigestError as exc:  # e.g. the store could not say what is due
