@@ -16,7 +16,6 @@ import re
 import unicodedata
 from functools import lru_cache
 
-import ftfy
 from pylatexenc.latex2text import LatexNodes2Text
 
 from arxiv_digest.ids import VERSIONED_ID
@@ -95,6 +94,8 @@ def repair_mojibake(text: str) -> str:
     """``JosÃ© RaÃºl`` (UTF-8 decoded twice) -> ``José Raúl``; other text is unchanged."""
     if text.isascii() or not _MOJIBAKE_HINT.search(text):
         return text
+    import ftfy  # slow to import (its tables), and most feeds need no repair
+
     fixed: str = ftfy.fix_encoding(text)
     if fixed != text:
         log.info("repaired double-encoded UTF-8: %r -> %r", text[:60], fixed[:60])
