@@ -12,6 +12,7 @@ option); ``base`` has the app and its options.
 
 from __future__ import annotations
 
+import gc
 import sys
 
 from arxiv_digest.cli import daily, delivery, explain, mcp, portable, ratings, search, team
@@ -32,6 +33,9 @@ __all__ = [
 
 
 def main() -> None:
+    # What the imports made (classes, schemas, tables) lives until the process ends: kept out
+    # of the garbage collector's passes, the interpreter's shutdown takes ~0.03 s, not ~0.15.
+    gc.freeze()
     try:
         app()
     except KeyboardInterrupt:
