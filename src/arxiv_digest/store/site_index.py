@@ -106,15 +106,18 @@ def matched_terms(store: Store, run_ids: Collection[int]) -> dict[int, tuple[tup
     return _reading(store, "read the matched terms", read)
 
 
-def _shown(table: Table, runs: Collection[int]) -> ColumnElement[bool]:
+def _shown(table: Table, runs: Collection[int], *, by_paper: bool = False) -> ColumnElement[bool]:
     """Whether a row of ``table`` (summaries, announcements) is about a paper of the
     digests these published ``runs`` show: a store rebuilt from its history files holds
     all of these (not every candidate, nor runs whose digest was replaced), so marks read
-    from them are the same in both."""
+    from them are the same in both. ``by_paper``: look the paper's rankings up by its id
+    (``run_id + 0`` keeps SQLite from scanning every ranking of ``runs`` instead, for
+    each row: a cost that grows with the history)."""
     k, t = schema.rankings.c, table.c
+    run = k.run_id + 0 if by_paper else k.run_id
     return (
         exists()
-        .where(k.arxiv_id == t.arxiv_id, k.version == t.version, k.run_id.in_(sorted(runs)))
+        .where(k.arxiv_id == t.arxiv_id, k.version == t.version, run.in_(sorted(runs)))
         .correlate(table)
     )
 
@@ -124,7 +127,7 @@ def change_marks(store: Store, runs: Collection[int]) -> Marks:
     (the newest rows first, down to one such paper's: no scan of every digest)."""
     s, a = schema.summaries.c, schema.announcements.c
     newest = select(s.created_at).where(_shown(schema.summaries, runs))
-    latest = select(a.announced).where(_shown(schema.announcements, runs))
+    latest = select(a.announced).where(_shown(schema.announcements, runs, by_paper=True))
 
     def read() -> Marks:
         with store.engine.connect() as conn:
@@ -137,13 +140,15 @@ def change_marks(store: Store, runs: Collection[int]) -> Marks:
 
 
 def _rows_on(conn: Connection, runs: Collection[int], day: dt.date | None) -> int:
-    """How many of these runs' papers were announced on ``day``."""
+    """How many of these runs' papers were announced on ``day`` (from the runs' rankings:
+    a look-up of each, not a search of them for each of the day's announcements)."""
     if day is None:
         return 0
-    a = schema.announcements.c
+    a, k = schema.announcements.c, schema.rankings.c
     papers = (
-        select(a.arxiv_id, a.version)
-        .where(a.announced == day, _shown(schema.announcements, runs))
+        select(k.arxiv_id, k.version)
+        .join(schema.announcements, (a.arxiv_id == k.arxiv_id) & (a.version == k.version))
+        .where(a.announced == day, k.run_id.in_(sorted(runs)))
         .distinct()
         .subquery()
     )
