@@ -27,6 +27,7 @@ import json
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 import jinja2
@@ -156,14 +157,24 @@ def renderer_fingerprint(settings: Settings) -> str:
     """Changes whenever a page could come out differently from the same content."""
     digest = hashlib.sha256()
     digest.update(json.dumps(page_settings(settings), sort_keys=True).encode("utf-8"))
-    for library in (jinja2, latex2mathml, markdown_it, nh3, etree):
-        digest.update(f"{library.__name__} {getattr(library, '__version__', '')}\n".encode())
+    digest.update(_rendering_code())
+    return digest.hexdigest()
+
+
+@cache
+def _rendering_code() -> bytes:
+    """The libraries' versions, and the rendering code as this process loaded it (read
+    once: a team's every site is written with the same)."""
+    parts = [
+        f"{library.__name__} {getattr(library, '__version__', '')}\n".encode()
+        for library in (jinja2, latex2mathml, markdown_it, nh3, etree)
+    ]
     for pattern in _RENDERING_CODE:
         for path in sorted(_PACKAGE.glob(pattern)):
             if path.is_file():
-                digest.update(path.relative_to(_PACKAGE).as_posix().encode() + b"\0")
-                digest.update(path.read_bytes())
-    return digest.hexdigest()
+                parts.append(path.relative_to(_PACKAGE).as_posix().encode() + b"\0")
+                parts.append(path.read_bytes())
+    return b"".join(parts)
 
 
 def day_key(record: DayRecord, older: dt.date | None, newer: dt.date | None) -> str:
