@@ -152,3 +152,30 @@ def test_backfill_command(httpserver: HTTPServer, tmp_path: Path) -> None:
     result = cli("backfill", "--days", "3", "--config", str(config), cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "Stored 0 papers announced in the last 3 day(s)" in result.stdout
+
+
+# What a run leaves unloaded: a daily run starts as a new process, and a rerun that finds
+# nothing new should cost little more than those imports.
+REPORT_MODULES = """\
+import sys
+from arxiv_digest.cli import main
+try:
+    main()
+finally:
+    skipped = ("starlette", "uvicorn", "ftfy", "arxiv_digest.web", "arxiv_digest.delivery",
+               "arxiv_digest.doctor", "arxiv_digest.team.run")
+    print("loaded:", sorted(m for m in sys.modules if m.startswith(skipped)), file=sys.stderr)
+"""
+
+
+def test_a_run_without_delivery_loads_no_web_app_no_channels_and_no_ftfy(
+    httpserver: HTTPServer, tmp_path: Path, combined_feed: bytes
+) -> None:
+    serve_feed(httpserver, CATS, combined_feed)
+    config = write_config(tmp_path, httpserver)
+    result = subprocess.run(
+        [sys.executable, "-c", REPORT_MODULES, "run", "--config", str(config)],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "loaded: []" in result.stderr
