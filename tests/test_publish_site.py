@@ -250,6 +250,35 @@ def rewrite(settings: Settings, site_dir: Path | None = None) -> list[str]:
     return write_site(files, site_dir or Path(settings.output.site_dir))
 
 
+def test_sites_published_together_are_each_what_publishing_it_alone_writes(
+    site: Settings, tmp_path: Path
+) -> None:
+    """A team's sites: one written while the next is rendered, a tree inside another
+    (``p/NAME/``) included; one that cannot be written fails alone."""
+
+    def at(folder: Path) -> Settings:
+        return site.model_copy(
+            update={"output": site.output.model_copy(update={"site_dir": folder})}
+        )
+
+    base = tmp_path / "team"
+    outer, inner, blocked = base / "all", base / "all" / "p" / "m", base / "file"
+    base.mkdir()
+    blocked.write_bytes(b"not a folder")
+    with Store(site.store.url) as store:
+        outcomes = incremental.publish_sites(
+            (store, at(folder)) for folder in (inner, blocked, outer)
+        )
+        pipeline.publish_site(at(base / "alone"), store)
+    assert outcomes[0] is None and outcomes[2] is None
+    assert isinstance(outcomes[1], PublishError) and "not a folder" in str(outcomes[1])
+    alone = tree_of(base / "alone")
+    assert tree_of(inner) == alone
+    assert {k: v for k, v in tree_of(outer).items() if not k.startswith("p")} == alone
+    assert sorted(p.name for p in base.iterdir()) == ["all", "alone", "file"]  # no staging left
+    assert [p.name for p in (outer / "p").iterdir()] == ["m"]
+
+
 def test_temporaries_left_by_a_killed_write_are_removed_by_the_next(site: Settings) -> None:
     root = Path(site.output.site_dir)
     staging = root.parent / f".{root.name}.tmp"

@@ -29,6 +29,7 @@ import contextlib
 import glob
 import os
 import re
+import stat
 import tempfile
 from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -40,7 +41,17 @@ from arxiv_digest.errors import PublishError
 
 # What mkstemp(prefix=".{name}.", suffix=".tmp") makes: ".index.html.k3j_x9a2.tmp".
 _TEMPORARY = re.compile(r"^\..+\.[a-z0-9_]{8}\.tmp$")
-_WRITERS = 4  # threads writing and syncing temporaries
+_WRITERS = 4  # threads writing and syncing temporaries (one pool for every switch)
+_POOL: list[ThreadPoolExecutor] = []
+
+
+def _writers() -> ThreadPoolExecutor:
+    if not _POOL:
+        _POOL.append(ThreadPoolExecutor(_WRITERS, thread_name_prefix="switch"))
+    return _POOL[0]
+
+
+os.register_at_fork(after_in_child=_POOL.clear)  # a child has none of its parent's threads
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +77,7 @@ class Switch:
         self._removals: list[Path] = []
         self._made: list[Path] = []  # folders created while preparing, parents first
         self._staging: list[Path] = []  # staging folders beside trees, removed at the end
-        self._writers: ThreadPoolExecutor | None = None
+        self._folders: set[Path] = set()  # known to exist
 
     def __enter__(self) -> Switch:
         return self
@@ -85,19 +96,19 @@ class Switch:
         file already holds exactly this content."""
         data = content.encode("utf-8") if isinstance(content, str) else content
         try:
-            if path.is_file() and path.read_bytes() == data:
+            now = _stat(path)
+            if _holds(path, now, data):
                 return False
             self._make_folders(path.parent)
             if staging is None:
                 _remove_leftovers_of(path)
-            existed = path.exists()
         except OSError as exc:
             self.discard()
             raise PublishError(f"cannot write {path}: {_one_line(exc)}") from None
-        if self._writers is None:
-            self._writers = ThreadPoolExecutor(_WRITERS, thread_name_prefix="switch")
-        written = self._writers.submit(_write_temporary, path, data, staging or path.parent)
-        self._staged.append(_Staged(written, path, existed))
+        mode = stat.S_IMODE(now.st_mode) if now is not None else 0o644
+        folder = staging or path.parent
+        written = _writers().submit(_write_temporary, path.name, data, folder, mode)
+        self._staged.append(_Staged(written, path, now is not None))
         return True
 
     def stage_tree(
@@ -168,9 +179,7 @@ class Switch:
                 continue
             with contextlib.suppress(OSError):
                 temporary.unlink()
-        if self._writers is not None:
-            self._writers.shutdown()
-            self._writers = None
+        self._folders.clear()
         for folder in reversed(self._made):
             with contextlib.suppress(OSError):
                 folder.rmdir()  # only if still empty
@@ -183,6 +192,8 @@ class Switch:
         self._staging.clear()
 
     def _make_folders(self, folder: Path) -> None:
+        if folder in self._folders:
+            return
         missing: list[Path] = []
         while not folder.is_dir():
             missing.append(folder)
@@ -190,6 +201,7 @@ class Switch:
         for path in reversed(missing):
             path.mkdir()
             self._made.append(path)
+        self._folders.update(missing or [folder])
 
     def _ensure_tree(self, tree: Path) -> None:
         if tree.exists() and not tree.is_dir():
@@ -200,24 +212,39 @@ class Switch:
             raise PublishError(f"cannot create the folder {tree}: {_one_line(exc)}") from None
 
 
-def _write_temporary(path: Path, data: bytes, folder: Path) -> Path:
-    """``data`` in a new temporary in ``folder``, synced, with ``path``'s permissions."""
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    temporary = Path(name)
+def _write_temporary(name: str, data: bytes, folder: Path, mode: int) -> Path:
+    """``data`` in a new temporary for the file ``name`` in ``folder``, synced, with
+    permissions ``mode``; deleted again if any of that fails."""
+    fd, temporary = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=folder)
     try:
         try:
             view = memoryview(data)
             while view:
                 view = view[os.write(fd, view) :]
+            os.fchmod(fd, mode)
             os.fsync(fd)  # a full disk may only show here (delayed allocation)
         finally:
             os.close(fd)
-        temporary.chmod(path.stat().st_mode & 0o777 if path.exists() else 0o644)
     except BaseException:
         with contextlib.suppress(OSError):
-            temporary.unlink()
+            Path(temporary).unlink()
         raise
-    return temporary
+    return Path(temporary)
+
+
+def _stat(path: Path) -> os.stat_result | None:
+    """``path``'s status (None: nothing there)."""
+    try:
+        return path.stat()
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+
+
+def _holds(path: Path, now: os.stat_result | None, data: bytes) -> bool:
+    """Whether the file ``path`` (of status ``now``) holds exactly ``data``."""
+    if now is None or not stat.S_ISREG(now.st_mode) or now.st_size != len(data):
+        return False
+    return path.read_bytes() == data
 
 
 def write_atomic(path: Path, content: str | bytes) -> bool:

@@ -38,6 +38,7 @@ from lxml import etree
 
 import arxiv_digest
 from arxiv_digest.config import Settings
+from arxiv_digest.errors import PublishError
 from arxiv_digest.models import PublishedDigest
 from arxiv_digest.publish.content import (
     EPOCH,
@@ -278,3 +279,49 @@ def stage_site(store: Store, settings: Settings, switch: Switch) -> list[str]:
     site = Path(settings.output.site_dir)
     files, gone = render_changes(store, settings, site)
     return switch.stage_tree(files, site, remove=gone)
+
+
+def publish_sites(sites: Iterable[tuple[Store, Settings]]) -> list[PublishError | None]:
+    """Rewrite several sites (a team's), each in a switch of its own as
+    :func:`~arxiv_digest.pipeline.publish_site` does: one site's files go to disk while
+    the next is rendered. Returns each site's failure (None: written), in order; a site
+    that fails leaves the others written."""
+    outcomes: list[PublishError | None] = []
+    pending: tuple[int, Path, Switch] | None = None
+
+    def finish() -> None:
+        nonlocal pending
+        if pending is None:
+            return
+        n, _, switch = pending
+        pending = None
+        try:
+            switch.commit()
+        except PublishError as exc:
+            outcomes[n] = exc
+        finally:
+            switch.discard()
+
+    try:
+        for store, settings in sites:
+            site = Path(settings.output.site_dir)
+            if pending is not None and _nested(pending[1], site):
+                finish()  # a tree's clean-up would take the other's temporaries for leftovers
+            outcomes.append(None)
+            switch = Switch()
+            try:
+                stage_site(store, settings, switch)
+            except PublishError as exc:
+                outcomes[-1] = exc
+                switch.discard()
+                continue
+            finish()
+            pending = (len(outcomes) - 1, site, switch)
+    finally:
+        finish()  # what was staged whole is written, as one site after the other would be
+    return outcomes
+
+
+def _nested(one: Path, other: Path) -> bool:
+    one, other = one.absolute(), other.absolute()
+    return one == other or one in other.parents or other in one.parents

@@ -44,6 +44,7 @@ from arxiv_digest.models import (
 )
 from arxiv_digest.publish.files import Switch
 from arxiv_digest.publish.history import apply_retention, restore_history
+from arxiv_digest.publish.incremental import publish_sites
 from arxiv_digest.publish.readme import content_fingerprint, render_readme
 from arxiv_digest.rank import Ranker, digest_order, keep_best, select_candidates
 from arxiv_digest.relevance.embed import CachedEmbedder, check_embedder, make_vectors
@@ -402,14 +403,14 @@ def _publish(
     team: TeamReport,
 ) -> list[str]:
     """Every site, the READMEs and the team page; failures as lines (the run is recorded)."""
-    failures: list[str] = []
-    for item in ranked:
-        if item.member.private:
-            continue  # served by ``serve`` with its token, never written to the public site
-        try:
-            pipeline.publish_site(item.member.settings, item.store)
-        except PublishError as exc:
-            failures.append(f"{item.member.label}: {exc}")
+    # A private member's site is served by ``serve`` with its token, never written.
+    public = [item for item in ranked if not item.member.private]
+    outcomes = publish_sites((item.store, item.member.settings) for item in public)
+    failures = [
+        f"{item.member.label}: {exc}"
+        for item, exc in zip(public, outcomes, strict=True)
+        if exc is not None
+    ]
     try:
         with Switch() as switch:
             site = Path(settings.output.site_dir)
