@@ -205,6 +205,11 @@ class LlmClient:
                     max_retries=0,  # ours below: logged, capped, testable
                     http_client=self._http_client or _deadline_client(self.settings.timeout),
                 )
+                # The SDK loads its chat resources (~50 ms of imports) and works out its
+                # platform headers on the first call: done here, they overlap a PDF's
+                # download instead of delaying the first request.
+                _ = self._client.chat.completions
+                _ = self._client.default_headers
             return self._client
 
     def _call(self, what: str, method: Callable[[OpenAI], Any], **kwargs: Any) -> Any:
