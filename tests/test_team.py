@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -244,3 +245,50 @@ def test_a_team_run_on_postgresql(day: HTTPServer, tmp_path: Path, pg_url: str) 
             published = store.for_profile(m.name).published_runs()
             assert len(published) == 1
             assert len(store.ranking(published[0][1])) == m.report.ranked > 0
+
+
+def _history_lines(folder: Path) -> list[dict[str, Any]]:
+    lines = []
+    for path in sorted(folder.rglob("*.jsonl")):
+        lines += [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    return lines
+
+
+def test_a_private_members_picks_and_ratings_stay_out_of_the_committed_history(
+    day: HTTPServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ALICE_TOKEN", "alice-secret")
+    config = team_config(day)
+    config["store"] = {**config.get("store", {}), "history_dir": "history"}
+    config["profiles"]["alice"].update(private=True, token_env="ALICE_TOKEN")
+    config["profiles"]["alice"].update(keywords=["YouTube", "monitoring"], max_papers=10)
+    config["profiles"]["bob"].update(keywords=["agents"], max_papers=2)
+    settings = settings_of(config, tmp_path)
+    run(settings)
+    site = tmp_path / "site"
+    public = set().union(
+        *(_ids((site / "p" / n / "index.html").read_bytes()) for n in ("bob", "carol"))
+    )
+    with Store(settings.store.url) as store:
+        alice = {
+            r.paper.arxiv_id
+            for r in store.ranking(store.for_profile("alice").published_runs()[0][1])
+        }
+        only_alice = alice - public
+        assert only_alice
+        now = dt.datetime.now(dt.UTC)
+        store.for_profile("alice").rate(sorted(only_alice)[0], -1, "cli", now)
+        store.for_profile("bob").rate(sorted(public)[0], 1, "cli", now)
+    run(settings)
+
+    lines = _history_lines(tmp_path / "history")
+    readers = {line["row"].get("profile", "") for line in lines if line["table"] == "publication"}
+    assert readers == {"", "bob", "carol"}
+    papers = {line["row"]["arxiv_id"] for line in lines if line["table"] == "papers"}
+    assert public <= papers and not papers & only_alice
+    rated = {
+        (line["row"]["profile"], line["row"]["arxiv_id"])
+        for line in lines
+        if line["table"] == "ratings"
+    }
+    assert rated == {("bob", sorted(public)[0])}

@@ -8,6 +8,7 @@ import logging
 from pathlib import Path
 
 from arxiv_digest.config import Settings
+from arxiv_digest.config.profiles import profile_settings
 from arxiv_digest.publish.files import write_atomic
 from arxiv_digest.store import Store
 from arxiv_digest.store.history import (
@@ -47,17 +48,26 @@ def write_history(settings: Settings, store: Store, day: dt.date | None) -> list
     days = {d for d, _, _ in store.published_runs() if not (folder / day_path(DIGESTS, d)).exists()}
     if day is not None:
         days.add(day)
+    hidden = private_profiles(settings)
     files: dict[str, bytes] = {}
     for each in sorted(days):
-        files[day_path(DIGESTS, each)] = digest_day(store, each)
+        files[day_path(DIGESTS, each)] = digest_day(store, each, hidden=hidden)
         if _candidate_days(settings):
             files[day_path(CANDIDATES, each)] = candidates_day(store, each)
-    for name, data in ((RATINGS, ratings_file(store)), (NOTICES, notices_file(store))):
+    for name, data in (
+        (RATINGS, ratings_file(store, hidden=hidden)),
+        (NOTICES, notices_file(store)),
+    ):
         if data or (folder / name).exists():
             files[name] = data
     changed = [name for name, data in files.items() if write_atomic(Path(folder, name), data)]
     mark_seen(store, files)
     return changed
+
+
+def private_profiles(settings: Settings) -> frozenset[str]:
+    """The members whose picks and ratings stay out of the (committed) history folder."""
+    return frozenset(name for name, p in profile_settings(settings).items() if p.private)
 
 
 def apply_retention(settings: Settings, store: Store) -> int:

@@ -15,6 +15,10 @@ once its day is over, so it is written as text, one file per announcement day:
     again, so a fresh runner needs them.
 ``ratings.jsonl``
     the readers' ratings, the whole (small) table (a team member's carry their profile).
+
+A private team member's digests and ratings are never written here (the folder is
+committed, and a fork of a public repository is public): a runner without the cached
+database knows nothing of them, and pays again for the summaries only they wanted.
 ``notices.jsonl``
     the notices sent about announcement days left without a digest (the whole, small
     table): a failing run on the next fresh runner does not send the same notice again.
@@ -72,11 +76,12 @@ def _table_lines(conn: Connection, table: Table, where: Any) -> list[str]:
 # -- writing --------------------------------------------------------------------------------
 
 
-def digest_day(store: Store, day: dt.date) -> bytes:
-    """The ``digests/`` file of ``day``: everything a later run needs of that day."""
+def digest_day(store: Store, day: dt.date, *, hidden: Collection[str] = ()) -> bytes:
+    """The ``digests/`` file of ``day``: everything a later run needs of that day, but
+    what only the ``hidden`` profiles (private members) published."""
     with store.engine.connect() as conn:
-        versions = _ranked_versions(conn, day)
-        lines = [*_publication_lines(conn, day)]
+        versions = _ranked_versions(conn, day, hidden)
+        lines = [*_publication_lines(conn, day, hidden)]
         lines += _version_lines(conn, versions, day)
         lines += _table_lines(conn, schema.deliveries, schema.deliveries.c.digest_date == day)
     return "".join(f"{line}\n" for line in lines).encode("utf-8")
@@ -93,9 +98,11 @@ def candidates_day(store: Store, day: dt.date) -> bytes:
     return "".join(f"{line}\n" for line in lines).encode("utf-8")
 
 
-def ratings_file(store: Store) -> bytes:
+def ratings_file(store: Store, *, hidden: Collection[str] = ()) -> bytes:
+    """Every reader's ratings but the ``hidden`` profiles'."""
+    shown = schema.ratings.c.profile.not_in(list(hidden))
     with store.engine.connect() as conn:
-        lines = _table_lines(conn, schema.ratings, schema.ratings.c.arxiv_id.is_not(None))
+        lines = _table_lines(conn, schema.ratings, shown)
     return "".join(f"{line}\n" for line in lines).encode("utf-8")
 
 
@@ -105,12 +112,12 @@ def notices_file(store: Store) -> bytes:
     return "".join(f"{line}\n" for line in lines).encode("utf-8")
 
 
-def _ranked_versions(conn: Connection, day: dt.date) -> list[Version]:
+def _ranked_versions(conn: Connection, day: dt.date, hidden: Collection[str]) -> list[Version]:
     r, k = schema.runs.c, schema.rankings.c
     query = (
         select(k.arxiv_id, k.version)
         .join(schema.runs, r.id == k.run_id)
-        .where(r.digest_date == day)
+        .where(r.digest_date == day, r.profile.not_in(list(hidden)))
         .distinct()
         .order_by(k.arxiv_id, k.version)
     )
@@ -131,13 +138,12 @@ def _first_publishing_run(conn: Connection, day: dt.date, profile: str = "") -> 
     return conn.execute(query.order_by(r.id)).mappings().first()
 
 
-def _publication_lines(conn: Connection, day: dt.date) -> Iterator[str]:
+def _publication_lines(conn: Connection, day: dt.date, hidden: Collection[str]) -> Iterator[str]:
     """One line per reader whose digest of ``day`` was published: the config's own first
     (without a ``profile`` field, as before team mode), then each profile by name."""
     r = schema.runs.c
-    profiles = conn.execute(
-        select(r.profile).where(r.digest_date == day, r.status == "ok").distinct()
-    )
+    published = and_(r.digest_date == day, r.status == "ok", r.profile.not_in(list(hidden)))
+    profiles = conn.execute(select(r.profile).where(published).distinct())
     for profile in sorted(name for (name,) in profiles):
         run = _first_publishing_run(conn, day, profile)
         if run is None:
