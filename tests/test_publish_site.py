@@ -236,6 +236,28 @@ def test_a_hostile_title_is_text_on_the_page(make_paper: Any, make_settings: Mak
     assert parsed.entries[0].title == "<img src=x onerror=alert(1)>"
 
 
+def test_a_block_rendered_once_for_every_list_keeps_each_heading_level(
+    make_paper: Any, make_settings: MakeSettings
+) -> None:
+    """A paper's block is rendered once for its front page (h2) and category page (h3),
+    its heading's level left open by a comment: no text of a paper can make that comment."""
+    comment = "<!--level-->"
+    paper = make_paper(
+        title=f"{comment} LLM", abstract=f"An {comment} abstract", authors=(comment, "B", "C")
+    )
+    summary = Summary(paper.arxiv_id, 1, f"model {comment}", f"A {comment} summary", note=comment)
+    entry = DigestEntry(RankedPaper(paper, 1.0, ("LLM",), "cs.AI", why=comment), summary)
+    day = PublishedDigest(dt.date(2026, 4, 27), dt.datetime(2026, 4, 27, tzinfo=dt.UTC), (entry,))
+    content = SiteContent(days=(day,), feed=(entry,), built_at=day.updated_at)
+    settings = make_settings()
+    files = render_site(content, settings)
+    for path, level in (("index.html", 2), ("category/cs.AI-expanded.html", 3)):
+        page = files[path].decode()
+        assert "<!--" not in page
+        assert page.count("&lt;!--level--&gt;") >= 7
+        assert f'<h{level}><span class="rank">1.</span>' in page and f"</h{level}>" in page
+
+
 def test_empty_store_gives_an_empty_but_valid_site(make_settings: MakeSettings) -> None:
     content = SiteContent(days=(), feed=(), built_at=dt.datetime(1970, 1, 1, tzinfo=dt.UTC))
     files = render_site(content, make_settings())

@@ -182,19 +182,24 @@ _OPENED = tuple(
 def paper_block(entry: DigestEntry, rank: int, level: int, expanded: bool, look: _Look) -> Markup:
     """One paper of a list (``paper.html.j2``). The same paper is on the front page, its
     day's page and its category's page, each folded and expanded: it is rendered once
-    (expanded) and folded by closing its ``<details>`` (no title or abstract can hold a
-    tag: they are escaped, and summaries are sanitised without ``<details>``)."""
-    block = _expanded_block(entry, rank, level, look)
+    (expanded, its heading's level left open) and folded by closing its ``<details>`` (no
+    title or abstract can hold a tag: they are escaped, and summaries are sanitised
+    without ``<details>`` or comments)."""
+    block = _expanded_block(entry, rank, look).replace(_LEVEL, str(level))
     if not expanded:
         for opened, closed in _OPENED:
             block = block.replace(opened, closed)
     return Markup(block)
 
 
+# The heading level in a block rendered for any: a comment, which no text can make.
+_LEVEL = "<!--level-->"
+
+
 @lru_cache(maxsize=2048)
-def _expanded_block(entry: DigestEntry, rank: int, level: int, look: _Look) -> str:
+def _expanded_block(entry: DigestEntry, rank: int, look: _Look) -> str:
     return _PAGES.get_template("paper.html.j2").render(
-        entry=entry, rank=rank, level=level, expanded=True, **_paper_values(look)
+        entry=entry, rank=rank, level=Markup(_LEVEL), expanded=True, **_paper_values(look)
     )
 
 
