@@ -292,3 +292,20 @@ def test_a_private_members_picks_and_ratings_stay_out_of_the_committed_history(
         if line["table"] == "ratings"
     }
     assert rated == {("bob", sorted(public)[0])}
+
+
+def test_the_scheduled_run_of_a_team_config_makes_every_members_digest(
+    day: HTTPServer, tmp_path: Path
+) -> None:
+    """``serve --schedule`` and the service's refresh run this: a team config must not fall
+    back to the single reader's run (no member's page, the lab's digest replaced)."""
+    from arxiv_digest.team.scheduled import run_configured
+
+    settings = settings_of(team_config(day), tmp_path)
+    report = run_configured(settings)
+
+    assert report.status == "ok"
+    site = tmp_path / "site"
+    for name in ("alice", "bob", "carol"):
+        assert _ids((site / "p" / name / "index.html").read_bytes())
+    assert (site / "team.html").is_file()

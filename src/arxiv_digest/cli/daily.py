@@ -287,8 +287,10 @@ def serve(
         raise _fail(exc) from None
 
     def daily() -> None:
+        from arxiv_digest.team.scheduled import run_configured
+
         try:
-            report = pipeline.run_configured(settings)
+            report = run_configured(settings)  # a team config: every member's digest
         except RunInProgress as exc:  # e.g. a cron job on the same store got there first
             log.warning("daily run skipped: %s", exc)
             return
@@ -300,7 +302,9 @@ def serve(
         watch_missed(settings, clock())
 
     job = daily if schedule else None
-    look = watch if settings.delivery is not None else None
+    from arxiv_digest.delivery.notice import has_channels
+
+    look = watch if has_channels(settings) else None  # a member's own channels count too
     scheduler = start_scheduler(settings.schedule, job, watch=look) if job or look else None
     level = logging.getLogger().level
     log_level = "warning" if level >= logging.WARNING else "info"

@@ -12,11 +12,11 @@ import logging
 
 from starlette.applications import Starlette
 
-from arxiv_digest import pipeline
 from arxiv_digest.config import Settings, load_settings, resolve_config_path
 from arxiv_digest.errors import RunInProgress
 from arxiv_digest.publish.history import restore_history
 from arxiv_digest.store import Store
+from arxiv_digest.team.scheduled import run_configured
 from arxiv_digest.web.app import create_app
 from arxiv_digest.web.logs import HideQueries
 
@@ -30,7 +30,7 @@ def build() -> Starlette:
     return create_app(
         settings,
         store,
-        refresh=lambda: pipeline.run_configured(settings),
+        refresh=lambda: run_configured(settings),
         config_dir=resolve_config_path(None).parent,
     )
 
