@@ -61,27 +61,31 @@ def _reading(store: Store, action: str, query: Callable[[], _T]) -> _T:
 def published_index(store: Store) -> tuple[DayRecord, ...]:
     """Every published day, newest first (the runs :meth:`Store.published_runs` names)."""
     published = store.published_runs()
-    fingerprints, counts = _reading(store, "read the published days", lambda: _run_facts(store))
+    runs = [run_id for _, run_id, _ in published]
+    fingerprints, counts = _reading(
+        store, "read the published days", lambda: _run_facts(store, runs)
+    )
     return tuple(
         DayRecord(day, run_id, updated, fingerprints[run_id], counts.get(run_id, 0))
         for day, run_id, updated in published
     )
 
 
-def _run_facts(store: Store) -> tuple[dict[int, str], dict[int, int]]:
-    """Per successful run: its fingerprint, and how many papers its ranking holds (each
-    paper once: :meth:`Store.save_ranking` stores a digest's papers in rank order)."""
+def _run_facts(store: Store, runs: Collection[int]) -> tuple[dict[int, str], dict[int, int]]:
+    """Per published run (of this store's reader only, not every profile's): its
+    fingerprint, and how many papers its ranking holds (each paper once:
+    :meth:`Store.save_ranking` stores a digest's papers in rank order)."""
+    if not runs:
+        return {}, {}
     r, k = schema.runs.c, schema.rankings.c
-    ok = (r.status == "ok") & r.fingerprint.is_not(None)
+    ids = sorted(runs)
     with store.engine.connect() as conn:
         fingerprints = {
-            row.id: row.fingerprint for row in conn.execute(select(r.id, r.fingerprint).where(ok))
+            row.id: row.fingerprint
+            for row in conn.execute(select(r.id, r.fingerprint).where(r.id.in_(ids)))
         }
         counted = conn.execute(
-            select(k.run_id, func.count())
-            .join(schema.runs, r.id == k.run_id)
-            .where(ok)
-            .group_by(k.run_id)
+            select(k.run_id, func.count()).where(k.run_id.in_(ids)).group_by(k.run_id)
         )
         return fingerprints, {int(run_id): int(n) for run_id, n in counted}
 
