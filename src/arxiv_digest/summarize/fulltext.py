@@ -34,11 +34,17 @@ _PDFIUM = threading.Lock()
 
 
 def _pdfium() -> Any:  # the pypdfium2 module (untyped)
-    """pypdfium2, imported by the first extraction: a run with every summary cached, or
-    any other command, does not pay for loading it."""
+    """pypdfium2, imported by the first extraction (or :func:`load_pdfium`): a run with
+    every summary cached, or any other command, does not pay for loading it."""
     import pypdfium2
 
     return pypdfium2
+
+
+def load_pdfium() -> None:
+    """Import PDFium's bindings now (~50 ms), e.g. while the first PDFs download, rather
+    than in the first extraction, between a PDF's arrival and its LLM call."""
+    _pdfium()
 
 
 def extract_text(pdf: bytes) -> str:

@@ -8,7 +8,7 @@
   there too, so an LLM worker that finishes a call finds its next paper's text ready.
   ``max_workers`` threads call the LLM, each taking the next paper in rank order.
 * The ``openai`` SDK is imported only once an LLM call is due (see ``llm.py``): by the LLM
-  workers, while the first PDFs download.
+  workers, while the first PDFs download; so is PDFium, for the text of those PDFs.
 * One paper failing never blocks the others; it is counted, reported and retried next run.
 * A summary made from the abstract because the PDF was unavailable (it carries a note) is
   shown, and for ``FULLTEXT_RETRY_DAYS`` after it was made, at most once every
@@ -192,8 +192,12 @@ class Summarizer:
         if self._rejected:
             raise SummarizeError(self._rejected)
         assert self.llm is not None
+        # Both imports overlap the PDF's download: PDFium's, which reads its text, and the
+        # SDK's (unless the paper has a summary already and its PDF may fail again).
+        if source is not None and self.config.input == "fulltext":
+            fulltext.load_pdfium()
         if not fulltext_only:
-            self.llm.prepare()  # the SDK's import overlaps the PDF's download
+            self.llm.prepare()
         file_id = None
         try:
             messages, note, file_id = self._messages(paper, source, fulltext_only)
