@@ -812,13 +812,26 @@ def test_a_store_that_went_back_renders_every_page(
 
 
 def test_rss_and_atom_from_one_generator_are_the_feeds_made_one_by_one(site: Settings) -> None:
+    """Each entry's XML is made once and put into the feeds made without entries: byte for
+    byte what feedgen makes of the whole feed, also for text that looks like a feed's end."""
     with Store(site.store.url) as store:
         content = load_content(store, site)
-    made = feeds.rss_and_atom(
-        content.feed, site, "t", ("rss/cs.AI.xml", "atom/cs.AI.xml"), content.built_at
+    first = content.feed[0]
+    ending = dataclasses.replace(
+        first.ranked.paper,
+        arxiv_id="2604.99999",
+        title="</feed>\n",
+        abstract="  </channel>\n</rss>\n",
     )
-    assert made == (
-        feeds.rss(content.feed, site, "t", "rss/cs.AI.xml", content.built_at),
-        feeds.atom(content.feed, site, "t", "atom/cs.AI.xml", content.built_at),
-    )
-    assert b'href="https://me.example.org/digest/atom/cs.AI.xml" rel="self"' in made[1]
+    odd = DigestEntry(dataclasses.replace(first.ranked, paper=ending), first.summary)
+    for entries in (content.feed, (), (odd, *content.feed[1:]), content.feed[:1]):
+        made = feeds.rss_and_atom(
+            entries, site, "t", ("rss/cs.AI.xml", "atom/cs.AI.xml"), content.built_at
+        )
+        assert made == (
+            feeds.rss(entries, site, "t", "rss/cs.AI.xml", content.built_at),
+            feeds.atom(entries, site, "t", "atom/cs.AI.xml", content.built_at),
+        )
+        assert b'href="https://me.example.org/digest/atom/cs.AI.xml" rel="self"' in made[1]
+    key = feeds._item_key(site)
+    assert all(feeds._entry_xml(e, *key) is not None for e in (odd, *content.feed))  # not whole

@@ -2,6 +2,10 @@
 
 Every date comes from the data: the same store renders byte-identical feeds, so ETags
 stay stable and feed readers are not told that nothing changed.
+
+An entry's XML is the same in every feed that holds it (the overall one and its
+categories', RSS and Atom), so :func:`rss_and_atom` makes each once: feedgen writes it in
+a feed of its own, and it is put into each feed feedgen writes without its entries.
 """
 
 from __future__ import annotations
@@ -9,9 +13,11 @@ from __future__ import annotations
 import datetime as dt
 import html
 import json
+import threading
 from collections.abc import Sequence
 from functools import lru_cache
 
+from feedgen.entry import FeedEntry
 from feedgen.feed import FeedGenerator
 
 from arxiv_digest.config import Settings
@@ -29,17 +35,26 @@ def item_date(entry: DigestEntry) -> dt.datetime:
     return dt.datetime(announced.year, announced.month, announced.day, tzinfo=dt.UTC)
 
 
+_Urls = tuple[str, str, str | None]  # abs_url, pdf_url, site_url
+_Rating = tuple[tuple[str, str], ...] | None  # a sample rating link: changes with the secret
+
+
+def _item_key(settings: Settings) -> tuple[_Urls, _Rating]:
+    """What of ``settings`` an entry's item is made with."""
+    sample = rating_links(settings.site_url, RATING_SAMPLE)
+    urls = (str(settings.arxiv.abs_url), str(settings.arxiv.pdf_url), settings.site_url)
+    return urls, tuple(sorted(sample.items())) if sample else None
+
+
 def item_html(entry: DigestEntry, settings: Settings) -> str:
     """The item body: abstract, score and matched terms, links (rating links with the
     secret and ``site_url``), and the AI summary. Cached: an entry is in up to six feeds
     (RSS, Atom and JSON, overall and of its category)."""
-    sample = rating_links(settings.site_url, RATING_SAMPLE)  # changes with the secret
-    urls = (str(settings.arxiv.abs_url), str(settings.arxiv.pdf_url), settings.site_url)
-    return _item_html(entry, urls, tuple(sorted(sample.items())) if sample else None)
+    return _item_html(entry, *_item_key(settings))
 
 
 @lru_cache(maxsize=1024)
-def _item_html(entry: DigestEntry, urls: tuple[str, str, str | None], _rating: object) -> str:
+def _item_html(entry: DigestEntry, urls: _Urls, _rating: _Rating) -> str:
     abs_url, pdf_url, site_url = urls
     ranked = entry.ranked
     paper = ranked.paper
@@ -92,24 +107,30 @@ def _generator(
     feed.lastBuildDate(built_at)
     feed.updated(built_at)
     for entry in entries:
-        paper = entry.ranked.paper
-        link = f"{settings.arxiv.abs_url}/{paper.arxiv_id}"
-        item = feed.add_entry(order="append")
-        item.id(link)
-        item.title(paper.title)
-        item.link(href=link)
-        for author in paper.authors:
-            item.author({"name": author})
-            item.dc.dc_creator(author)
-        for category in paper.categories:
-            item.category(term=category)
-        body = item_html(entry, settings)
-        item.description(body)
-        item.content(body, type="html")
-        item.published(item_date(entry))
-        item.updated(item_date(entry))
-        item.guid(link, permalink=True)  # versionless: a new version is not a new item
+        feed.add_entry(_feed_entry(entry, *_item_key(settings)), order="append")
     return feed
+
+
+def _feed_entry(entry: DigestEntry, urls: _Urls, rating: _Rating) -> FeedEntry:
+    paper = entry.ranked.paper
+    link = f"{urls[0]}/{paper.arxiv_id}"
+    item = FeedEntry()
+    item.load_extension("dc")
+    item.id(link)
+    item.title(paper.title)
+    item.link(href=link)
+    for author in paper.authors:
+        item.author({"name": author})
+        item.dc.dc_creator(author)
+    for category in paper.categories:
+        item.category(term=category)
+    body = _item_html(entry, urls, rating)
+    item.description(body)
+    item.content(body, type="html")
+    item.published(item_date(entry))
+    item.updated(item_date(entry))
+    item.guid(link, permalink=True)  # versionless: a new version is not a new item
+    return item
 
 
 def _point_at(feed: FeedGenerator, settings: Settings, path: str) -> None:
@@ -128,13 +149,70 @@ def rss_and_atom(
     paths: tuple[str, str],
     built_at: dt.datetime,
 ) -> tuple[bytes, bytes]:
-    """:func:`rss` and :func:`atom` (at ``paths``), from one generator: building it is
-    most of the cost of either."""
+    """:func:`rss` and :func:`atom` (at ``paths``), byte for byte: both from one generator
+    without entries, each entry's XML (:func:`_entry_xml`, made once) put in."""
     rss_path, atom_path = paths
-    feed = _generator(entries, settings, title, rss_path, built_at)
-    rss_bytes = bytes(feed.rss_str(pretty=True))
+    feed = _generator((), settings, title, rss_path, built_at)
+    bare_rss = bytes(feed.rss_str(pretty=True))
     _point_at(feed, settings, atom_path)
-    return rss_bytes, bytes(feed.atom_str(pretty=True))
+    bare_atom = bytes(feed.atom_str(pretty=True))
+    key = _item_key(settings)
+    made = [_entry_xml(entry, *key) for entry in entries]
+    if not bare_rss.endswith(_RSS_END) or not bare_atom.endswith(_ATOM_END) or None in made:
+        feed = _generator(entries, settings, title, rss_path, built_at)  # not as expected
+        rss_bytes = bytes(feed.rss_str(pretty=True))
+        _point_at(feed, settings, atom_path)
+        return rss_bytes, bytes(feed.atom_str(pretty=True))
+    items = [pair for pair in made if pair is not None]
+    return (
+        b"".join([bare_rss[: -len(_RSS_END)], *(rss for rss, _ in items), _RSS_END]),
+        b"".join([bare_atom[: -len(_ATOM_END)], *(atom for _, atom in items), _ATOM_END]),
+    )
+
+
+# How a feed written with pretty=True ends: its entries go just before.
+_RSS_END = b"  </channel>\n</rss>\n"
+_ATOM_END = b"</feed>\n"
+_FRAMES = threading.local()  # each thread's feed for one entry, and it bare (RSS, Atom)
+
+
+def _frame() -> tuple[FeedGenerator, tuple[bytes, bytes]]:
+    found: tuple[FeedGenerator, tuple[bytes, bytes]] | None = getattr(_FRAMES, "frame", None)
+    if found is None:
+        frame = FeedGenerator()
+        frame.load_extension("dc")
+        frame.title("frame")
+        frame.id("https://example.org/")
+        frame.link(href="https://example.org/", rel="alternate")
+        frame.description("frame")
+        found = _FRAMES.frame = (
+            frame,
+            (
+                bytes(frame.rss_str(pretty=True)),
+                bytes(frame.atom_str(pretty=True)),
+            ),
+        )
+    return found
+
+
+@lru_cache(maxsize=1024)
+def _entry_xml(entry: DigestEntry, urls: _Urls, rating: _Rating) -> tuple[bytes, bytes] | None:
+    """The entry's RSS item and Atom entry as feedgen writes them in a feed (indented,
+    its namespaces declared by the feed): from a feed of that entry alone, less what the
+    same feed is without it. None if that is not how feedgen wrote them."""
+    frame, bare = _frame()
+    frame.entry([_feed_entry(entry, urls, rating)], replace=True)
+    try:
+        whole = bytes(frame.rss_str(pretty=True)), bytes(frame.atom_str(pretty=True))
+    finally:
+        frame.entry([], replace=True)
+    parts = []
+    for before, after, end in zip(bare, whole, (_RSS_END, _ATOM_END), strict=True):
+        head = before[: -len(end)]
+        if not (before.endswith(end) and after.startswith(head) and after.endswith(end)):
+            return None
+        parts.append(after[len(head) : -len(end)])
+    return parts[0], parts[1]
 
 
 def rss(
