@@ -124,6 +124,27 @@ def test_json_feed_is_valid_against_the_1_1_schema(site: Settings) -> None:
     assert [i["title"] for i in document["items"]] == readme_titles(site)
 
 
+def test_json_feed_is_the_document_as_json_dumps_writes_it(site: Settings) -> None:
+    """Items are written once and put in: the bytes are json.dumps(indent=2)'s, also for
+    text that looks like the items' key, line breaks and characters beyond ASCII."""
+    with Store(site.store.url) as store:
+        content = load_content(store, site)
+    first = content.feed[0]
+    odd = dataclasses.replace(
+        first.ranked.paper,
+        arxiv_id="2604.99998",
+        title='\n  "items": [] 🚀',
+        abstract='Line\nbreak, "quotes", \\ and ünïcode',
+        authors=(),
+    )
+    entry = DigestEntry(dataclasses.replace(first.ranked, paper=odd), first.summary)
+    for entries in (content.feed, (), (entry, *content.feed)):
+        made = feeds.json_feed(entries, site, "t", "feed.json", content.built_at)
+        document = json.loads(made)
+        assert made == json.dumps(document, ensure_ascii=False, indent=2).encode("utf-8")
+        assert [i["title"] for i in document["items"]] == [e.ranked.paper.title for e in entries]
+
+
 def test_category_feeds_hold_the_papers_listed_in_that_category(site: Settings) -> None:
     everything = {e.id for e in feedparser.parse(site_file(site, "rss.xml")).entries}
     union: set[str] = set()

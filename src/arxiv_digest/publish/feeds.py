@@ -4,8 +4,8 @@ Every date comes from the data: the same store renders byte-identical feeds, so 
 stay stable and feed readers are not told that nothing changed.
 
 An entry's XML is the same in every feed that holds it (the overall one and its
-categories', RSS and Atom), so :func:`rss_and_atom` makes each once: feedgen writes it in
-a feed of its own, and it is put into each feed feedgen writes without its entries.
+categories', RSS and Atom), so :func:`rss_and_atom` makes each once (:func:`_entry_xml`)
+and puts it into each feed feedgen writes without its entries.
 """
 
 from __future__ import annotations
@@ -13,12 +13,12 @@ from __future__ import annotations
 import datetime as dt
 import html
 import json
-import threading
 from collections.abc import Sequence
 from functools import lru_cache
 
 from feedgen.entry import FeedEntry
 from feedgen.feed import FeedGenerator
+from lxml import etree
 
 from arxiv_digest.config import Settings
 from arxiv_digest.models import DigestEntry
@@ -173,45 +173,38 @@ def rss_and_atom(
 # How a feed written with pretty=True ends: its entries go just before.
 _RSS_END = b"  </channel>\n</rss>\n"
 _ATOM_END = b"</feed>\n"
-_FRAMES = threading.local()  # each thread's feed for one entry, and it bare (RSS, Atom)
-
-
-def _frame() -> tuple[FeedGenerator, tuple[bytes, bytes]]:
-    found: tuple[FeedGenerator, tuple[bytes, bytes]] | None = getattr(_FRAMES, "frame", None)
-    if found is None:
-        frame = FeedGenerator()
-        frame.load_extension("dc")
-        frame.title("frame")
-        frame.id("https://example.org/")
-        frame.link(href="https://example.org/", rel="alternate")
-        frame.description("frame")
-        found = _FRAMES.frame = (
-            frame,
-            (
-                bytes(frame.rss_str(pretty=True)),
-                bytes(frame.atom_str(pretty=True)),
-            ),
-        )
-    return found
+# The namespaces feedgen declares on a feed's root, with the dc extension.
+_ATOM = "http://www.w3.org/2005/Atom"
+_RSS_NAMESPACES = {
+    "dc": "http://purl.org/dc/elements/1.1/",
+    "atom": _ATOM,
+    "content": "http://purl.org/rss/1.0/modules/content/",
+}
 
 
 @lru_cache(maxsize=1024)
 def _entry_xml(entry: DigestEntry, urls: _Urls, rating: _Rating) -> tuple[bytes, bytes] | None:
-    """The entry's RSS item and Atom entry as feedgen writes them in a feed (indented,
-    its namespaces declared by the feed): from a feed of that entry alone, less what the
-    same feed is without it. None if that is not how feedgen wrote them."""
-    frame, bare = _frame()
-    frame.entry([_feed_entry(entry, urls, rating)], replace=True)
-    try:
-        whole = bytes(frame.rss_str(pretty=True)), bytes(frame.atom_str(pretty=True))
-    finally:
-        frame.entry([], replace=True)
+    """The entry's RSS item and Atom entry as feedgen writes them in a feed: each in a
+    root as feedgen makes it (the same namespaces declared), after a first child, and
+    cut out. None if that root is not written as expected."""
+    item = _feed_entry(entry, urls, rating)
+    rss = etree.Element("rss", version="2.0", nsmap=_RSS_NAMESPACES)
+    channel = etree.SubElement(rss, "channel")
+    etree.SubElement(channel, "title")
+    atom = etree.Element("feed", xmlns=_ATOM, nsmap={"dc": _RSS_NAMESPACES["dc"]})
+    etree.SubElement(atom, "id")
     parts = []
-    for before, after, end in zip(bare, whole, (_RSS_END, _ATOM_END), strict=True):
-        head = before[: -len(end)]
-        if not (before.endswith(end) and after.startswith(head) and after.endswith(end)):
+    for root, parent, element, end in (
+        (rss, channel, item.rss_entry(), _RSS_END),
+        (atom, atom, item.atom_entry(), _ATOM_END),
+    ):
+        bare = etree.tostring(root, pretty_print=True, encoding="UTF-8")
+        parent.append(element)
+        whole = etree.tostring(root, pretty_print=True, encoding="UTF-8")
+        head = bare[: -len(end)]
+        if not (bare.endswith(end) and whole.startswith(head) and whole.endswith(end)):
             return None
-        parts.append(after[len(head) : -len(end)])
+        parts.append(whole[len(head) : -len(end)])
     return parts[0], parts[1]
 
 
@@ -230,6 +223,8 @@ def atom(
 def json_feed(
     entries: Sequence[DigestEntry], settings: Settings, title: str, path: str, built_at: dt.datetime
 ) -> bytes:
+    """The JSON Feed, as ``json.dumps(document, ensure_ascii=False, indent=2)`` writes it;
+    each item written once (:func:`_json_item`) for every feed that holds it."""
     base = _base_url(settings)
     document: dict[str, object] = {
         "version": JSON_FEED_VERSION,
@@ -237,20 +232,32 @@ def json_feed(
         "home_page_url": f"{base}/" if settings.site_url else base,
         "description": _description(settings),
         "language": "en",
-        "items": [
-            {
-                "id": f"{settings.arxiv.abs_url}/{e.ranked.paper.arxiv_id}",
-                "url": f"{settings.arxiv.abs_url}/{e.ranked.paper.arxiv_id}",
-                "title": e.ranked.paper.title,
-                "content_html": item_html(e, settings),
-                "summary": e.ranked.paper.abstract,
-                "date_published": item_date(e).isoformat(),
-                "authors": [{"name": a} for a in e.ranked.paper.authors],
-                "tags": list(e.ranked.paper.categories),
-            }
-            for e in entries
-        ],
+        "items": [],
     }
     if settings.site_url:
         document["feed_url"] = f"{base}/{path}"
-    return json.dumps(document, ensure_ascii=False, indent=2).encode("utf-8")
+    text = json.dumps(document, ensure_ascii=False, indent=2)
+    if entries:
+        key = _item_key(settings)
+        items = ",\n".join(_json_item(entry, *key) for entry in entries)
+        # No string in JSON holds a line break: this is the top level's "items" only.
+        text = text.replace('\n  "items": []', f'\n  "items": [\n{items}\n  ]', 1)
+    return text.encode("utf-8")
+
+
+@lru_cache(maxsize=1024)
+def _json_item(entry: DigestEntry, urls: _Urls, rating: _Rating) -> str:
+    """One item of the feed's "items", indented as it is there (two levels down)."""
+    paper = entry.ranked.paper
+    item = {
+        "id": f"{urls[0]}/{paper.arxiv_id}",
+        "url": f"{urls[0]}/{paper.arxiv_id}",
+        "title": paper.title,
+        "content_html": _item_html(entry, urls, rating),
+        "summary": paper.abstract,
+        "date_published": item_date(entry).isoformat(),
+        "authors": [{"name": a} for a in paper.authors],
+        "tags": list(paper.categories),
+    }
+    text = json.dumps(item, ensure_ascii=False, indent=2)
+    return "\n".join(f"    {line}" for line in text.split("\n"))
