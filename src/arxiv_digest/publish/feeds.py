@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 
 from feedgen.entry import FeedEntry
+from feedgen.ext.dc import DcEntryExtension
 from feedgen.feed import FeedGenerator
 from lxml import etree
 
@@ -115,7 +116,8 @@ def _feed_entry(entry: DigestEntry, urls: _Urls, rating: _Rating) -> FeedEntry:
     paper = entry.ranked.paper
     link = f"{urls[0]}/{paper.arxiv_id}"
     item = FeedEntry()
-    item.load_extension("dc")
+    # load_extension("dc") registers this class, after a failed import of every entry's
+    item.register_extension("dc", DcEntryExtension, atom=True, rss=True)
     item.id(link)
     item.title(paper.title)
     item.link(href=link)
