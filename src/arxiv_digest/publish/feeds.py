@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 
 from feedgen.entry import FeedEntry
-from feedgen.ext.dc import DcEntryExtension
+from feedgen.ext.dc import DcEntryExtension, DcExtension
 from feedgen.feed import FeedGenerator
 from lxml import etree
 
@@ -99,7 +99,7 @@ def _generator(
     entries: Sequence[DigestEntry], settings: Settings, title: str, path: str, built_at: dt.datetime
 ) -> FeedGenerator:
     feed = FeedGenerator()
-    feed.load_extension("dc")
+    feed.register_extension("dc", DcExtension, DcEntryExtension)  # as load_extension("dc")
     feed.title(title)
     _point_at(feed, settings, path)
     feed.description(_description(settings))
@@ -116,7 +116,7 @@ def _feed_entry(entry: DigestEntry, urls: _Urls, rating: _Rating) -> FeedEntry:
     paper = entry.ranked.paper
     link = f"{urls[0]}/{paper.arxiv_id}"
     item = FeedEntry()
-    # load_extension("dc") registers this class, after a failed import of every entry's
+    # As load_extension("dc"), without its failed import of a module dc_entry each time
     item.register_extension("dc", DcEntryExtension, atom=True, rss=True)
     item.id(link)
     item.title(paper.title)
