@@ -134,8 +134,9 @@ def test_json_feed_is_the_document_as_json_dumps_writes_it(site: Settings) -> No
         first.ranked.paper,
         arxiv_id="2604.99998",
         title='\n  "items": [] 🚀',
-        abstract='Line\nbreak, "quotes", \\ and ünïcode',
+        abstract='Line\nbreak, "quotes", \\ and ünïcode\u2028\x7f',
         authors=(),
+        categories=(),
     )
     entry = DigestEntry(dataclasses.replace(first.ranked, paper=odd), first.summary)
     for entries in (content.feed, (), (entry, *content.feed)):

@@ -249,17 +249,28 @@ def json_feed(
 
 @lru_cache(maxsize=1024)
 def _json_item(entry: DigestEntry, urls: _Urls, rating: _Rating) -> str:
-    """One item of the feed's "items", indented as it is there (two levels down)."""
+    """One item of the feed's "items", as ``json.dumps(indent=2)`` writes it there (two
+    levels down), each value encoded by json alone (its indenting code is pure Python)."""
     paper = entry.ranked.paper
-    item = {
+    fields = {
         "id": f"{urls[0]}/{paper.arxiv_id}",
         "url": f"{urls[0]}/{paper.arxiv_id}",
         "title": paper.title,
         "content_html": _item_html(entry, urls, rating),
         "summary": paper.abstract,
         "date_published": item_date(entry).isoformat(),
-        "authors": [{"name": a} for a in paper.authors],
-        "tags": list(paper.categories),
     }
-    text = json.dumps(item, ensure_ascii=False, indent=2)
-    return "\n".join(f"    {line}" for line in text.split("\n"))
+    lines = [f"      {_json(key)}: {_json(value)}," for key, value in fields.items()]
+    authors = [f'        {{\n          "name": {_json(a)}\n        }}' for a in paper.authors]
+    tags = [f"        {_json(tag)}" for tag in paper.categories]
+    lines.append(f'      "authors": {_json_list(authors, "      ")},')
+    lines.append(f'      "tags": {_json_list(tags, "      ")}')
+    return "\n".join(["    {", *lines, "    }"])
+
+
+def _json(value: str) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _json_list(items: list[str], indent: str) -> str:
+    return "[\n" + ",\n".join(items) + f"\n{indent}]" if items else "[]"
