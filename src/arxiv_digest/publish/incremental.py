@@ -283,17 +283,18 @@ def stage_site(store: Store, settings: Settings, switch: Switch) -> list[str]:
 
 def publish_sites(sites: Iterable[tuple[Store, Settings]]) -> list[PublishError | None]:
     """Rewrite several sites (a team's), each in a switch of its own as
-    :func:`~arxiv_digest.pipeline.publish_site` does: one site's files go to disk while
-    the next is rendered. Returns each site's failure (None: written), in order; a site
-    that fails leaves the others written."""
+    :func:`~arxiv_digest.pipeline.publish_site` does, one after the other; but a site's
+    files go to disk while the next is rendered (its switch is committed before the next
+    is staged). Returns each site's failure (None: written), in order; a site that fails
+    leaves the others written."""
     outcomes: list[PublishError | None] = []
-    pending: tuple[int, Path, Switch] | None = None
+    pending: tuple[int, Switch] | None = None
 
     def finish() -> None:
         nonlocal pending
         if pending is None:
             return
-        n, _, switch = pending
+        n, switch = pending
         pending = None
         try:
             switch.commit()
@@ -305,23 +306,17 @@ def publish_sites(sites: Iterable[tuple[Store, Settings]]) -> list[PublishError 
     try:
         for store, settings in sites:
             site = Path(settings.output.site_dir)
-            if pending is not None and _nested(pending[1], site):
-                finish()  # a tree's clean-up would take the other's temporaries for leftovers
             outcomes.append(None)
+            files, gone = render_changes(store, settings, site)
+            finish()
             switch = Switch()
             try:
-                stage_site(store, settings, switch)
+                switch.stage_tree(files, site, remove=gone)
             except PublishError as exc:
                 outcomes[-1] = exc
                 switch.discard()
                 continue
-            finish()
-            pending = (len(outcomes) - 1, site, switch)
+            pending = (len(outcomes) - 1, switch)
     finally:
         finish()  # what was staged whole is written, as one site after the other would be
     return outcomes
-
-
-def _nested(one: Path, other: Path) -> bool:
-    one, other = one.absolute(), other.absolute()
-    return one == other or one in other.parents or other in one.parents
