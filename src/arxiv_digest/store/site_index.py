@@ -78,16 +78,15 @@ def _run_facts(store: Store, runs: Collection[int]) -> tuple[dict[int, str], dic
     if not runs:
         return {}, {}
     r, k = schema.runs.c, schema.rankings.c
-    ids = sorted(runs)
+    query = (
+        select(r.id, r.fingerprint, func.count(k.run_id))
+        .select_from(schema.runs.outerjoin(schema.rankings, k.run_id == r.id))
+        .where(r.id.in_(sorted(runs)))
+        .group_by(r.id, r.fingerprint)
+    )
     with store.engine.connect() as conn:
-        fingerprints = {
-            row.id: row.fingerprint
-            for row in conn.execute(select(r.id, r.fingerprint).where(r.id.in_(ids)))
-        }
-        counted = conn.execute(
-            select(k.run_id, func.count()).where(k.run_id.in_(ids)).group_by(k.run_id)
-        )
-        return fingerprints, {int(run_id): int(n) for run_id, n in counted}
+        rows = conn.execute(query).all()
+    return {row[0]: row[1] for row in rows}, {int(row[0]): int(row[2]) for row in rows}
 
 
 def matched_terms(store: Store, run_ids: Collection[int]) -> dict[int, tuple[tuple[str, ...], ...]]:
@@ -130,13 +129,24 @@ def change_marks(store: Store, runs: Collection[int]) -> Marks:
     """How far the summaries and announcements of the published ``runs``' papers go, now
     (the newest rows first, down to one such paper's: no scan of every digest)."""
     s, a = schema.summaries.c, schema.announcements.c
-    newest = select(s.created_at).where(_shown(schema.summaries, runs))
-    latest = select(a.announced).where(_shown(schema.announcements, runs, by_paper=True))
+    newest = (
+        select(s.created_at)
+        .where(_shown(schema.summaries, runs))
+        .order_by(s.created_at.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    latest = (
+        select(a.announced)
+        .where(_shown(schema.announcements, runs, by_paper=True))
+        .order_by(a.announced.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
 
     def read() -> Marks:
-        with store.engine.connect() as conn:
-            summarized = conn.scalar(newest.order_by(s.created_at.desc()).limit(1))
-            day = conn.scalar(latest.order_by(a.announced.desc()).limit(1))
+        with store.engine.connect() as conn:  # both in one statement
+            summarized, day = conn.execute(select(newest, latest)).one()
             rows = _rows_on(conn, runs, day)
         return Marks(utc(summarized) if summarized is not None else None, day, rows)
 
