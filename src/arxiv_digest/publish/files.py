@@ -95,21 +95,35 @@ class Switch:
         the same file system, or next to ``path``). False, and nothing written, when the
         file already holds exactly this content."""
         data = content.encode("utf-8") if isinstance(content, str) else content
+        needed, now = self._prepare(path, data, staging)
+        if needed:
+            self._submit(path, data, staging, now)
+        return needed
+
+    def _prepare(
+        self, path: Path, data: bytes, staging: Path | None
+    ) -> tuple[bool, os.stat_result | None]:
+        """Whether ``path`` is to be written (not when it already holds ``data``), and its
+        status now (None: it is new); its folder is made."""
         try:
             now = _stat(path)
             if _holds(path, now, data):
-                return False
+                return False, now
             self._make_folders(path.parent)
             if staging is None:
                 _remove_leftovers_of(path)
         except OSError as exc:
             self.discard()
             raise PublishError(f"cannot write {path}: {_one_line(exc)}") from None
+        return True, now
+
+    def _submit(
+        self, path: Path, data: bytes, staging: Path | None, now: os.stat_result | None
+    ) -> None:
         mode = stat.S_IMODE(now.st_mode) if now is not None else 0o644
         folder = staging or path.parent
         written = _writers().submit(_write_temporary, path.name, data, folder, mode)
         self._staged.append(_Staged(written, path, now is not None))
-        return True
 
     def stage_tree(
         self, files: dict[str, bytes], tree: Path, *, remove: Iterable[str] = ()
@@ -123,11 +137,17 @@ class Switch:
             if staging is not None:
                 self._staging.append(staging)
                 remove_temporaries(staging)
-            changed = [
-                p
+            # Every look at the tree first, then every write: the writer threads would
+            # slow each look down (they want the GIL back after each of theirs).
+            prepared = [
+                (p, data, *self._prepare(tree / p, data, staging))
                 for p, data in sorted(files.items())
-                if self.stage(tree / p, data, staging=staging)
             ]
+            changed = []
+            for p, data, needed, now in prepared:
+                if needed:
+                    self._submit(tree / p, data, staging, now)
+                    changed.append(p)
         except PublishError:
             self.discard()
             raise
