@@ -77,15 +77,15 @@ def term_trends(days: Sequence[DayTerms], window: int = WINDOW_DAYS) -> Trends |
         for terms in papers:
             for term in dict.fromkeys(terms):
                 per_day.setdefault(term, Counter())[date] += 1
-    rows = [_row(term, counts, first, last, window) for term, counts in per_day.items()]
+    calendar = [first + dt.timedelta(days=i) for i in range(window)]
+    rows = [_row(term, counts, calendar, last) for term, counts in per_day.items()]
     rows.sort(key=lambda r: (-r.total, r.term.lower(), r.term))
     return Trends(first, last, len(recent), tuple(rows))
 
 
-def _row(
-    term: str, counts: Counter[dt.date], first: dt.date, last: dt.date, window: int
-) -> TermTrend:
-    series = tuple(counts.get(first + dt.timedelta(days=i), 0) for i in range(window))
+def _row(term: str, counts: Counter[dt.date], calendar: list[dt.date], last: dt.date) -> TermTrend:
+    """``calendar``: every day of the window, oldest first."""
+    series = tuple(counts.get(day, 0) for day in calendar)
     busiest = max(sorted(counts), key=lambda d: counts[d]) if counts else None
     week = sum(n for d, n in counts.items() if d > last - dt.timedelta(days=7))
     return TermTrend(term, series, sum(series), busiest, week)
