@@ -7,8 +7,8 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Table
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Table, or_
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -26,7 +26,12 @@ def one_line(error: SQLAlchemyError) -> str:
 
 
 def upsert(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
-    """Insert rows, replacing the non-key columns of rows that already exist."""
+    """Insert rows, replacing the non-key columns of rows that already exist.
+
+    A row that is already stored as it is stays untouched: no write, and none of the
+    triggers that follow it (a paper's search document is indexed again on every update;
+    a rerun ingests the same 900 papers).
+    """
     if not rows:
         return
     dialect = conn.dialect.name
@@ -34,12 +39,15 @@ def upsert(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> No
     if dialect == "sqlite":
         stmt: Any = sqlite.insert(table)
     elif dialect == "postgresql":
+        from sqlalchemy.dialects import postgresql  # not loaded for SQLite stores
+
         stmt = postgresql.insert(table)
     else:
         raise StoreError(f"unsupported database {dialect!r}: use SQLite or PostgreSQL")
     others = {c.name: stmt.excluded[c.name] for c in table.columns if c.name not in keys}
+    changed = or_(*(table.c[name].is_distinct_from(value) for name, value in others.items()))
     stmt = (
-        stmt.on_conflict_do_update(index_elements=keys, set_=others)
+        stmt.on_conflict_do_update(index_elements=keys, set_=others, where=changed)
         if others
         else stmt.on_conflict_do_nothing(index_elements=keys)
     )

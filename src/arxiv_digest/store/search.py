@@ -31,7 +31,6 @@ from sqlalchemy import (
     select,
     table,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
 
 from arxiv_digest.errors import SearchError
 from arxiv_digest.models import Marked, Paper, SearchHit, SearchPage
@@ -229,6 +228,8 @@ def _ranked_pg(
         return [], 0
     score = func.ts_rank_cd(_PG_WEIGHTS, document, tsquery).label("score")
     order = _order(score, d.announced, sort)
+    from sqlalchemy.dialects.postgresql import ARRAY  # PostgreSQL stores only
+
     candidates = bindparam("ids", ids[:RANKED], type_=ARRAY(Integer))
     query = (
         select(d.id, score, d.arxiv_id, d.version)
