@@ -212,8 +212,10 @@ class Store(
             }.values()
         )
         with self.engine.begin() as conn:
-            upsert(conn, schema.papers, paper_rows)
+            # Announcements first: a new paper's search document is then made once, when
+            # the paper arrives, not again for its announcement (a trigger follows each).
             upsert(conn, schema.announcements, announcement_rows)
+            upsert(conn, schema.papers, paper_rows)
         return len(papers)
 
     def latest_announcement(self) -> dt.date | None:
