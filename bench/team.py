@@ -67,28 +67,52 @@ def config_for(folder: Path, profiles: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def one_run(config: dict[str, Any], folder: Path, feed: bytes) -> float:
+PUBLISHING: list[float] = []  # seconds in team.run._publish (sites, READMEs, team page)
+
+
+def _timing_publish() -> None:
+    """Count the time the runs spend writing their outputs (a breakdown, not a change)."""
+    from arxiv_digest.team import run
+
+    publish = run._publish
+    if publish.__name__ == "timed":
+        return
+
+    def timed(*args: Any, **kwargs: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return publish(*args, **kwargs)
+        finally:
+            PUBLISHING.append(time.perf_counter() - started)
+
+    run._publish = timed
+
+
+def one_run(config: dict[str, Any], folder: Path, feed: bytes) -> tuple[float, float]:
+    """The run's seconds, and those of them spent publishing."""
     from arxiv_digest.config import parse_settings, with_paths_resolved
     from arxiv_digest.team.run import run_team_configured
 
+    _timing_publish()
     settings = with_paths_resolved(parse_settings(config), folder)
     transport = httpx2.MockTransport(
         lambda request: httpx2.Response(
             200, content=feed, headers={"Content-Type": "application/rss+xml"}
         )
     )
+    PUBLISHING.clear()
     started = time.perf_counter()
     run_team_configured(settings, transport=transport)
-    return time.perf_counter() - started
+    return time.perf_counter() - started, sum(PUBLISHING)
 
 
 def day_runs(feed: bytes, count: int) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         config = config_for(folder, profiles_for(feed, count))
-        cold = one_run(config, folder, feed)
-        warm = one_run(config, folder, feed)
-    return {"cold": cold, "warm": warm}
+        cold, cold_publishing = one_run(config, folder, feed)
+        warm, warm_publishing = one_run(config, folder, feed)
+    return {"cold": cold, "warm": warm, "cold_pub": cold_publishing, "warm_pub": warm_publishing}
 
 
 SERVE_CHILD = """
@@ -162,8 +186,11 @@ def main() -> None:
     one = day_runs(feed, 1)
     many = day_runs(feed, args.profiles)
     print(f"machine: {machine()}")
-    print(f"1 profile:  cold {one['cold']:.2f} s, warm {one['warm']:.2f} s")
-    print(f"{args.profiles} profiles: cold {many['cold']:.2f} s, warm {many['warm']:.2f} s")
+    for label, runs in (("1 profile: ", one), (f"{args.profiles} profiles:", many)):
+        print(
+            f"{label} cold {runs['cold']:.2f} s (publishing {runs['cold_pub']:.2f} s), "
+            f"warm {runs['warm']:.2f} s (publishing {runs['warm_pub']:.2f} s)"
+        )
     ratio = many["cold"] / one["cold"]
     print(f"ratio (cold): {ratio:.1f}x (target <= 4x): {'ok' if ratio <= 4 else 'OVER'}")
     memory = serve_memory(feed, args.profiles, args.papers)
