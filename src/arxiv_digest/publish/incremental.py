@@ -288,13 +288,13 @@ def publish_sites(sites: Iterable[tuple[Store, Settings]]) -> list[PublishError 
     is staged). Returns each site's failure (None: written), in order; a site that fails
     leaves the others written."""
     outcomes: list[PublishError | None] = []
-    pending: tuple[int, Switch] | None = None
+    pending: tuple[int, Switch, Path] | None = None
 
     def finish() -> None:
         nonlocal pending
         if pending is None:
             return
-        n, switch = pending
+        n, switch, _ = pending
         pending = None
         try:
             switch.commit()
@@ -307,6 +307,8 @@ def publish_sites(sites: Iterable[tuple[Store, Settings]]) -> list[PublishError 
         for store, settings in sites:
             site = Path(settings.output.site_dir)
             outcomes.append(None)
+            if pending is not None and pending[2] == site:
+                finish()  # the same site twice: rendered from what the first wrote
             files, gone = render_changes(store, settings, site)
             finish()
             switch = Switch()
@@ -316,7 +318,7 @@ def publish_sites(sites: Iterable[tuple[Store, Settings]]) -> list[PublishError 
                 outcomes[-1] = exc
                 switch.discard()
                 continue
-            pending = (len(outcomes) - 1, switch)
+            pending = (len(outcomes) - 1, switch, site)
     finally:
         finish()  # what was staged whole is written, as one site after the other would be
     return outcomes
