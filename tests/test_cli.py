@@ -168,6 +168,21 @@ finally:
 """
 
 
+def test_the_cli_and_the_pipeline_load_no_ranking_or_rendering_library_before_a_run_asks() -> None:
+    """A run imports numpy, the templates and Markdown in a thread while arXiv answers
+    (``pipeline.import_later_stages``): starting the command must not load them first."""
+    code = (
+        "import sys, arxiv_digest.cli, arxiv_digest.pipeline\n"
+        "heavy = ('numpy', 'jinja2', 'markdown_it', 'feedgen', 'latex2mathml',"
+        " 'arxiv_digest.rank')\n"
+        "print(sorted(m for m in sys.modules if m.startswith(heavy)))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert result.stdout.strip() == "[]"
+
+
 def test_a_run_without_delivery_loads_no_web_app_no_channels_and_no_ftfy(
     httpserver: HTTPServer, tmp_path: Path, combined_feed: bytes
 ) -> None:

@@ -4,10 +4,13 @@ knows the order; every stage is called with typed values and returns typed value
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx2
 
@@ -17,13 +20,6 @@ from arxiv_digest.errors import DigestError, PublishError, StoreError
 from arxiv_digest.models import DeliveryOutcome, Digest, DigestEntry, Paper, RunReport
 from arxiv_digest.publish.files import Switch
 from arxiv_digest.publish.history import apply_retention, restore_history, write_history
-from arxiv_digest.publish.incremental import stage_site
-from arxiv_digest.publish.readme import content_fingerprint, render_readme
-from arxiv_digest.rank import Ranker, keep_best, select_candidates
-from arxiv_digest.relevance.embed import CachedEmbedder, check_embedder, make_vectors
-from arxiv_digest.relevance.library import Library, read_library_files
-from arxiv_digest.relevance.resolve import load_library
-from arxiv_digest.relevance.triage import triage, triage_pool
 from arxiv_digest.retry import Sleep
 from arxiv_digest.sources import http
 from arxiv_digest.sources.arxiv_api import ApiClient
@@ -32,13 +28,51 @@ from arxiv_digest.sources.rss import feed_url, fetch_rss, merge_listings
 from arxiv_digest.store import Store
 from arxiv_digest.summarize.runner import Progress, Summarizer, build_summarizer
 
+if TYPE_CHECKING:
+    from arxiv_digest.relevance.embed import CachedEmbedder
+    from arxiv_digest.relevance.library import Library
+
 log = logging.getLogger(__name__)
+# The stages after the feed (ranking with numpy, the site's templates and Markdown): a run
+# imports them in a thread while it waits for arXiv, not before it asks.
+LATER_STAGES = (
+    "arxiv_digest.rank",
+    "arxiv_digest.relevance.embed",
+    "arxiv_digest.relevance.resolve",
+    "arxiv_digest.relevance.triage",
+    "arxiv_digest.publish.incremental",
+    "arxiv_digest.publish.readme",
+)
 Clock = Callable[[], dt.datetime]
 NO_ANNOUNCEMENTS = "no new announcements"  # an empty feed on an arXiv announcement day
 
 
 def utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+def import_later_stages() -> None:
+    """Import :data:`LATER_STAGES` in a daemon thread (the first use of each waits for it,
+    by Python's import lock, if it is not done by then)."""
+
+    def load() -> None:
+        for name in LATER_STAGES:
+            importlib.import_module(name)
+
+    threading.Thread(target=load, name="imports", daemon=True).start()
+
+
+def check_relevance(settings: Settings) -> None:
+    """A broken library file, or an embedding model not installed or without its key: a
+    config error before any request (nothing to check, and nothing imported, without
+    ``relevance``)."""
+    if settings.relevance is None:
+        return
+    from arxiv_digest.relevance.embed import check_embedder
+    from arxiv_digest.relevance.library import read_library_files
+
+    read_library_files(settings)
+    check_embedder(settings)
 
 
 def _ingest(
@@ -73,6 +107,9 @@ def build_digest(
     *,
     vectors: CachedEmbedder | None = None,
 ) -> Digest:
+    from arxiv_digest.rank import Ranker, select_candidates
+    from arxiv_digest.relevance.triage import triage_pool
+
     last = store.latest_announcement()
     if last is None:
         return Digest(updated_at=now, entries=(), window=None)
@@ -145,6 +182,12 @@ def _prepare_readme(
 ) -> tuple[str, str]:
     """Rank, triage (``relevance.triage``), summarize and render the README (not yet
     written): (text, content fingerprint)."""
+    from arxiv_digest.publish.readme import content_fingerprint, render_readme
+    from arxiv_digest.rank import keep_best
+    from arxiv_digest.relevance.embed import make_vectors
+    from arxiv_digest.relevance.resolve import load_library
+    from arxiv_digest.relevance.triage import triage
+
     library = load_library(settings, store, client) if settings.relevance is not None else None
     vectors = make_vectors(settings, store) if library is not None else None
     try:
@@ -169,6 +212,8 @@ def _prepare_readme(
 def _publish(settings: Settings, store: Store, readme: str, report: RunReport) -> list[str]:
     """Write the site, then the README, as one switch: every new file is written in full
     before any is put in place, so a failure (a full disk) leaves both as they were."""
+    from arxiv_digest.publish.incremental import stage_site
+
     try:
         with Switch() as switch:
             stage_site(store, settings, switch)
@@ -251,6 +296,7 @@ def _run_locked(
     readme: str | None = None
     fingerprint: str | None = None
     try:
+        import_later_stages()
         if _ingest(settings, store, client, report, sleep):
             readme, fingerprint = _prepare_readme(
                 settings,
@@ -354,6 +400,8 @@ def _deliver(
 
 def publish_site(settings: Settings, store: Store) -> list[str]:
     """Rewrite the static site and feeds (what changed); returns the paths that changed."""
+    from arxiv_digest.publish.incremental import stage_site
+
     with Switch() as switch:
         changed = stage_site(store, settings, switch)
         switch.commit()
@@ -396,8 +444,7 @@ def run_configured(
 ) -> RunReport:
     """A whole daily run with the configured store, HTTP client and summarizer
     (``transport`` replaces the network, as the offline demo does)."""
-    read_library_files(settings)  # a broken library file is a config error before any request
-    check_embedder(settings)  # so is a model that is not installed or has no key
+    check_relevance(settings)
     with (
         http.make_client(settings.http, transport=transport) as client,
         Store(settings.store.url) as store,

@@ -11,7 +11,6 @@ from arxiv_digest.cli.base import ConfigOption, _fail, app, out
 from arxiv_digest.cli.team import ProfileOption, reader
 from arxiv_digest.config import load_settings
 from arxiv_digest.errors import DigestError
-from arxiv_digest.explain import explain_paper, render
 from arxiv_digest.sources import http
 from arxiv_digest.store import Store
 
@@ -23,6 +22,8 @@ def explain(
     profile: ProfileOption = None,
 ) -> None:
     """Why a paper is where it is in today's digest: each signal and its points."""
+    from arxiv_digest.explain import explain_paper, render  # the ranking: not for `run`
+
     try:
         settings = load_settings(config)
         with http.make_client(settings.http) as client, Store(settings.store.url) as opened:

@@ -8,17 +8,22 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
-import numpy as np
-import numpy.typing as npt
 from sqlalchemy import Engine, select
 
 from arxiv_digest.store import schema
 from arxiv_digest.store.rows import upsert
 
-Vector = npt.NDArray[np.float32]
+if TYPE_CHECKING:  # numpy loads with the first vector: opening a store needs none
+    import numpy as np
+    import numpy.typing as npt
+
+    Vector = npt.NDArray[np.float32]
+
 KEYS_PER_QUERY = 500  # bound parameters per SELECT ... IN (...), well under SQLite's limit
-_FLOAT32 = np.dtype("<f4")
+_FLOAT32 = "<f4"  # little-endian float32
+_FLOAT32_SIZE = 4
 
 
 class VectorQueries:
@@ -26,6 +31,8 @@ class VectorQueries:
 
     def cached_vectors(self, keys: Sequence[str], embedder: str) -> dict[str, Vector]:
         """The stored vectors of ``keys`` by ``embedder``; keys without one are left out."""
+        import numpy as np
+
         v = schema.vectors.c
         wanted = sorted(set(keys))
         found: dict[str, Vector] = {}
@@ -37,7 +44,7 @@ class VectorQueries:
                 )
                 for row in conn.execute(query):
                     data = bytes(row.vector)
-                    if len(data) != row.dim * _FLOAT32.itemsize:
+                    if len(data) != row.dim * _FLOAT32_SIZE:
                         continue
                     found[row.key] = np.frombuffer(data, dtype=_FLOAT32).astype(np.float32)
         return found
@@ -46,6 +53,8 @@ class VectorQueries:
         self, vectors: Mapping[str, Vector], embedder: str, now: dt.datetime | None = None
     ) -> None:
         """Store (or replace) the vectors of these keys by ``embedder``."""
+        import numpy as np
+
         created = now or dt.datetime.now(dt.UTC)
         rows = [
             {
