@@ -309,3 +309,31 @@ def test_the_scheduled_run_of_a_team_config_makes_every_members_digest(
     for name in ("alice", "bob", "carol"):
         assert _ids((site / "p" / name / "index.html").read_bytes())
     assert (site / "team.html").is_file()
+
+
+def test_each_members_pages_and_email_show_the_summaries_in_their_own_language(
+    day: HTTPServer,
+    llm: FakeLLM,
+    tmp_path: Path,
+    inbox: tuple[Inbox, int],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TEST_LLM_KEY", "sk-test")
+    llm.reply_for = lambda body: Reply(
+        text="Eine Zusammenfassung." if "German" in json.dumps(body) else "A summary."
+    )
+    box, port = inbox
+    config = team_config(day, llm)
+    config["ai_summary"]["max_papers_to_summarize"] = 10
+    config["profiles"]["alice"]["ai_summary"] = {"language": "de"}
+    config["profiles"]["alice"]["delivery"] = _email(port, "alice@example.org")
+    settings = settings_of(config, tmp_path)
+    run(settings)
+
+    site = tmp_path / "site"
+    alice, bob = ((site / "p" / n / "index.html").read_text() for n in ("alice", "bob"))
+    assert _ids(alice.encode()) & _ids(bob.encode()), "alice and bob share a pick"
+    assert "Eine Zusammenfassung." in alice and "A summary." not in alice
+    assert "A summary." in bob and "Eine Zusammenfassung." not in bob
+    body = box.messages[0].get_body(("plain",))
+    assert body is not None and "A summary." not in body.get_content()

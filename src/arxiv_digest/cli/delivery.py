@@ -82,10 +82,12 @@ def deliver_command(
 
     try:
         settings = load_settings(config)
-        if profile is not None:
-            settings = member(settings, profile).settings
+        reader = member(settings, profile) if profile is not None else None
+        if reader is not None:
+            settings = reader.settings
         if settings.delivery is None:
-            raise ConfigError("no delivery section in the config: nothing to send to")
+            whose = f"profile {profile!r}" if profile is not None else "the config"
+            raise ConfigError(f"no delivery section in {whose}: nothing to send to")
         unknown = sorted(set(channel or ()) - set(settings.delivery.channels))
         if unknown:
             raise ConfigError(
@@ -96,7 +98,7 @@ def deliver_command(
             day=_day(date), channels=tuple(channel or ()), resend=resend, dry_run=dry_run
         )
         with http.make_client(settings.http) as client, Store(settings.store.url) as opened:
-            store = opened.for_profile(profile) if profile else opened
+            store = reader.store(opened) if reader is not None else opened
             now = dt.datetime.now(dt.UTC)
             if dry_run:
                 outcomes = deliver(settings, store, client, now=now, request=request)

@@ -34,7 +34,7 @@ from arxiv_digest.store.published import PublicationQueries
 from arxiv_digest.store.ratings import RatingQueries
 from arxiv_digest.store.rows import one_line, paper_from_row, paper_row, upsert, utc
 from arxiv_digest.store.search import SearchQueries
-from arxiv_digest.store.summaries import SummaryQueries
+from arxiv_digest.store.summaries import SummaryChoice, SummaryQueries
 from arxiv_digest.store.triage import TriageQueries
 from arxiv_digest.store.vectors import VectorQueries
 
@@ -141,12 +141,14 @@ class Store(
     def close(self) -> None:
         self.engine.dispose()
 
-    def for_profile(self, name: str) -> Store:
+    def for_profile(self, name: str, *, summaries: SummaryChoice | None = None) -> Store:
         """The same store (same engine and connections) as team member ``name`` sees it:
-        their runs, rankings, ratings and deliveries; papers and summaries are shared.
-        Close the store it came from, not the view."""
+        their runs, rankings, ratings and deliveries; papers and summaries are shared, the
+        ones made with ``summaries`` (their model and prompt) preferred. Close the store it
+        came from, not the view."""
         view = copy.copy(self)
         view.profile = name
+        view.preferred_summaries = summaries
         return view
 
     def __enter__(self) -> Store:

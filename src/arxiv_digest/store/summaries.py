@@ -14,9 +14,16 @@ from arxiv_digest.models import Summary
 from arxiv_digest.store import schema
 from arxiv_digest.store.rows import one_line, summary_from_row, upsert, utc
 
+# A reader's summaries: (model, prompt hash), as the summarizer stores them.
+SummaryChoice = tuple[str, str]
+
 
 class SummaryQueries:
     engine: Engine
+    # Whose summaries :meth:`latest_summaries` prefers (a team member's view of the store
+    # sets their model and prompt): a paper two members picked may hold one in each
+    # member's language.
+    preferred_summaries: SummaryChoice | None = None
 
     def cached_summaries(
         self, papers: Iterable[tuple[str, int]], model: str, prompt_hash: str, input_mode: str
@@ -116,12 +123,16 @@ class SummaryQueries:
             ) from None
 
     def latest_summaries(self, papers: Iterable[tuple[str, int]]) -> dict[tuple[str, int], Summary]:
-        """The most recent summary of each paper version, whatever model or prompt made it."""
-        rows = self.latest_summary_rows(papers)
+        """The most recent summary of each paper version made with this view's
+        :attr:`preferred_summaries`, else the most recent whatever model or prompt made it."""
+        rows = self.latest_summary_rows(papers, prefer=self.preferred_summaries)
         return {key: summary_from_row(row) for key, row in rows.items()}
 
-    def latest_summary_rows(self, papers: Iterable[tuple[str, int]]) -> dict[tuple[str, int], Any]:
-        """The stored row of each paper version's most recent summary."""
+    def latest_summary_rows(
+        self, papers: Iterable[tuple[str, int]], *, prefer: SummaryChoice | None = None
+    ) -> dict[tuple[str, int], Any]:
+        """The stored row of each paper version's most recent summary (made by ``prefer``'s
+        model and prompt, when there is one)."""
         wanted = set(papers)
         if not wanted:
             return {}
@@ -133,12 +144,14 @@ class SummaryQueries:
         )
         with self.engine.connect() as conn:
             rows = conn.execute(query).mappings().all()
-        found = {}
+        found, preferred = {}, {}
         for row in rows:  # oldest first: later rows replace earlier ones
             key = (row["arxiv_id"], row["version"])
             if key in wanted:
                 found[key] = row
-        return found
+                if (row["model"], row["prompt_hash"]) == prefer:
+                    preferred[key] = row
+        return found | preferred
 
 
 def _fallback_times(row: Any) -> tuple[dt.datetime, dt.datetime]:

@@ -9,8 +9,10 @@ from arxiv_digest.config import Settings
 from arxiv_digest.config.profiles import PROFILES_URL, profile_settings, profile_view
 from arxiv_digest.errors import ConfigError
 from arxiv_digest.store import Store
+from arxiv_digest.store.summaries import SummaryChoice
+from arxiv_digest.summarize.prompt import instructions, prompt_hash
 
-__all__ = ["Member", "is_team", "member", "members"]
+__all__ = ["Member", "is_team", "member", "members", "summary_choice"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,7 +26,9 @@ class Member:
     readme: Path | None = None  # their Markdown digest, when they asked for one
 
     def store(self, store: Store) -> Store:
-        return store.for_profile(self.name) if self.name else store
+        """Their view of the store: their runs, ratings and deliveries, and of a paper's
+        summaries the one made with their model and prompt (their language) first."""
+        return store.for_profile(self.name, summaries=summary_choice(self.settings))
 
     @property
     def path(self) -> str:
@@ -35,6 +39,16 @@ class Member:
     @property
     def label(self) -> str:
         return self.name or "(config)"
+
+
+def summary_choice(settings: Settings) -> SummaryChoice | None:
+    """(model, prompt hash) of the summaries this reader's settings make; None when their
+    prompt file cannot be read (a run says so: any stored summary will do until then)."""
+    config = settings.ai_summary
+    try:
+        return config.model, prompt_hash(instructions(config))
+    except ConfigError:
+        return None
 
 
 def is_team(settings: Settings) -> bool:

@@ -316,7 +316,7 @@ def _rank_everyone(run: _Run, run_id: int, report: RunReport) -> list[_Ranked]:
         report.ranked = len(digest.entries)
         report.digest_date = digest.window[1] if digest.window else None
         store.save_ranking(run_id, [e.ranked for e in digest.entries])
-    ranked.append(_Ranked(own, store, run_id, report, digest))
+    ranked.append(_Ranked(own, own.store(store), run_id, report, digest))
     return ranked
 
 
