@@ -95,3 +95,22 @@ def test_without_a_cap_every_top_paper_is_summarized(
 ) -> None:
     report = run(capped(make_settings, llm, None))
     assert (report.summaries.made, report.summaries.deferred) == (5, 0)
+
+
+def test_the_run_says_how_many_summaries_wait_for_the_next_run(
+    day: HTTPServer, llm: FakeLLM, tmp_path: Path
+) -> None:
+    from typer.testing import CliRunner
+
+    from arxiv_digest.cli import app
+    from tests.conftest import write_config
+
+    summary = {
+        "enabled": True, "api_key_env": "TEST_LLM_KEY", "base_url": llm.base_url,
+        "model": "test-model", "max_papers_to_summarize": 5, "pdf_delay": 0,
+        "input": "abstract", "max_calls_per_run": 2,
+    }  # fmt: skip
+    config = write_config(tmp_path, day, ai_summary=summary)
+    result = CliRunner().invoke(app, ["run", "--config", str(config)])
+    assert result.exit_code == 0, result.output
+    assert "2 made, 0 cached, 0 failed, 3 left for the next run" in " ".join(result.output.split())

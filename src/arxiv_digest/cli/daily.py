@@ -43,10 +43,13 @@ if TYPE_CHECKING:
 
 
 def _print_summary_stats(stats: SummaryStats, currency: str) -> None:
-    if not (stats.made or stats.cached or stats.failed):
+    if not (stats.made or stats.cached or stats.failed or stats.deferred):
         return
+    waiting = (
+        f", {stats.deferred} left for the next run (max_calls_per_run)" if stats.deferred else ""
+    )
     out.print(
-        f"AI summaries: {stats.made} made, {stats.cached} cached, {stats.failed} failed; "
+        f"AI summaries: {stats.made} made, {stats.cached} cached, {stats.failed} failed{waiting}; "
         f"tokens {stats.tokens_in:,} in / {stats.tokens_out:,} out; "
         f"estimated cost {stats.cost:.4f} {currency}"
     )
