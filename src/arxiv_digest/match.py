@@ -324,8 +324,7 @@ class Matcher:
                 for m in re.finditer(re.escape(self.terms[i]), text, re.IGNORECASE)
             ]
         else:
-            atoms = [m.span() for m in _ATOM.finditer(text)]
-            keys = [fold(text[a:b]).lower() for a, b in atoms]
+            atoms, keys = _atoms(text)
             found = [
                 s for i in present for s in self._alone_matcher(i)._term_spans(text, atoms, keys, i)
             ]
@@ -344,7 +343,7 @@ class Matcher:
         return alone
 
     def _term_spans(
-        self, text: str, atoms: list[tuple[int, int]], keys: list[str], index: int
+        self, text: str, atoms: Sequence[tuple[int, int]], keys: Sequence[str], index: int
     ) -> Iterable[Span]:
         """This (one-term) matcher's spans: the shortest matching stretch of atoms around
         each atom that is one of its lookup words; a stretch is at most twice the term's
@@ -361,13 +360,21 @@ class Matcher:
                     break
 
     def _first_match(
-        self, text: str, atoms: list[tuple[int, int]], j: int, size: int
+        self, text: str, atoms: Sequence[tuple[int, int]], j: int, size: int
     ) -> tuple[int, int] | None:
         for first in range(max(0, j - size + 1), min(j, len(atoms) - size) + 1):
             start, end = atoms[first][0], atoms[first + size - 1][1]
-            if self.found(self.prepare(text[start:end])):
+            if self.found(TextWords(text[start:end])):  # a stretch: not worth the shared cache
                 return start, end
         return None
+
+
+@lru_cache(maxsize=2048)
+def _atoms(text: str) -> tuple[tuple[tuple[int, int], ...], tuple[str, ...]]:
+    """The text's atoms (where each is) and their folded lower-case forms: the same for
+    every reader whose terms a page highlights in it."""
+    atoms = tuple(m.span() for m in _ATOM.finditer(text))
+    return atoms, tuple(fold(text[a:b]).lower() for a, b in atoms)
 
 
 @dataclass(frozen=True, slots=True)
