@@ -126,6 +126,41 @@ def test_a_holiday_keeps_the_digest_and_says_so_in_the_run_the_site_and_health(
     assert QUIET not in (site / "index.html").read_text()  # a new digest: nothing to explain
 
 
+def test_a_holiday_is_told_on_every_public_members_front_page(
+    arxiv: Arxiv, make_settings: MakeSettings, combined_feed: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from arxiv_digest.team.run import run_team
+
+    monkeypatch.setenv("CAROL_TOKEN", "carol-secret")
+    settings = make_settings(
+        keywords=[],
+        profiles={
+            "alice": {"keywords": ["LLM"]},
+            "bob": {"keywords": ["agents"]},
+            "carol": {"keywords": ["benchmark"], "private": True, "token_env": "CAROL_TOKEN"},
+        },
+    )
+
+    def team_run_at(now: dt.datetime) -> RunReport:
+        with http.make_client(settings.http) as client, Store(settings.store.url) as store:
+            return run_team(settings, store, client, clock=lambda: now, sleep=lambda s: None).run
+
+    arxiv.body = feed_of(combined_feed, "Thu, 24 Dec 2026")
+    assert team_run_at(THE_DAY_BEFORE).status == "ok"
+    site = Path(settings.output.site_dir)
+    fronts = [
+        site / "index.html",
+        site / "p" / "alice" / "index.html",
+        site / "p" / "bob" / "index.html",
+    ]
+    assert not any(QUIET in page.read_text() for page in fronts)
+    arxiv.body = fixture_bytes("rss/empty-channel.xml")
+    report = team_run_at(HOLIDAY)
+    assert (report.status, report.message) == ("empty", QUIET)
+    assert all(QUIET in page.read_text() for page in fronts)
+    assert not (site / "p" / "carol").exists()  # private: still not on the static site
+
+
 def test_an_empty_feed_on_an_announcement_day_is_not_called_a_holiday(
     arxiv: Arxiv, make_settings: MakeSettings
 ) -> None:

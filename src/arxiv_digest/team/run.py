@@ -252,6 +252,8 @@ def _run_locked(run: _Run) -> TeamReport:
         report.status = "empty"
         report.message = quiet.message if quiet else pipeline.NO_ANNOUNCEMENTS
         store.finish_run(run_id, report, clock(), None)
+        if quiet is not None:  # every public front page says so; the digests stay as they are
+            _publish_quiet_day(run, run_id, report)
         # what an earlier run left undelivered
         readers = [(m, m.store(store), RunReport()) for m in _readers(run)]
         _deliver(run, readers)
@@ -278,6 +280,18 @@ def _readers(run: _Run) -> list[Member]:
     then the config's own reader, unless the run makes one member's digest only."""
     own = [] if run.only is not None else [Member(OWN, run.settings)]
     return [*_members_of(run.settings, run.only), *own]
+
+
+def _publish_quiet_day(run: _Run, run_id: int, report: RunReport) -> None:
+    """Rewrite the public readers' sites, whose front pages now say arXiv did not announce
+    (as a single reader's does); a site that cannot be written fails the run."""
+    readers = [m for m in _readers(run) if not m.private]
+    outcomes = publish_sites((m.store(run.store), m.settings) for m in readers)
+    failures = [f"{m.label}: {e}" for m, e in zip(readers, outcomes, strict=True) if e is not None]
+    if failures:
+        report.status, report.message = "failed", "; ".join(failures)
+        pipeline._record_failure(run.store, run_id, report, run.clock())
+        raise PublishError(report.message)
 
 
 def _outcomes_of(member: Member, report: RunReport) -> list[DeliveryOutcome]:
