@@ -19,7 +19,6 @@ from functools import lru_cache
 from feedgen.entry import FeedEntry
 from feedgen.ext.dc import DcEntryExtension, DcExtension
 from feedgen.feed import FeedGenerator
-from feedgen.util import formatRFC2822
 from lxml import etree
 
 from arxiv_digest.config import Settings
@@ -190,10 +189,7 @@ def _entry_xml(entry: DigestEntry, urls: _Urls, rating: _Rating) -> tuple[bytes,
     """The entry's RSS item and Atom entry as feedgen writes them in a feed: each in a
     root as feedgen makes it (the same namespaces declared), after a first child, and
     cut out. None if that root is not written as expected."""
-    elements = _elements(entry, urls, rating)
-    if elements is None:
-        item = _feed_entry(entry, urls, rating)
-        elements = item.rss_entry(), item.atom_entry()
+    item = _feed_entry(entry, urls, rating)
     rss = etree.Element("rss", version="2.0", nsmap=_RSS_NAMESPACES)
     channel = etree.SubElement(rss, "channel")
     etree.SubElement(channel, "title")
@@ -201,8 +197,8 @@ def _entry_xml(entry: DigestEntry, urls: _Urls, rating: _Rating) -> tuple[bytes,
     etree.SubElement(atom, "id")
     parts = []
     for root, parent, element, end in (
-        (rss, channel, elements[0], _RSS_END),
-        (atom, atom, elements[1], _ATOM_END),
+        (rss, channel, item.rss_entry(), _RSS_END),
+        (atom, atom, item.atom_entry(), _ATOM_END),
     ):
         bare = etree.tostring(root, pretty_print=True, encoding="UTF-8")
         parent.append(element)
@@ -212,57 +208,6 @@ def _entry_xml(entry: DigestEntry, urls: _Urls, rating: _Rating) -> tuple[bytes,
             return None
         parts.append(whole[len(head) : -len(end)])
     return parts[0], parts[1]
-
-
-_DC_CREATOR = f"{{{_RSS_NAMESPACES['dc']}}}creator"
-_CONTENT_ENCODED = f"{{{_RSS_NAMESPACES['content']}}}encoded"
-
-
-def _elements(
-    entry: DigestEntry, urls: _Urls, rating: _Rating
-) -> tuple[etree._Element, etree._Element] | None:
-    """The RSS item and Atom entry feedgen's ``rss_entry`` and ``atom_entry`` build from
-    what :func:`_feed_entry` sets (the same elements, in its order), without its checks
-    and setters: None for a paper with an empty title, author or category, or none of
-    them, which those are left to."""
-    paper = entry.ranked.paper
-    if not (paper.title and paper.authors and paper.categories):
-        return None
-    if not (all(paper.authors) and all(paper.categories)):
-        return None
-    link = f"{urls[0]}/{paper.arxiv_id}"
-    body = _item_html(entry, urls, rating)
-    when = item_date(entry)
-    item = etree.Element("item")
-    for tag, text in (
-        ("title", paper.title),
-        ("link", link),
-        ("description", body),
-        (_CONTENT_ENCODED, body),
-        ("guid", link),
-    ):
-        etree.SubElement(item, tag).text = text
-    item[-1].attrib["isPermaLink"] = "true"
-    for category in paper.categories:
-        etree.SubElement(item, "category").text = category
-    etree.SubElement(item, "pubDate").text = formatRFC2822(when)
-    for author in paper.authors:
-        etree.SubElement(item, _DC_CREATOR).text = author
-    atom = etree.Element("entry")
-    for tag, text in (("id", link), ("title", paper.title), ("updated", when.isoformat())):
-        etree.SubElement(atom, tag).text = text
-    for author in paper.authors:
-        etree.SubElement(etree.SubElement(atom, "author"), "name").text = author
-    content = etree.SubElement(atom, "content")
-    content.text = body
-    content.attrib["type"] = "html"
-    etree.SubElement(atom, "link", href=link)  # feedgen writes no rel (it reads the element's)
-    for category in paper.categories:
-        etree.SubElement(atom, "category", term=category)
-    etree.SubElement(atom, "published").text = when.isoformat()
-    for author in paper.authors:
-        etree.SubElement(atom, _DC_CREATOR).text = author
-    return item, atom
 
 
 def rss(
@@ -304,28 +249,17 @@ def json_feed(
 
 @lru_cache(maxsize=1024)
 def _json_item(entry: DigestEntry, urls: _Urls, rating: _Rating) -> str:
-    """One item of the feed's "items", as ``json.dumps(indent=2)`` writes it there (two
-    levels down), each value encoded by json alone (its indenting code is pure Python)."""
+    """One item of the feed's "items", indented as it is there (two levels down)."""
     paper = entry.ranked.paper
-    fields = {
+    item = {
         "id": f"{urls[0]}/{paper.arxiv_id}",
         "url": f"{urls[0]}/{paper.arxiv_id}",
         "title": paper.title,
         "content_html": _item_html(entry, urls, rating),
         "summary": paper.abstract,
         "date_published": item_date(entry).isoformat(),
+        "authors": [{"name": a} for a in paper.authors],
+        "tags": list(paper.categories),
     }
-    lines = [f"      {_json(key)}: {_json(value)}," for key, value in fields.items()]
-    authors = [f'        {{\n          "name": {_json(a)}\n        }}' for a in paper.authors]
-    tags = [f"        {_json(tag)}" for tag in paper.categories]
-    lines.append(f'      "authors": {_json_list(authors, "      ")},')
-    lines.append(f'      "tags": {_json_list(tags, "      ")}')
-    return "\n".join(["    {", *lines, "    }"])
-
-
-def _json(value: str) -> str:
-    return json.dumps(value, ensure_ascii=False)
-
-
-def _json_list(items: list[str], indent: str) -> str:
-    return "[\n" + ",\n".join(items) + f"\n{indent}]" if items else "[]"
+    text = json.dumps(item, ensure_ascii=False, indent=2)
+    return "\n".join(f"    {line}" for line in text.split("\n"))
