@@ -27,6 +27,7 @@ from arxiv_digest.sources import http
 from arxiv_digest.store import Store
 from arxiv_digest.summarize import build_summarizer
 from tests.fakes import FakeLLM, Reply, paper_pdf
+from tests.servers import Inbox, free_port
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = REPO / "tests" / "fixtures" / "arxiv"  # real arXiv responses: see SOURCES.md there
@@ -295,3 +296,15 @@ def watch_problems(page: Any, problems: list[str]) -> None:
         "response",
         lambda r: problems.append(f"HTTP {r.status} {r.url}") if r.status >= 400 else None,
     )
+
+
+@pytest.fixture
+def inbox() -> Iterator[tuple[Inbox, int]]:
+    """A local SMTP server (aiosmtpd) that keeps every message; its port."""
+    from aiosmtpd.controller import Controller
+
+    box, port = Inbox(), free_port()
+    controller = Controller(box, hostname="127.0.0.1", port=port, server_hostname="mx.test")
+    controller.start()
+    yield box, port
+    controller.stop()

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from pytest_httpserver import HTTPServer
 
 from arxiv_digest.config import Settings, parse_settings, with_paths_resolved
@@ -20,7 +18,7 @@ from arxiv_digest.team import members
 from arxiv_digest.team.run import TeamReport, run_team
 from tests.conftest import local_config, serve_feed, serve_pdfs
 from tests.fakes import FakeLLM, Reply
-from tests.servers import Inbox, free_port
+from tests.servers import Inbox
 
 FEED = "cs.AI+cs.CL+cs.LG"
 
@@ -66,15 +64,6 @@ def settings_of(config: dict[str, Any], folder: Path) -> Settings:
 def run(settings: Settings) -> TeamReport:
     with http.make_client(settings.http) as client, Store(settings.store.url) as store:
         return run_team(settings, store, client, sleep=lambda s: None)
-
-
-@pytest.fixture
-def inbox() -> Iterator[tuple[Inbox, int]]:
-    box, port = Inbox(), free_port()
-    controller = Controller(box, hostname="127.0.0.1", port=port, server_hostname="mx.test")
-    controller.start()
-    yield box, port
-    controller.stop()
 
 
 @pytest.fixture

@@ -11,12 +11,10 @@ import datetime as dt
 import json
 import logging
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from pytest_httpserver import HTTPServer
 from typer.testing import CliRunner
 from werkzeug import Response
@@ -28,22 +26,13 @@ from arxiv_digest.errors import FetchError
 from arxiv_digest.sources import http
 from arxiv_digest.store import Store
 from arxiv_digest.team.run import TeamReport, run_team
-from tests.servers import Inbox, free_port
+from tests.servers import Inbox
 from tests.test_delivery import Hooks
 from tests.test_quiet_days import OUTAGE, Arxiv, feed_of
 from tests.test_team import settings_of, team_config
 
 YESTERDAY = OUTAGE - dt.timedelta(days=1)  # Wed 2026-12-02, a day with its digest
 LAB = "lab@example.org"
-
-
-@pytest.fixture
-def inbox() -> Iterator[tuple[Inbox, int]]:
-    box, port = Inbox(), free_port()
-    controller = Controller(box, hostname="127.0.0.1", port=port, server_hostname="mx.test")
-    controller.start()
-    yield box, port
-    controller.stop()
 
 
 class LabArxiv(Arxiv):
