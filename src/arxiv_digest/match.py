@@ -101,7 +101,7 @@ class TextWords:
         return self._compounds
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=2048)  # ~9 KB an abstract: at most ~20 MB in a long-lived service
 def text_words(text: str) -> TextWords:
     """``text`` prepared, shared: every reader of a team ranks the same day's papers, and a
     paper's words do not depend on who reads them (a day's titles and abstracts fit)."""
@@ -369,7 +369,7 @@ class Matcher:
         return None
 
 
-@lru_cache(maxsize=2048)
+@lru_cache(maxsize=512)  # ~18 KB an abstract; pages highlight a few hundred texts a run
 def _atoms(text: str) -> tuple[tuple[tuple[int, int], ...], tuple[str, ...]]:
     """The text's atoms (where each is) and their folded lower-case forms: the same for
     every reader whose terms a page highlights in it."""
