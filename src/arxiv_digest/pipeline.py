@@ -249,6 +249,7 @@ def run_daily(
     time works on a store (RunInProgress for a second one, before anything is paid for)."""
     with store.exclusive_run():
         store.mark_interrupted(clock())
+        import_later_stages()  # beside the restore too: SQLite indexes without the GIL
         restore_history(settings, store)
         try:
             report = _run_locked(
@@ -296,7 +297,6 @@ def _run_locked(
     readme: str | None = None
     fingerprint: str | None = None
     try:
-        import_later_stages()
         if _ingest(settings, store, client, report, sleep):
             readme, fingerprint = _prepare_readme(
                 settings,
