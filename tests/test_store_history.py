@@ -81,6 +81,40 @@ def test_a_fresh_runner_rebuilds_the_store_from_history_and_changes_nothing(
     assert _committed(again) == committed  # README (its timestamp too), site and history
 
 
+def test_a_fresh_runner_renders_no_summary_again(
+    tmp_path: Path, httpserver: HTTPServer, world: FakeLLM, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The day file keeps each summary as the site showed it: a new runner (a fork's, every
+    day) builds the same pages without rendering weeks of summaries' Markdown again."""
+    from arxiv_digest.publish import feeds, html, site
+
+    first = tmp_path / "day1"
+    run_once(_settings(first, httpserver, world))
+    committed = _committed(first)
+    day_file = committed[f"data/history/digests/{DAY}"].decode()
+    kept = [json.loads(line) for line in day_file.splitlines() if '"summary_html"' in line]
+    assert len(kept) == 1 and "A faster decoder." in kept[0]["row"]["html"]  # 3 alike
+
+    for made in (html._rendered, site._expanded_block, feeds._item_html, feeds._json_item):
+        made.cache_clear()  # as in a new process
+    html._KNOWN.clear()
+    rendered: list[str] = []
+    render = html._MARKDOWN.render
+
+    def counted(text: str) -> str:
+        rendered.append(text)
+        return str(render(text))
+
+    monkeypatch.setattr(html._MARKDOWN, "render", counted)
+    again = tmp_path / "rerun"
+    _fresh_runner(committed, again)
+    (again / "site" / ".arxiv-digest.json").unlink()  # every page is made again
+    run_once(_settings(again, httpserver, world))
+
+    assert rendered == []
+    assert _committed(again) == committed
+
+
 def _found(folder: Path, query: str) -> list[tuple[str, str]]:
     with Store(f"sqlite:///{folder / 'data' / 'arxiv-digest.sqlite'}") as store:
         page = store.search(query, limit=100, shown=True)

@@ -15,10 +15,14 @@ the MathML again with the same allow-list, like every other piece of HTML here.
 
 from __future__ import annotations
 
+import hashlib
 import html
 import logging
 import re
+from collections.abc import Mapping
 from functools import lru_cache
+from importlib.metadata import version
+from pathlib import Path
 
 import nh3
 from latex2mathml.converter import convert as latex_to_mathml
@@ -116,11 +120,47 @@ def math_html(formula: str) -> str:
     return sanitise(mathml)
 
 
-@lru_cache(maxsize=4096)
 def markdown_to_html(markdown: str) -> str:
     """A summary's Markdown as sanitised HTML. Cached: the same summary appears on its day's
     page (twice: folded and expanded), category pages and every feed, and rendering it is
-    most of the time a site build takes."""
+    most of the time a site build takes; what the store kept from an earlier run
+    (:func:`remember`) is not rendered again."""
+    known = _KNOWN.get(markdown)
+    return known if known is not None else _rendered(markdown)
+
+
+# Summaries rendered by an earlier run (this renderer): Markdown -> HTML.
+_KNOWN: dict[str, str] = {}
+
+
+def text_sha(markdown: str) -> str:
+    return hashlib.sha256(markdown.encode("utf-8")).hexdigest()
+
+
+@lru_cache(maxsize=1)
+def renderer() -> str:
+    """What a summary's HTML depends on besides its Markdown: this module and the
+    versions of the libraries it calls (a stored rendering of another one is not used)."""
+    parts = [Path(__file__).read_bytes()]
+    parts += [f"{name}={version(name)}".encode() for name in _RENDERING_LIBRARIES]
+    return hashlib.sha256(b"\0".join(parts)).hexdigest()[:32]
+
+
+_RENDERING_LIBRARIES = ("markdown-it-py", "nh3", "latex2mathml", "lxml")
+
+
+def remember(rendered: Mapping[str, str]) -> None:
+    """HTML an earlier run made of these Markdown texts (with :func:`renderer`)."""
+    if len(_KNOWN) + len(rendered) > _KNOWN_AT_MOST:  # a service publishes every day
+        _KNOWN.clear()
+    _KNOWN.update(rendered)
+
+
+_KNOWN_AT_MOST = 4096  # summaries of ~3 kB: a few weeks of a site's pages
+
+
+@lru_cache(maxsize=4096)
+def _rendered(markdown: str) -> str:
     formulas: list[str] = []
 
     def set_aside(match: re.Match[str]) -> str:

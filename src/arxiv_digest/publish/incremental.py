@@ -24,6 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import logging
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -38,7 +39,7 @@ from lxml import etree
 
 import arxiv_digest
 from arxiv_digest.config import Settings
-from arxiv_digest.errors import PublishError
+from arxiv_digest.errors import PublishError, StoreError
 from arxiv_digest.models import PublishedDigest
 from arxiv_digest.publish.content import (
     EPOCH,
@@ -49,6 +50,8 @@ from arxiv_digest.publish.content import (
     site_content,
 )
 from arxiv_digest.publish.files import Switch
+from arxiv_digest.publish.html import markdown_to_html, remember, text_sha
+from arxiv_digest.publish.html import renderer as markdown_renderer
 from arxiv_digest.publish.site import (
     day_path,
     neighbours,
@@ -67,6 +70,7 @@ from arxiv_digest.store.site_index import (
     touched_runs,
 )
 
+log = logging.getLogger(__name__)
 MANIFEST = ".arxiv-digest.json"
 FORMAT = 1
 _PACKAGE = Path(arxiv_digest.__file__).parent
@@ -265,12 +269,38 @@ def render_changes(
         store, settings, tuple(loaded[r.date] for r in feed_days), built_at
     )
     history = _history(store, index)
+    summaries = {e.summary.text for d in loaded.values() for e in d.entries if e.summary}
+    kept = _remember_summaries(store, summaries)
     files = render_common(content, history, settings)
     manifest = Manifest(renderer, marks, chosen.keys, (*files, MANIFEST))
     files.update(render_days([loaded[r.date] for r in chosen.render], history, settings))
+    _keep_summaries(store, summaries - kept)
     files[MANIFEST] = manifest.dumps()
     gone = previous.paths - manifest.paths if previous is not None else set()
     return files, gone
+
+
+def _remember_summaries(store: Store, texts: set[str]) -> set[str]:
+    """Let the pages use the HTML an earlier run made of these summaries (Markdown);
+    returns those the store keeps it for."""
+    by_sha = {text_sha(text): text for text in texts}
+    found = store.rendered_summaries(by_sha, markdown_renderer())
+    remember({by_sha[sha]: html for sha, html in found.items()})
+    return {by_sha[sha] for sha in found}
+
+
+def _keep_summaries(store: Store, texts: set[str]) -> None:
+    """Keep these summaries as the pages show them (rendered by now) for the next run and
+    the history folder: a fresh runner renders none of them again. A store that cannot
+    keep them only costs time."""
+    if not texts or store.read_only:
+        return
+    try:
+        store.save_rendered_summaries(
+            {text_sha(text): markdown_to_html(text) for text in texts}, markdown_renderer()
+        )
+    except StoreError as exc:
+        log.warning("summaries rendered as HTML not kept: %s", exc)
 
 
 def stage_site(store: Store, settings: Settings, switch: Switch) -> list[str]:

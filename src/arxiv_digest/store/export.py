@@ -59,6 +59,7 @@ NOT_EXPORTED = {
     "search_docs": "the search index: rebuilt by the store's triggers as rows are imported",
     "name_counts": "author name statistics: counted again from the announcements by a run",
     "name_days": "the days name_counts holds: counted again with it",
+    "summary_html": "summaries rendered as HTML: rendered again from the summaries",
 }
 
 

@@ -8,8 +8,9 @@ once its day is over, so it is written as text, one file per announcement day:
 ``digests/2026/2026-12-03.jsonl``
     the day's published digest (its ranking, when it was first published, the run's
     accounting; in team mode one per profile, each naming it), the papers it listed or
-    ranked, their summaries and triage answers (paid for: never paid again), and what each
-    delivery channel received.
+    ranked, their summaries and triage answers (paid for: never paid again), the
+    summaries as the site showed them (HTML: a fresh runner's pages need not render the
+    weeks of summaries they hold again), and what each delivery channel received.
 ``candidates/2026/2026-12-03.jsonl``
     every paper announced that day, only when ``days_back`` > 1: later digests rank them
     again, so a fresh runner needs them.
@@ -170,9 +171,23 @@ def _version_lines(conn: Connection, versions: list[Version], day: dt.date) -> l
     for chunk in _chunks(versions, 400):
         wanted = tuple_(a.c.arxiv_id, a.c.version).in_(chunk)
         lines += _table_lines(conn, a, and_(wanted, a.c.announced <= day))
+    texts: set[str] = set()
     for table in (s, t):
         for chunk in _chunks(versions, 400):
-            lines += _table_lines(conn, table, tuple_(table.c.arxiv_id, table.c.version).in_(chunk))
+            wanted = tuple_(table.c.arxiv_id, table.c.version).in_(chunk)
+            lines += _table_lines(conn, table, wanted)
+            if table is s:
+                texts.update(conn.scalars(select(s.c.text).where(wanted)))
+    return lines + _rendered_lines(conn, texts)
+
+
+def _rendered_lines(conn: Connection, texts: Collection[str]) -> list[str]:
+    """The HTML made of these summaries: a fresh runner's pages need not render them."""
+    h = schema.summary_html
+    shas = sorted(hashlib.sha256(text.encode("utf-8")).hexdigest() for text in texts)
+    lines: list[str] = []
+    for start in range(0, len(shas), 400):
+        lines += _table_lines(conn, h, h.c.text_sha.in_(shas[start : start + 400]))
     return lines
 
 
@@ -275,7 +290,8 @@ def _decoded(table: str, row: Any) -> dict[str, Any]:
 # rebuild its paper's search document (a trigger), which costs nothing while the paper
 # is not there yet; so a fresh runner indexes each paper once, not three times.
 _LOADED = (
-    "announcements", "summaries", "papers", "triage", "deliveries", "ratings", "notices"
+    "announcements", "summaries", "papers", "triage", "deliveries", "ratings", "notices",
+    "summary_html",
 )  # fmt: skip
 
 

@@ -32,6 +32,7 @@ from arxiv_digest.store.notices import NoticeQueries
 from arxiv_digest.store.papers import PaperQueries
 from arxiv_digest.store.published import PublicationQueries
 from arxiv_digest.store.ratings import RatingQueries
+from arxiv_digest.store.rendered import RenderedQueries
 from arxiv_digest.store.rows import one_line, paper_from_row, paper_row, upsert, utc
 from arxiv_digest.store.search import SearchQueries
 from arxiv_digest.store.summaries import SummaryChoice, SummaryQueries
@@ -99,6 +100,7 @@ class Store(
     LibrarySyncQueries,
     NameQueries,
     SearchQueries,
+    RenderedQueries,
 ):
     """The history of everything arxiv-digest has seen and published.
 

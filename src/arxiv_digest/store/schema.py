@@ -286,6 +286,17 @@ name_days = Table(
     Column("announcements", Integer, nullable=False),  # its new and cross announcements
 )
 
+# 0019: each summary's Markdown as HTML, by the renderer that made it: pages and feeds of
+# the last weeks show the same summaries every day, and a fresh runner (a fork's) would
+# otherwise render them all again (publish/html.py)
+summary_html = Table(
+    "summary_html",
+    metadata,
+    Column("text_sha", String(64), primary_key=True),  # SHA-256 of the summary's Markdown
+    Column("renderer", String(64), nullable=False),
+    Column("html", Text, nullable=False),
+)
+
 triage = Table(
     "triage",
     metadata,
@@ -624,6 +635,10 @@ def _name_counts(conn: Connection) -> None:
     name_days.create(conn, checkfirst=True)
 
 
+def _summary_html(conn: Connection) -> None:
+    summary_html.create(conn, checkfirst=True)
+
+
 MIGRATIONS: list[Migration] = [
     ("0001_initial", _initial),
     ("0002_summaries", _summaries),
@@ -643,5 +658,6 @@ MIGRATIONS: list[Migration] = [
     ("0016_fulltext_tried", _fulltext_tried),
     ("0017_profiles", _profiles),
     ("0018_name_counts", _name_counts),
+    ("0019_summary_html", _summary_html),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
