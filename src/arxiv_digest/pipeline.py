@@ -98,6 +98,10 @@ def _ingest(
     return True
 
 
+# The candidates of the days [first, last] for a reader (a team reads the days once).
+Candidates = Callable[[dt.date, dt.date, Settings], list[Paper]]
+
+
 def build_digest(
     settings: Settings,
     store: Store,
@@ -106,6 +110,7 @@ def build_digest(
     library: Library | None = None,
     *,
     vectors: CachedEmbedder | None = None,
+    candidates_of: Candidates | None = None,
 ) -> Digest:
     from arxiv_digest.rank import Ranker, select_candidates
     from arxiv_digest.relevance.triage import triage_pool
@@ -114,7 +119,10 @@ def build_digest(
     if last is None:
         return Digest(updated_at=now, entries=(), window=None)
     first = last - dt.timedelta(days=settings.days_back - 1)
-    candidates = select_candidates(store.announced_between(first, last), settings)
+    if candidates_of is not None:
+        candidates = candidates_of(first, last, settings)
+    else:
+        candidates = select_candidates(store.announced_between(first, last), settings)
     # With LLM triage the ranker keeps top_k papers, so the model can also bring in one
     # that the blend alone would have left just outside; the digest is cut after triage.
     ranked = Ranker(settings, library, vectors=vectors).rank(
@@ -168,6 +176,41 @@ def attach_summaries(
     return Digest(updated_at=digest.updated_at, entries=entries, window=digest.window)
 
 
+def rank_day(
+    settings: Settings,
+    store: Store,
+    client: httpx2.Client,
+    run_id: int,
+    report: RunReport,
+    *,
+    now: dt.datetime,
+    sleep: Sleep | None = None,
+    candidates_of: Candidates | None = None,
+) -> Digest:
+    """A reader's digest of the stored days: ranked with their library, triaged, cut to
+    ``max_papers`` and saved under ``run_id`` (no summaries yet)."""
+    from arxiv_digest.rank import keep_best
+    from arxiv_digest.relevance.embed import make_vectors
+    from arxiv_digest.relevance.resolve import load_library
+    from arxiv_digest.relevance.triage import triage
+
+    library = load_library(settings, store, client) if settings.relevance is not None else None
+    vectors = make_vectors(settings, store) if library is not None else None
+    try:
+        digest = build_digest(
+            settings, store, report, now, library, vectors=vectors, candidates_of=candidates_of
+        )
+    finally:
+        if vectors is not None:
+            vectors.close()
+    judged = triage(settings, store, [e.ranked for e in digest.entries], report, sleep=sleep)
+    judged = keep_best(judged, settings.max_papers)
+    report.ranked = len(judged)
+    report.digest_date = digest.window[1] if digest.window else None
+    store.save_ranking(run_id, judged)
+    return replace(digest, entries=tuple(DigestEntry(r) for r in judged))
+
+
 def _prepare_readme(
     settings: Settings,
     store: Store,
@@ -183,24 +226,8 @@ def _prepare_readme(
     """Rank, triage (``relevance.triage``), summarize and render the README (not yet
     written): (text, content fingerprint)."""
     from arxiv_digest.publish.readme import content_fingerprint, render_readme
-    from arxiv_digest.rank import keep_best
-    from arxiv_digest.relevance.embed import make_vectors
-    from arxiv_digest.relevance.resolve import load_library
-    from arxiv_digest.relevance.triage import triage
 
-    library = load_library(settings, store, client) if settings.relevance is not None else None
-    vectors = make_vectors(settings, store) if library is not None else None
-    try:
-        digest = build_digest(settings, store, report, started, library, vectors=vectors)
-    finally:
-        if vectors is not None:
-            vectors.close()
-    judged = triage(settings, store, [e.ranked for e in digest.entries], report, sleep=sleep)
-    judged = keep_best(judged, settings.max_papers)
-    report.ranked = len(judged)
-    digest = replace(digest, entries=tuple(DigestEntry(r) for r in judged))
-    report.digest_date = digest.window[1] if digest.window else None
-    store.save_ranking(run_id, [e.ranked for e in digest.entries])
+    digest = rank_day(settings, store, client, run_id, report, now=started, sleep=sleep)
     digest = attach_summaries(digest, summarizer, report, on_summary)
     fingerprint = content_fingerprint(digest, settings)
     first_seen = store.first_published(fingerprint)

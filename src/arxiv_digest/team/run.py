@@ -46,11 +46,7 @@ from arxiv_digest.publish.files import Switch
 from arxiv_digest.publish.history import apply_retention, restore_history
 from arxiv_digest.publish.incremental import publish_sites
 from arxiv_digest.publish.readme import content_fingerprint, render_readme
-from arxiv_digest.rank import Ranker, digest_order, keep_best, select_candidates
-from arxiv_digest.relevance.embed import CachedEmbedder, check_embedder, make_vectors
-from arxiv_digest.relevance.library import Library, read_library_files
-from arxiv_digest.relevance.resolve import load_library
-from arxiv_digest.relevance.triage import triage, triage_pool
+from arxiv_digest.rank import digest_order, select_candidates
 from arxiv_digest.retry import Sleep
 from arxiv_digest.sources import http
 from arxiv_digest.sources.calendar import feed_day, quiet_day
@@ -131,41 +127,18 @@ class _Ranked:
 
 
 def _rank(run: _Run, member: Member, store: Store, run_id: int, report: RunReport) -> Digest:
-    """One reader's ranking, saved under ``run_id`` (as the single-reader run ranks)."""
-    view = member.settings
-    library = load_library(view, store, run.client) if view.relevance is not None else None
-    vectors = make_vectors(view, store) if library is not None else None
-    try:
-        digest = _ranked_digest(run, view, report, library, vectors)
-    finally:
-        if vectors is not None:
-            vectors.close()
-    entries = [e.ranked for e in digest.entries]
-    judged = triage(view, store, entries, report, sleep=run.sleep)
-    judged = keep_best(judged, view.max_papers)
-    report.ranked = len(judged)
-    report.digest_date = digest.window[1] if digest.window else None
-    store.save_ranking(run_id, judged)
-    return replace(digest, entries=tuple(DigestEntry(r) for r in judged))
-
-
-def _ranked_digest(
-    run: _Run,
-    view: Settings,
-    report: RunReport,
-    library: Library | None,
-    vectors: CachedEmbedder | None,
-) -> Digest:
-    """:func:`pipeline.build_digest` for one member, over the days' papers read once."""
-    last = run.store.latest_announcement()
-    if last is None:
-        return Digest(updated_at=run.started, entries=(), window=None)
-    first = last - dt.timedelta(days=view.days_back - 1)
-    candidates = run.candidates(first, last, view)
-    ranked = Ranker(view, library, vectors=vectors).rank(candidates, limit=triage_pool(view))
-    report.candidates, report.ranked = len(candidates), len(ranked)
-    entries = tuple(DigestEntry(r) for r in ranked)
-    return Digest(updated_at=run.started, entries=entries, window=(first, last))
+    """One reader's ranking, saved under ``run_id``, as a single reader's run ranks, over
+    the days' papers read once for every member."""
+    return pipeline.rank_day(
+        member.settings,
+        store,
+        run.client,
+        run_id,
+        report,
+        now=run.started,
+        sleep=run.sleep,
+        candidates_of=run.candidates,
+    )
 
 
 def union_digest(ranked: Sequence[_Ranked], now: dt.datetime) -> Digest:
@@ -462,8 +435,7 @@ def run_team_configured(
 ) -> TeamReport:
     """A whole team run with the configured store and HTTP client."""
     for member in (Member(OWN, settings), *members(settings)):
-        read_library_files(member.settings)  # a broken file: a config error before any request
-        check_embedder(member.settings)
+        pipeline.check_relevance(member.settings)  # a config error before any request
     with (
         http.make_client(settings.http, transport=transport) as client,
         Store(settings.store.url) as store,
