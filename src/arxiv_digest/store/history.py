@@ -48,7 +48,7 @@ from arxiv_digest.errors import StoreError
 from arxiv_digest.store import schema
 from arxiv_digest.store.portable import RowError, decode_row, dump_line, encode_row
 from arxiv_digest.store.repo import Store
-from arxiv_digest.store.rows import upsert
+from arxiv_digest.store.rows import batches, upsert
 
 DIGESTS = "digests"
 CANDIDATES = "candidates"
@@ -166,14 +166,14 @@ def _version_lines(conn: Connection, versions: list[Version], day: dt.date) -> l
         return []
     p, a, s, t = schema.papers, schema.announcements, schema.summaries, schema.triage
     lines: list[str] = []
-    for chunk in _chunks(versions, 400):
+    for chunk in batches(versions):
         lines += _table_lines(conn, p, tuple_(p.c.arxiv_id, p.c.version).in_(chunk))
-    for chunk in _chunks(versions, 400):
+    for chunk in batches(versions):
         wanted = tuple_(a.c.arxiv_id, a.c.version).in_(chunk)
         lines += _table_lines(conn, a, and_(wanted, a.c.announced <= day))
     texts: set[str] = set()
     for table in (s, t):
-        for chunk in _chunks(versions, 400):
+        for chunk in batches(versions):
             wanted = tuple_(table.c.arxiv_id, table.c.version).in_(chunk)
             lines += _table_lines(conn, table, wanted)
             if table is s:
@@ -186,14 +186,9 @@ def _rendered_lines(conn: Connection, texts: Collection[str]) -> list[str]:
     h = schema.summary_html
     shas = sorted(hashlib.sha256(text.encode("utf-8")).hexdigest() for text in texts)
     lines: list[str] = []
-    for start in range(0, len(shas), 400):
-        lines += _table_lines(conn, h, h.c.text_sha.in_(shas[start : start + 400]))
+    for chunk in batches(shas):
+        lines += _table_lines(conn, h, h.c.text_sha.in_(chunk))
     return lines
-
-
-def _chunks(items: list[Version], size: int) -> Iterator[list[Version]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 def seen_files(store: Store) -> dict[str, str]:
@@ -350,7 +345,7 @@ def prune_candidates(store: Store, before: dt.date, keep: Collection[str] = ()) 
             (row.arxiv_id, row.version)
             for row in conn.execute(select(p.c.arxiv_id, p.c.version).where(stale))
         ]
-        for chunk in _chunks(ids, 400):
+        for chunk in batches(ids):
             keys = [f"arxiv:{arxiv_id}v{version}" for arxiv_id, version in chunk]
             conn.execute(delete(schema.vectors).where(schema.vectors.c.key.in_(keys)))
             conn.execute(

@@ -8,9 +8,7 @@ from collections.abc import Collection, Mapping
 from sqlalchemy import Engine, select
 
 from arxiv_digest.store import schema
-from arxiv_digest.store.rows import upsert
-
-_KEYS_PER_QUERY = 500
+from arxiv_digest.store.rows import batches, upsert
 
 
 class RenderedQueries:
@@ -19,11 +17,9 @@ class RenderedQueries:
     def rendered_summaries(self, shas: Collection[str], renderer: str) -> dict[str, str]:
         """The HTML of these Markdown texts (by SHA-256) that ``renderer`` made."""
         h = schema.summary_html.c
-        wanted = sorted(set(shas))
         found: dict[str, str] = {}
         with self.engine.connect() as conn:
-            for start in range(0, len(wanted), _KEYS_PER_QUERY):
-                chunk = wanted[start : start + _KEYS_PER_QUERY]
+            for chunk in batches(sorted(set(shas))):
                 query = select(h.text_sha, h.html).where(
                     h.text_sha.in_(chunk), h.renderer == renderer
                 )
@@ -34,5 +30,5 @@ class RenderedQueries:
         """Keep the HTML of these Markdown texts (by SHA-256), as ``renderer`` made it."""
         rows = [{"text_sha": k, "renderer": renderer, "html": v} for k, v in html.items()]
         with self.engine.begin() as conn:
-            for start in range(0, len(rows), _KEYS_PER_QUERY):
-                upsert(conn, schema.summary_html, rows[start : start + _KEYS_PER_QUERY])
+            for chunk in batches(rows):
+                upsert(conn, schema.summary_html, chunk)

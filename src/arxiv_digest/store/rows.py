@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Iterator, Sequence
+from typing import Any, TypeVar
 
 from sqlalchemy import Table, or_
 from sqlalchemy.dialects import sqlite
@@ -15,6 +15,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from arxiv_digest.errors import StoreError
 from arxiv_digest.models import Paper, Summary
 
+T = TypeVar("T")
+
 
 def one_line(error: SQLAlchemyError) -> str:
     """The driver's own first line ("attempt to write a readonly database"), without
@@ -23,6 +25,15 @@ def one_line(error: SQLAlchemyError) -> str:
     lines = str(cause).strip().splitlines()
     first = lines[0].strip() if lines else ""
     return first or type(cause).__name__
+
+
+KEYS_PER_QUERY = 400  # bound keys per SELECT ... IN (...), well under SQLite's parameter limit
+
+
+def batches(items: Sequence[T], size: int = KEYS_PER_QUERY) -> Iterator[Sequence[T]]:
+    """``items`` in slices of at most ``size``: one statement each."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
 
 
 def upsert(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:

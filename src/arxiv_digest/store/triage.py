@@ -10,9 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, select, tuple_
 
 from arxiv_digest.store import schema
-from arxiv_digest.store.rows import upsert
-
-KEYS_PER_QUERY = 400  # (id, version) pairs per SELECT, well under SQLite's parameter limit
+from arxiv_digest.store.rows import batches, upsert
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,8 +36,7 @@ class TriageQueries:
         wanted = sorted(set(keys))
         found: dict[tuple[str, int], Judgement] = {}
         with self.engine.connect() as conn:
-            for start in range(0, len(wanted), KEYS_PER_QUERY):
-                chunk = wanted[start : start + KEYS_PER_QUERY]
+            for chunk in batches(wanted):
                 query = select(
                     t.arxiv_id, t.version, t.score, t.reason, t.tokens_in, t.tokens_out
                 ).where(

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Engine, select
 
 from arxiv_digest.store import schema
-from arxiv_digest.store.rows import upsert
+from arxiv_digest.store.rows import batches, upsert
 
 if TYPE_CHECKING:  # numpy loads with the first vector: opening a store needs none
     import numpy as np
@@ -21,7 +21,6 @@ if TYPE_CHECKING:  # numpy loads with the first vector: opening a store needs no
 
     Vector = npt.NDArray[np.float32]
 
-KEYS_PER_QUERY = 500  # bound parameters per SELECT ... IN (...), well under SQLite's limit
 _FLOAT32 = "<f4"  # little-endian float32
 _FLOAT32_SIZE = 4
 
@@ -37,8 +36,7 @@ class VectorQueries:
         wanted = sorted(set(keys))
         found: dict[str, Vector] = {}
         with self.engine.connect() as conn:
-            for start in range(0, len(wanted), KEYS_PER_QUERY):
-                chunk = wanted[start : start + KEYS_PER_QUERY]
+            for chunk in batches(wanted):
                 query = select(v.key, v.dim, v.vector).where(
                     v.embedder == embedder, v.key.in_(chunk)
                 )
@@ -67,5 +65,5 @@ class VectorQueries:
             for key, vector in vectors.items()
         ]
         with self.engine.begin() as conn:
-            for start in range(0, len(rows), KEYS_PER_QUERY):
-                upsert(conn, schema.vectors, rows[start : start + KEYS_PER_QUERY])
+            for chunk in batches(rows):
+                upsert(conn, schema.vectors, chunk)
