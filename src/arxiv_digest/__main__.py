@@ -1,3 +1,4 @@
 from arxiv_digest.cli import main
 
-main()
+if __name__ == "__main__":  # not when a worker process imports it (multiprocessing's spawn)
+    main()

@@ -104,6 +104,14 @@ class OutputSettings(_Section):
         description="README template: the original's README.template.md placeholders or "
         "a Jinja2 file. Default: README.template.md beside the config, if present.",
     )
+    render_processes: int | None = Field(
+        None,
+        ge=0,
+        le=64,
+        description="Worker processes that render a team's member sites beside the run. "
+        "Default: one per spare CPU core (at most 4) for 8 or more public sites; 0: the "
+        "run renders every site itself.",
+    )
 
 
 class StoreSettings(_Section):

@@ -1,7 +1,8 @@
 """Team mode: one deployment, one ingestion and one bill, a digest for each member.
 
 ``members`` (profiles as views of the shared config and store), ``run`` (the daily run),
-``summaries`` (the union of the members' picks summarized once), ``page`` (the team page),
+``summaries`` (the union of the members' picks summarized once), ``sites`` (the members'
+sites, written by the run and worker processes beside it), ``page`` (the team page),
 ``access`` (private members' tokens).
 """
 

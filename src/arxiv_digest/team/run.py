@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -44,7 +44,6 @@ from arxiv_digest.models import (
 )
 from arxiv_digest.publish.files import Switch
 from arxiv_digest.publish.history import apply_retention, restore_history
-from arxiv_digest.publish.incremental import publish_sites
 from arxiv_digest.publish.readme import content_fingerprint, render_readme
 from arxiv_digest.rank import digest_order, select_candidates
 from arxiv_digest.retry import Sleep
@@ -54,6 +53,7 @@ from arxiv_digest.store import Store
 from arxiv_digest.summarize.runner import Progress, build_summarizer
 from arxiv_digest.team.members import Member, members
 from arxiv_digest.team.page import render_team_page
+from arxiv_digest.team.sites import Share, SiteWorkers
 from arxiv_digest.team.summaries import Bill, SummarizerFactory, summarize_team
 
 __all__ = ["MemberReport", "TeamReport", "run_team", "run_team_configured"]
@@ -94,6 +94,7 @@ class _Run:
     summarizers: SummarizerFactory
     on_summary: Progress | None
     only: str | None
+    sites: SiteWorkers  # who renders the members' sites with the run
     days: dict[tuple[dt.date, dt.date], list[Paper]] = field(default_factory=dict)
     selected: dict[tuple[object, ...], list[Paper]] = field(default_factory=dict)
 
@@ -185,11 +186,14 @@ def run_team(
     with store.exclusive_run():
         store.mark_interrupted(clock())
         restore_history(settings, store)
+        public = [m for m in _readers(settings, only) if not m.private]
         try:
-            run = _Run(
-                settings, store, client, clock(), clock, sleep, summarizers, on_summary, only
-            )
-            team = _run_locked(run)
+            with SiteWorkers.for_team(settings, public) as sites:
+                run = _Run(
+                    settings, store, client, clock(), clock, sleep, summarizers, on_summary,
+                    only, sites,
+                )  # fmt: skip
+                team = _run_locked(run)
         except BaseException:
             pipeline._save_history(settings, store, failing=True)
             raise
@@ -228,13 +232,16 @@ def _run_locked(run: _Run) -> TeamReport:
         if quiet is not None:  # every public front page says so; the digests stay as they are
             _publish_quiet_day(run, run_id, report)
         # what an earlier run left undelivered
-        readers = [(m, m.store(store), RunReport()) for m in _readers(run)]
+        readers = [(m, m.store(store), RunReport()) for m in _readers(run.settings, run.only)]
         _deliver(run, readers)
         report.deliveries = [o for m, _, r in readers for o in _outcomes_of(m, r)]
         _notify_missed(run)
         return team
-    readmes = _finish(settings, ranked, team, clock, only=run.only)
-    failures = _publish(settings, store, ranked, readmes, team)
+    # A private member's site is served by ``serve`` with its token, never written.
+    public = [item for item in ranked if not item.member.private]
+    share = run.sites.start(store, [item.member for item in public])  # as runs are recorded
+    readmes = _finish(settings, ranked, team, clock, only=run.only, recorded=share.ready)
+    failures = _publish(run, ranked, public, share, readmes)
     _deliver(run, [(item.member, item.store, item.report) for item in ranked])
     for item in ranked:
         if item.member.name:
@@ -248,18 +255,18 @@ def _run_locked(run: _Run) -> TeamReport:
     return team
 
 
-def _readers(run: _Run) -> list[Member]:
+def _readers(settings: Settings, only: str | None) -> list[Member]:
     """Whose channels this run serves: the members it makes (one with ``run --profile``),
     then the config's own reader, unless the run makes one member's digest only."""
-    own = [] if run.only is not None else [Member(OWN, run.settings)]
-    return [*_members_of(run.settings, run.only), *own]
+    own = [] if only is not None else [Member(OWN, settings)]
+    return [*_members_of(settings, only), *own]
 
 
 def _publish_quiet_day(run: _Run, run_id: int, report: RunReport) -> None:
     """Rewrite the public readers' sites, whose front pages now say arXiv did not announce
     (as a single reader's does); a site that cannot be written fails the run."""
-    readers = [m for m in _readers(run) if not m.private]
-    outcomes = publish_sites((m.store(run.store), m.settings) for m in readers)
+    readers = [m for m in _readers(run.settings, run.only) if not m.private]
+    outcomes = run.sites.publish(run.store, readers)
     failures = [f"{m.label}: {e}" for m, e in zip(readers, outcomes, strict=True) if e is not None]
     if failures:
         report.status, report.message = "failed", "; ".join(failures)
@@ -358,6 +365,7 @@ def _finish(
     clock: pipeline.Clock,
     *,
     only: str | None = None,
+    recorded: Callable[[Member], None] = lambda member: None,
 ) -> dict[str, str]:
     """Record every run as published (members first, the run itself last); returns each
     README to write, by member. With ``only`` (one member's digest) and no terms of the
@@ -379,20 +387,22 @@ def _finish(
             readmes[item.member.name] = render_readme(item.digest, view)
         item.report.status = "ok"
         item.store.finish_run(item.run_id, item.report, clock(), fingerprint)
+        recorded(item.member)
     return readmes
 
 
 def _publish(
-    settings: Settings,
-    store: Store,
+    run: _Run,
     ranked: list[_Ranked],
+    public: list[_Ranked],
+    share: Share,
     readmes: dict[str, str],
-    team: TeamReport,
 ) -> list[str]:
-    """Every site, the READMEs and the team page; failures as lines (the run is recorded)."""
-    # A private member's site is served by ``serve`` with its token, never written.
-    public = [item for item in ranked if not item.member.private]
-    outcomes = publish_sites((item.store, item.member.settings) for item in public)
+    """Every public site (``share``: being written), the READMEs and the team page;
+    failures as lines (the run is recorded)."""
+    settings, store = run.settings, run.store
+    page = render_team_page(settings, store)  # while the workers write sites
+    outcomes = share.finish()
     failures = [
         f"{item.member.label}: {exc}"
         for item, exc in zip(public, outcomes, strict=True)
@@ -401,7 +411,7 @@ def _publish(
     try:
         with Switch() as switch:
             site = Path(settings.output.site_dir)
-            switch.stage(site / "team.html", render_team_page(settings, store))
+            switch.stage(site / "team.html", page)
             for item in ranked:
                 text = readmes.get(item.member.name)
                 if text is not None and item.member.readme is not None:
