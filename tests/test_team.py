@@ -226,9 +226,12 @@ def test_a_single_readers_store_keeps_its_ratings_through_the_migration(tmp_path
 def test_a_team_run_on_postgresql(day: HTTPServer, tmp_path: Path, pg_url: str) -> None:
     config = team_config(day)
     config["store"] = {"url": pg_url}
+    config["output"] = {**config.get("output", {}), "render_processes": 2}  # they share it too
     settings = settings_of(config, tmp_path)
     team = run(settings)
     run(settings)  # a rerun: same digests
+    for name in ("alice", "bob", "carol"):
+        assert _ids((tmp_path / "site" / "p" / name / "index.html").read_bytes())
     with Store(pg_url) as store:
         for m in team.members:
             published = store.for_profile(m.name).published_runs()
