@@ -504,6 +504,26 @@ def test_highlighted_text_is_what_sanitising_gives_and_no_tag_comes_from_the_tex
     assert str(rich_text("a\xa0LLM", ["LLM"])) == "a&nbsp;<mark>LLM</mark>"
 
 
+def test_highlighted_text_with_formulas_is_what_sanitising_the_whole_gives() -> None:
+    """A formula is sanitised on its own, not the whole text again: over every real
+    abstract and title with a formula (and hostile ones), with marks, the same."""
+    papers = [*parse_rss(fixture_bytes("rss/stat_2024-03-26.xml")).papers] + [
+        p for c in ("cs.AI", "cs.CL", "cs.LG")
+        for p in parse_rss(fixture_bytes(f"rss/{c}_2026-04-27_trimmed.xml")).papers
+    ]  # fmt: skip
+    texts = [t for p in papers for t in (p.title, p.abstract) if "$" in t or "\\(" in t]
+    texts += [
+        r"LLM $\text{<script>alert(1)</script>}$ and $x</math><img src=x>$ LLM",
+        r"$a$LLM$b$ <b>LLM</b> $$\frac{1}{2}$$ \(x_i\) & LLM",
+    ]
+    assert len(texts) > 20
+    for text in texts:
+        for terms in (["LLM", "model", "learning"], ["the"]):
+            page = str(rich_text(text, terms))
+            assert page == sanitise(page), text
+            assert "<script" not in page and "<img" not in page
+
+
 def test_every_highlight_is_a_term_the_matcher_finds_and_every_found_term_is_highlighted() -> None:
     """Over every real paper of the fixtures: highlights never disagree with "Matched"."""
     terms = ["LLM", "RL", "reasoning", "benchmark", "agents", "Speculative Decoding", "graph",
