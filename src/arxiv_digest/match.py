@@ -260,7 +260,6 @@ class Matcher:
                 if form.startswith(prefix) and len(form) - len(prefix) >= 3:
                     self._heads.setdefault(prefix, []).append((form[len(prefix) :], form))
         self._head_keys = frozenset(self._heads)
-        self._alone: dict[int, Matcher] = {}
 
     def _compile(self, index: int, term: str) -> None:
         compiled = False
@@ -337,10 +336,7 @@ class Matcher:
 
     def _alone_matcher(self, index: int) -> Matcher:
         """A matcher of this one term (each term's rules depend on that term only)."""
-        alone = self._alone.get(index)
-        if alone is None:
-            alone = self._alone[index] = Matcher([self.terms[index]], self.mode)
-        return alone
+        return _alone(self.terms[index], self.mode)
 
     def _term_spans(
         self, text: str, atoms: Sequence[tuple[int, int]], keys: Sequence[str], index: int
@@ -367,6 +363,13 @@ class Matcher:
             if self.found(TextWords(text[start:end])):  # a stretch: not worth the shared cache
                 return start, end
         return None
+
+
+@lru_cache(maxsize=1024)
+def _alone(term: str, mode: MatchMode) -> Matcher:
+    """The matcher of one term: the same for every list that holds it (each reader's
+    highlights are made with the terms a paper matched, a list of its own)."""
+    return Matcher([term], mode)
 
 
 @lru_cache(maxsize=512)  # ~18 KB an abstract; pages highlight a few hundred texts a run
