@@ -343,6 +343,17 @@ def test_temporaries_left_by_a_killed_write_are_removed_by_the_next(site: Settin
     assert not staging.exists()
 
 
+def test_a_site_leaves_the_staged_files_of_a_site_inside_it_alone(site: Settings) -> None:
+    """A team member's site (``p/NAME/``) stages its files in ``p/.NAME.tmp/``, inside the
+    lab's site, perhaps while the lab's site is written (by another process)."""
+    root = Path(site.output.site_dir)
+    staged = root / "p" / ".alice.tmp" / ".index.html.abcd1234.tmp"
+    staged.parent.mkdir(parents=True)
+    staged.write_bytes(b"being written")
+    rewrite(site)
+    assert staged.read_bytes() == b"being written"
+
+
 def test_no_temporary_file_is_ever_inside_the_site(
     site: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -41,6 +41,7 @@ from arxiv_digest.errors import PublishError
 
 # What mkstemp(prefix=".{name}.", suffix=".tmp") makes: ".index.html.k3j_x9a2.tmp".
 _TEMPORARY = re.compile(r"^\..+\.[a-z0-9_]{8}\.tmp$")
+_STAGING = re.compile(r"^\..+\.tmp$")  # a tree's staging folder: site/ -> .site.tmp/
 _WRITERS = 4  # threads writing and syncing temporaries (one pool for every switch)
 _POOL: list[ThreadPoolExecutor] = []
 
@@ -305,17 +306,26 @@ def remove_temporaries(folder: Path) -> list[Path]:
     """Delete what a killed write left in ``folder`` (recursively).
 
     Only files named as our temporaries are touched; a run lock keeps two writers of the
-    same tree from running at once, so none of these is being written right now.
+    same tree from running at once, so none of these is being written right now. A
+    staging folder inside ``folder`` is another tree's (a team member's site inside the
+    lab's), perhaps being written at this moment: it is left to that tree's writer.
     """
     removed = []
     try:
-        for path in sorted(folder.rglob(".*.tmp")):
-            if _TEMPORARY.match(path.name) and path.is_file() and not path.is_symlink():
-                path.unlink()
-                removed.append(path)
+        for root, folders, names in os.walk(folder, onerror=_raise):
+            folders[:] = [f for f in folders if not _STAGING.match(f)]
+            for name in names:
+                path = Path(root, name)
+                if _TEMPORARY.match(name) and path.is_file() and not path.is_symlink():
+                    path.unlink()
+                    removed.append(path)
     except OSError as exc:
         raise PublishError(f"cannot clean up {folder}: {_one_line(exc)}") from None
-    return removed
+    return sorted(removed)
+
+
+def _raise(error: OSError) -> None:
+    raise error
 
 
 def _remove_leftovers_of(path: Path) -> None:
