@@ -237,8 +237,11 @@ def _run_locked(run: _Run) -> TeamReport:
         report.deliveries = [o for m, _, r in readers for o in _outcomes_of(m, r)]
         _notify_missed(run)
         return team
-    # A private member's site is served by ``serve`` with its token, never written.
-    public = [item for item in ranked if not item.member.private]
+    # A private member's site is served by ``serve`` with its token, never written. The
+    # largest first: sites written side by side end together when the last are small.
+    public = sorted(
+        (item for item in ranked if not item.member.private), key=lambda i: -i.report.ranked
+    )
     share = run.sites.start(store, [item.member for item in public])  # as runs are recorded
     readmes = _finish(settings, ranked, team, clock, only=run.only, recorded=share.ready)
     failures = _publish(run, ranked, public, share, readmes)

@@ -22,7 +22,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
@@ -77,8 +77,9 @@ def worker_count(settings: Settings, sites: int) -> int:
 class _Claims:
     """Which process writes which site: the first to claim it (a file made in a folder
     of the run's, which only one process can create). Every process goes through the
-    sites in the same order, so each takes the next one left when it is free: the
-    shares even out however long each site takes."""
+    sites in the same order (the largest first), each taking the next one left when it
+    is free: the shares even out however long each site takes, and the last sites
+    taken are the quickest."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
@@ -91,20 +92,18 @@ class _Claims:
         return True
 
     def sites(
-        self,
-        store: Store,
-        sites: Sequence[Member],
-        taken: list[int],
-        ready: Callable[[int], None] = lambda n: None,
+        self, store: Store, sites: Sequence[Member], taken: list[int], told: _Told | None = None
     ) -> Iterator[tuple[Store, Settings]]:
         """The sites this process claims, one at a time, as :func:`publish_sites` asks for
-        the next (their numbers appended to ``taken``); ``ready(n)`` returns once site
-        ``n``'s run is recorded."""
-        for n, member in enumerate(sites):
-            ready(n)
+        the next (their numbers appended to ``taken``); in a worker, only sites whose
+        runs the run has ``told`` it are recorded."""
+        untried = list(range(len(sites)))
+        while untried:
+            n = untried[0] if told is None else told.first_ready(untried)
+            untried.remove(n)
             if self.take(n):
                 taken.append(n)
-                yield member.store(store), member.settings
+                yield sites[n].store(store), sites[n].settings
 
 
 class _Told:
@@ -116,13 +115,19 @@ class _Told:
         self.ready: set[int] = set()
         self.all = False
 
-    def wait(self, n: int) -> None:
-        while not self.all and n not in self.ready:
+    def first_ready(self, untried: Sequence[int]) -> int:
+        """The first of ``untried`` whose run is recorded; waits for the run's word while
+        there is none."""
+        while not self.all:
+            for n in untried:
+                if n in self.ready:
+                    return n
             told: int | None = pickle.load(self.stream)
             if told is None:
                 self.all = True
             else:
                 self.ready.add(told)
+        return untried[0]
 
 
 def _publish_claimed(
@@ -132,7 +137,7 @@ def _publish_claimed(
     each one's failure as its message (None: written), by site number."""
     taken: list[int] = []
     with Store(url) as store:
-        outcomes = publish_sites(claims.sites(store, sites, taken, told.wait))
+        outcomes = publish_sites(claims.sites(store, sites, taken, told))
     return {n: None if exc is None else str(exc) for n, exc in zip(taken, outcomes, strict=True)}
 
 
