@@ -4,7 +4,9 @@ when a worker fails."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 import logging
+import pickle
 import shutil
 from pathlib import Path
 from typing import Any
@@ -180,3 +182,12 @@ def test_by_default_a_large_team_gets_a_worker_per_spare_core(
     assert worker_count(settings, 50) == module.MAX_WORKERS
     monkeypatch.setattr(module, "_spare_cores", lambda: 0)
     assert worker_count(settings, 50) == 0
+
+
+def test_a_worker_takes_the_first_site_whose_run_is_recorded() -> None:
+    from arxiv_digest.team.sites import _Told
+
+    told = _Told(io.BytesIO(b"".join(pickle.dumps(m) for m in (3, 1, None))))
+    assert told.first_ready([0, 1, 2, 3]) == 3  # 0 to 2 are not recorded yet: it waits
+    assert told.first_ready([0, 1, 2]) == 1
+    assert told.first_ready([0, 2]) == 0  # then every run is
