@@ -191,3 +191,12 @@ def test_a_worker_takes_the_first_site_whose_run_is_recorded() -> None:
     assert told.first_ready([0, 1, 2, 3]) == 3  # 0 to 2 are not recorded yet: it waits
     assert told.first_ready([0, 1, 2]) == 1
     assert told.first_ready([0, 2]) == 0  # then every run is
+
+
+def test_without_an_interpreter_to_start_the_run_has_no_workers(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr("sys.executable", "/nonexistent/python")
+    with caplog.at_level(logging.WARNING), SiteWorkers(2) as workers:
+        assert workers._idle == []
+    assert "no worker process for the sites" in caplog.text

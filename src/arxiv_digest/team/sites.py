@@ -255,8 +255,13 @@ class SiteWorkers:
     """The worker processes of one team run (none: the run writes every site)."""
 
     def __init__(self, count: int) -> None:
-        self.count = count
-        self._idle = [_Worker() for _ in range(count)]
+        self._idle: list[_Worker] = []
+        for _ in range(count):
+            try:
+                self._idle.append(_Worker())
+            except OSError as exc:  # no interpreter to start: the run writes every site
+                log.warning("no worker process for the sites (%s): the run writes them", exc)
+                break
         self._shares: list[Share] = []
 
     @classmethod
