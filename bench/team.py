@@ -1,6 +1,6 @@
 """Team mode: the same day for 1 profile and for 50, summaries off; then serve's memory.
 
-    .venv/bin/python bench/team.py [--profiles 50] [--papers 100000]
+    .venv/bin/python bench/team.py [--profiles 50] [--papers 100000] [--render-processes N]
 
 The day is an RSS feed of 900 real items in 4 categories (``corpus.build_rss``), answered
 in-process (no network). Profiles are generated from the day's own title words: each
@@ -62,11 +62,16 @@ def profiles_for(feed: bytes, count: int, seed: int = 1) -> dict[str, Any]:
     return profiles
 
 
-def config_for(folder: Path, profiles: dict[str, Any]) -> dict[str, Any]:
+def config_for(
+    folder: Path, profiles: dict[str, Any], render_processes: int | None = None
+) -> dict[str, Any]:
+    output: dict[str, Any] = {"readme": "README.md", "site_dir": "site"}
+    if render_processes is not None:
+        output["render_processes"] = render_processes
     return {
         "categories": CATEGORIES,
         "arxiv": {"rss_url": "https://rss.example.invalid/rss"},
-        "output": {"readme": "README.md", "site_dir": "site"},
+        "output": output,
         "store": {"url": f"sqlite:///{folder / 'store.sqlite'}"},
         "profiles": profiles,
     }
@@ -116,8 +121,10 @@ def one_run(config: dict[str, Any], folder: Path, feed: bytes) -> tuple[float, f
     return elapsed, sum(PUBLISHING), used
 
 
-def day_runs(feed: bytes, count: int, folder: Path) -> dict[str, float]:
-    config = config_for(folder, profiles_for(feed, count))
+def day_runs(
+    feed: bytes, count: int, folder: Path, render_processes: int | None = None
+) -> dict[str, float]:
+    config = config_for(folder, profiles_for(feed, count), render_processes)
     cold, cold_publishing, cold_cpu = one_run(config, folder, feed)
     warm, warm_publishing, _ = one_run(config, folder, feed)
     return {
@@ -188,13 +195,16 @@ def serve_memory(feed: bytes, count: int, papers: int) -> dict[str, Any]:
         return result
 
 
-def day_runs_in_a_new_process(count: int, folder: Path) -> dict[str, float]:
+def day_runs_in_a_new_process(
+    count: int, folder: Path, render_processes: int | None = None
+) -> dict[str, float]:
     """:func:`day_runs` as a daily run meets it: in a process of its own, so that nothing a
     run before it rendered or prepared (the same day's papers) is still in memory; in a
     new ``folder``, which stays until the bench ends."""
     folder.mkdir()
+    processes = [] if render_processes is None else ["--render-processes", str(render_processes)]
     child = subprocess.run(
-        [sys.executable, __file__, "--day-runs", str(count), "--folder", str(folder)],
+        [sys.executable, __file__, "--day-runs", str(count), "--folder", str(folder), *processes],
         capture_output=True, text=True, check=True, cwd=REPO,
     )  # fmt: skip
     runs: dict[str, float] = json.loads(child.stdout.strip().splitlines()[-1])
@@ -212,12 +222,17 @@ def main() -> None:
     parser.add_argument(
         "--rounds", type=int, default=3, help="runs of each, alternated; medians are reported"
     )
+    parser.add_argument(
+        "--render-processes",
+        type=int,
+        help="output.render_processes of both configs (default: the config's default)",
+    )
     parser.add_argument("--day-runs", type=int, help=argparse.SUPPRESS)  # the child's part
     parser.add_argument("--folder", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     feed = build_rss(900, CATEGORIES)
     if args.day_runs is not None:
-        print(json.dumps(day_runs(feed, args.day_runs, args.folder)))
+        print(json.dumps(day_runs(feed, args.day_runs, args.folder, args.render_processes)))
         return
     ones, manys = [], []
     # Every run's files stay until the end: deleting thousands of files just before a run
@@ -225,8 +240,12 @@ def main() -> None:
     # daily run, a day after the last, never meets.
     with tempfile.TemporaryDirectory() as tmp:
         for n in range(args.rounds):  # alternated: a slow minute of a shared machine hits both
-            ones.append(day_runs_in_a_new_process(1, Path(tmp) / f"one-{n}"))
-            manys.append(day_runs_in_a_new_process(args.profiles, Path(tmp) / f"many-{n}"))
+            ones.append(day_runs_in_a_new_process(1, Path(tmp) / f"one-{n}", args.render_processes))
+            manys.append(
+                day_runs_in_a_new_process(
+                    args.profiles, Path(tmp) / f"many-{n}", args.render_processes
+                )
+            )
     one, many = medians(ones), medians(manys)
     print(f"machine: {machine()}; medians of {args.rounds} alternated rounds")
     for label, runs, each in (
