@@ -6,11 +6,12 @@ the run's process and ``output.render_processes`` workers. Processes, not thread
 rendering is pure Python and would hold one core. A worker is a new interpreter
 (``python -c``: nothing of the run's threads, locks or database connections is inherited,
 and no script that started the run is imported again), started with the run so that its
-imports overlap the day's ingestion and ranking. It is given its members (pickled, on its
-stdin), opens the store by its URL, writes their sites as the run would
-(:func:`publish_sites`: each site switched whole, atomically) and answers each site's
-failure on its stdout. A worker that fails, dies or hangs leaves its sites to the run,
-which renders them itself: a broken worker costs time, never a site.
+imports overlap the day's ingestion and ranking. It is given the sites (pickled, on its
+stdin), then told each one whose run is recorded; it opens the store by its URL, claims
+sites one at a time as the run's process does (:class:`_Claims`), writes each as the run
+would (:func:`publish_sites`: each site switched whole, atomically) and answers each
+site's failure on its stdout. A worker that fails, dies or hangs leaves its sites to the
+run, which writes them itself: a broken worker costs time, never a site.
 """
 
 from __future__ import annotations
