@@ -77,14 +77,14 @@ def config_for(
     }
 
 
-PUBLISHING: list[float] = []  # seconds in team.run._publish (sites, READMEs, team page)
+PUBLISHING: list[float] = []  # seconds in team.outputs.publish (sites, READMEs, team page)
 
 
 def _timing_publish() -> None:
     """Count the time the runs spend writing their outputs (a breakdown, not a change)."""
-    from arxiv_digest.team import run
+    from arxiv_digest.team import outputs
 
-    publish = run._publish
+    publish = outputs.publish
     if publish.__name__ == "timed":
         return
 
@@ -95,7 +95,7 @@ def _timing_publish() -> None:
         finally:
             PUBLISHING.append(time.perf_counter() - started)
 
-    run._publish = timed
+    outputs.publish = timed
 
 
 def one_run(config: dict[str, Any], folder: Path, feed: bytes) -> tuple[float, float, float]:
