@@ -1,11 +1,11 @@
-"""Field types shared by the config's sections."""
+"""Field types and the base model shared by the config's sections."""
 
 from __future__ import annotations
 
 import re
 from typing import Annotated
 
-from pydantic import AfterValidator
+from pydantic import AfterValidator, BaseModel, ConfigDict
 
 
 def _http_url(value: str) -> str:
@@ -15,3 +15,7 @@ def _http_url(value: str) -> str:
 
 
 HttpUrl = Annotated[str, AfterValidator(_http_url)]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)

@@ -22,7 +22,7 @@ from arxiv_digest.config.profiles import (
     resolve_profile_paths,
     validate_profiles,
 )
-from arxiv_digest.config.sections import CONFIG_ENV, IGNORED_LEGACY_KEYS, STORE_URL_ENV, Settings
+from arxiv_digest.config.settings import CONFIG_ENV, IGNORED_LEGACY_KEYS, STORE_URL_ENV, Settings
 from arxiv_digest.errors import ConfigError
 from arxiv_digest.ratings import rating_secret
 

@@ -5,7 +5,7 @@ A profile sets only what is personal (terms, authors, a subset of the categories
 papers, its library and ratings, its delivery channels, its summary prompt and language,
 its README, whether it is private). Everything else (store, arXiv, LLM provider, schedule,
 http, feeds) is the config's, set once. :func:`profile_view` makes the
-:class:`~arxiv_digest.config.sections.Settings` a member's stages read: the shared sections
+:class:`~arxiv_digest.config.settings.Settings` a member's stages read: the shared sections
 are the very same objects, only the personal fields differ.
 
 Errors name the field as ``profiles.NAME.field`` and are raised before any request.
@@ -20,14 +20,10 @@ from typing import Any
 
 from pydantic import Field, ValidationError, model_validator
 
+from arxiv_digest.config.common import _Section
 from arxiv_digest.config.delivery import DeliverySettings, EnvName
-from arxiv_digest.config.sections import (
-    KeywordItem,
-    RelevanceSettings,
-    Settings,
-    TermLists,
-    _Section,
-)
+from arxiv_digest.config.ranking import KeywordItem, RelevanceSettings, TermLists
+from arxiv_digest.config.settings import Settings
 from arxiv_digest.errors import ConfigError
 
 __all__ = [

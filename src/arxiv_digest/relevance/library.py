@@ -30,7 +30,7 @@ from typing import Any
 import bibtexparser
 
 from arxiv_digest.config import LibrarySource, Settings
-from arxiv_digest.config.sections import CATEGORY_RE
+from arxiv_digest.config.settings import CATEGORY_RE
 from arxiv_digest.errors import ConfigError
 from arxiv_digest.models import Paper
 from arxiv_digest.relevance.authors import NO_RATES, NameRates
