@@ -49,7 +49,7 @@ from arxiv_digest.models import Paper
 from arxiv_digest.sources.arxiv_api import parse_api
 from arxiv_digest.sources.oai import parse_oai
 from arxiv_digest.sources.rss import parse_rss
-from arxiv_digest.store import Store, schema
+from arxiv_digest.store import Store, migrations, schema
 from arxiv_digest.store.rows import paper_row
 from corpus import machine
 
@@ -144,7 +144,7 @@ def load_old_store(url: str, corpus: Corpus, count: int, today: dt.date) -> list
     papers = [corpus.paper(n, today) for n in range(count)]
     when = dt.datetime.combine(today, dt.time(12), dt.UTC)
     with engine.begin() as conn:
-        for _, step in schema.MIGRATIONS[:BEFORE_SEARCH]:
+        for _, step in migrations.MIGRATIONS[:BEFORE_SEARCH]:
             step(conn)
         conn.execute(insert(schema.meta).values(key="schema_version", value=str(BEFORE_SEARCH)))
     with engine.begin() as conn:
@@ -303,7 +303,7 @@ def bench(label: str, url: str, count: int, repeat: int, folder: Path) -> None:
     loaded = timed(lambda: load_old_store(url, corpus, count, today))
     print(f"  loaded at schema 0011 in {loaded:.1f} s")
     build = timed(lambda: Store(url).close())
-    print(f"  index build (upgrade from 0011 to {schema.MIGRATIONS[-1][0]}): {build:.1f} s")
+    print(f"  index build (upgrade from 0011 to {migrations.MIGRATIONS[-1][0]}): {build:.1f} s")
     with Store(url) as store:
         day = [corpus.paper(count + n, today) for n in range(1000)]
         first = timed(lambda: store.upsert_papers(day))

@@ -17,7 +17,7 @@ from arxiv_digest.cli import app
 from arxiv_digest.config import load_settings
 from arxiv_digest.errors import ConfigError
 from arxiv_digest.models import Paper
-from arxiv_digest.store import Store, schema
+from arxiv_digest.store import Store, migrations, schema
 from arxiv_digest.store.rows import upsert
 
 SECRET = "s3cret-for-tests-only-0123456789"
@@ -67,13 +67,13 @@ def test_a_store_at_schema_version_5_gets_the_ratings_table(store: Store) -> Non
     existing.reflect(store.engine)
     existing.drop_all(store.engine)
     with store.engine.begin() as conn:  # the store as arxiv-digest 0005 left it
-        for _, step in schema.MIGRATIONS[:5]:
+        for _, step in migrations.MIGRATIONS[:5]:
             step(conn)
         upsert(conn, schema.meta, [{"key": "schema_version", "value": "5"}])
         assert not store.engine.dialect.has_table(conn, "ratings")
     with Store(store.url) as upgraded:
-        assert upgraded.schema_version() == schema.SCHEMA_VERSION
-        assert [name for name, _ in schema.MIGRATIONS][5] == "0006_ratings"
+        assert upgraded.schema_version() == migrations.SCHEMA_VERSION
+        assert [name for name, _ in migrations.MIGRATIONS][5] == "0006_ratings"
         upgraded.rate("2604.00001", 1, "cli", NOW)
         assert [r.value for r in upgraded.ratings()] == [1]
 

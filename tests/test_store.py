@@ -13,7 +13,7 @@ from sqlalchemy import MetaData, func, insert, select, text
 from arxiv_digest.errors import StoreError
 from arxiv_digest.models import DeliveryRecord, Paper, RankedPaper, RunReport, Summary, Validators
 from arxiv_digest.sources.rss import parse_rss
-from arxiv_digest.store import Store, schema
+from arxiv_digest.store import Store, migrations, schema
 from arxiv_digest.store.rows import paper_row
 from tests.conftest import fixture_bytes
 
@@ -45,10 +45,10 @@ def test_papers_come_back_as_they_went_in(store: Store) -> None:
 
 
 def test_schema_is_versioned_and_reopening_does_not_migrate_again(store: Store) -> None:
-    assert store.schema_version() == schema.SCHEMA_VERSION
+    assert store.schema_version() == migrations.SCHEMA_VERSION
     store.upsert_papers(parse_rss(fixture_bytes("rss/cs.AI_2026-04-27_trimmed.xml")).papers)
     with Store(store.url) as again:
-        assert again.schema_version() == schema.SCHEMA_VERSION
+        assert again.schema_version() == migrations.SCHEMA_VERSION
         assert again.count_papers() == 3
 
 
@@ -58,7 +58,7 @@ def rewind_to_version(store: Store, version: int) -> None:
     existing.reflect(store.engine)
     existing.drop_all(store.engine)
     with store.engine.begin() as conn:
-        for _, step in schema.MIGRATIONS[:version]:
+        for _, step in migrations.MIGRATIONS[:version]:
             step(conn)
         conn.execute(insert(schema.meta).values(key="schema_version", value=str(version)))
 
@@ -76,7 +76,7 @@ def test_upgrading_repairs_tex_accents_and_mojibake_stored_by_older_versions(
     with store.engine.begin() as conn:  # written raw, as an older arxiv-digest did
         conn.execute(insert(schema.papers), [paper_row(old), paper_row(plain)])
     with Store(store.url) as upgraded, upgraded.engine.connect() as conn:
-        assert upgraded.schema_version() == schema.SCHEMA_VERSION
+        assert upgraded.schema_version() == migrations.SCHEMA_VERSION
         rows = {r.arxiv_id: r for r in conn.execute(select(schema.papers)).all()}
     repaired = rows[old.arxiv_id]
     assert repaired.title == "Schrödinger operators with Pöschl--Teller potentials, $\\alpha > 0$"

@@ -12,7 +12,7 @@ from sqlalchemy import create_engine, insert, text
 from arxiv_digest.errors import SearchError
 from arxiv_digest.models import Paper, RankedPaper, RunReport, Summary
 from arxiv_digest.sources.rss import parse_rss
-from arxiv_digest.store import Store, schema, search
+from arxiv_digest.store import Store, migrations, schema, search
 from arxiv_digest.store.rows import paper_row
 from arxiv_digest.store.search_query import parse_query
 from tests.conftest import fixture_bytes
@@ -338,7 +338,7 @@ def test_upgrading_a_store_indexes_the_papers_it_already_has(
     before_0012 = 11
     engine = create_engine(empty_database)
     with engine.begin() as conn:  # the store as arxiv-digest left it before search existed
-        for _, step in schema.MIGRATIONS[:before_0012]:
+        for _, step in migrations.MIGRATIONS[:before_0012]:
             step(conn)
         conn.execute(insert(schema.meta).values(key="schema_version", value=str(before_0012)))
         conn.execute(insert(schema.papers).values(paper_row(paper)))
@@ -353,7 +353,7 @@ def test_upgrading_a_store_indexes_the_papers_it_already_has(
     engine.dispose()
 
     with Store(empty_database) as upgraded:
-        assert upgraded.schema_version() == schema.SCHEMA_VERSION
+        assert upgraded.schema_version() == migrations.SCHEMA_VERSION
         assert ids(upgraded, "quantum") == ids(upgraded, "shor") == [paper.arxiv_id]
         assert ids(upgraded, "stabiliser") == [paper.arxiv_id]
         upgraded.upsert_papers([make_paper(title="Quantum walks")])

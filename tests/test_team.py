@@ -203,12 +203,12 @@ def test_a_single_readers_store_keeps_its_ratings_through_the_migration(tmp_path
 
     from sqlalchemy import create_engine, text
 
-    from arxiv_digest.store import schema
+    from arxiv_digest.store import migrations
 
     url = f"sqlite:///{tmp_path / 'old.sqlite'}"
     engine = create_engine(url)
     with engine.begin() as conn:  # a store of the version before team mode
-        for step in schema.MIGRATIONS[:16]:
+        for step in migrations.MIGRATIONS[:16]:
             step[1](conn)
         conn.execute(text("INSERT INTO meta VALUES ('schema_version', '16')"))
         conn.execute(

@@ -23,7 +23,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from arxiv_digest.errors import RunInProgress, StoreError
 from arxiv_digest.models import Paper, RankedPaper, RunReport, Validators
-from arxiv_digest.store import schema
+from arxiv_digest.store import migrations, schema
 from arxiv_digest.store.deliveries import DeliveryQueries
 from arxiv_digest.store.library_sync import LibrarySyncQueries
 from arxiv_digest.store.lock import exclusive_run, sqlite_file
@@ -173,17 +173,17 @@ class Store(
     def migrate(self) -> None:
         try:
             current = self.schema_version()
-            if current > schema.SCHEMA_VERSION:
+            if current > migrations.SCHEMA_VERSION:
                 raise StoreError(
                     f"store {self.safe_url} has schema version {current}, newer than this "
-                    f"arxiv-digest ({schema.SCHEMA_VERSION}): upgrade arxiv-digest"
+                    f"arxiv-digest ({migrations.SCHEMA_VERSION}): upgrade arxiv-digest"
                 )
-            if self.read_only and current < schema.SCHEMA_VERSION:
+            if self.read_only and current < migrations.SCHEMA_VERSION:
                 raise StoreError(
                     f"read-only store {self.safe_url} needs an upgrade: run arxiv-digest once "
                     "with write access"
                 )
-            for number, (name, step) in enumerate(schema.MIGRATIONS, start=1):
+            for number, (name, step) in enumerate(migrations.MIGRATIONS, start=1):
                 if number <= current:
                     continue
                 with self.engine.begin() as conn:
