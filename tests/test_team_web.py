@@ -133,3 +133,20 @@ def test_cli_profiles_and_per_profile_rate_and_search(team: Settings, tmp_path: 
     assert json.loads(theirs.output)["total"] == 0
     unknown = runner.invoke(cli, ["rate", paper, "up", "--profile", "zed", "--config", config])
     assert unknown.exit_code == 2 and "no profile 'zed'" in unknown.output
+
+
+def test_the_team_page_says_who_liked_a_paper_whoever_picked_it(
+    client: TestClient, team: Settings
+) -> None:
+    import datetime as dt
+
+    from arxiv_digest.team.page import render_team_page
+
+    picks = {name: _ids(client.get(f"/p/{name}/").text) for name in ("alice", "bob", "carol")}
+    # alice comes first in the config; a paper only the members after her picked
+    paper = sorted((picks["bob"] | picks["carol"]) - picks["alice"])[0]
+    with Store(team.store.url) as store:
+        store.for_profile("alice").rate(paper, 1, "cli", dt.datetime.now(dt.UTC))
+        page = render_team_page(team, store).decode()
+    block = page.split(f'id="{paper}"', 1)[1].split("</article>", 1)[0]
+    assert "Liked by alice" in block

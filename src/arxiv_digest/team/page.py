@@ -68,16 +68,16 @@ def team_papers(
     for link in links:
         if link.name not in latest or latest[link.name][0] != day:
             continue
-        view = store.for_profile(link.name)
-        ranking = view.ranking(latest[link.name][1])
+        ranking = store.for_profile(link.name).ranking(latest[link.name][1])
         counts[link.name] = len(ranking)
-        liked = {r.arxiv_id for r in view.ratings() if r.value > 0}
         for rank, ranked in enumerate(ranking, start=1):
             item = papers.setdefault(ranked.paper.arxiv_id, TeamPaper(ranked.paper))
             item.picks.append(
                 Pick(link.name, link.path, rank, ranked.score, ranked.why, ranked.matched)
             )
-        for arxiv_id in liked & set(papers):
+    for link in links:  # once every pick is in: a member may like what another picked
+        liked = {r.arxiv_id for r in store.for_profile(link.name).ratings() if r.value > 0}
+        for arxiv_id in sorted(liked & set(papers)):
             papers[arxiv_id].liked.append(link.name)
     links = [
         MemberLink(link.name, link.path, counts.get(link.name, 0), link.date) for link in links
