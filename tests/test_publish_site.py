@@ -23,7 +23,14 @@ from arxiv_digest import pipeline
 from arxiv_digest.config import Settings
 from arxiv_digest.errors import PublishError
 from arxiv_digest.match import Matcher
-from arxiv_digest.models import DigestEntry, PublishedDigest, RankedPaper, RunReport, Summary
+from arxiv_digest.models import (
+    DigestEntry,
+    Paper,
+    PublishedDigest,
+    RankedPaper,
+    RunReport,
+    Summary,
+)
 from arxiv_digest.publish import feeds, incremental, trends
 from arxiv_digest.publish.content import SiteContent, _retained, load_content
 from arxiv_digest.publish.files import write_tree
@@ -515,13 +522,18 @@ def test_highlighted_text_is_what_sanitising_gives_and_no_tag_comes_from_the_tex
     assert str(rich_text("a\xa0LLM", ["LLM"])) == "a&nbsp;<mark>LLM</mark>"
 
 
-def test_highlighted_text_with_formulas_is_what_sanitising_the_whole_gives() -> None:
-    """A formula is sanitised on its own, not the whole text again: over every real
-    abstract and title with a formula (and hostile ones), with marks, the same."""
-    papers = [*parse_rss(fixture_bytes("rss/stat_2024-03-26.xml")).papers] + [
+def _fixture_papers() -> list[Paper]:
+    """Every real paper of the RSS fixtures: a statistics day and three cs days."""
+    return [*parse_rss(fixture_bytes("rss/stat_2024-03-26.xml")).papers] + [
         p for c in ("cs.AI", "cs.CL", "cs.LG")
         for p in parse_rss(fixture_bytes(f"rss/{c}_2026-04-27_trimmed.xml")).papers
     ]  # fmt: skip
+
+
+def test_highlighted_text_with_formulas_is_what_sanitising_the_whole_gives() -> None:
+    """A formula is sanitised on its own, not the whole text again: over every real
+    abstract and title with a formula (and hostile ones), with marks, the same."""
+    papers = _fixture_papers()
     texts = [t for p in papers for t in (p.title, p.abstract) if "$" in t or "\\(" in t]
     texts += [
         r"LLM $\text{<script>alert(1)</script>}$ and $x</math><img src=x>$ LLM",
@@ -541,10 +553,7 @@ def test_every_highlight_is_a_term_the_matcher_finds_and_every_found_term_is_hig
              "large language models", "fine-tuning", "multiagent", "policy", "Schrödinger",
              "neural network", "diffusion", "GAN", "MoE"]  # fmt: skip
     matcher = Matcher(terms)
-    papers = [*parse_rss(fixture_bytes("rss/stat_2024-03-26.xml")).papers] + [
-        p for c in ("cs.AI", "cs.CL", "cs.LG")
-        for p in parse_rss(fixture_bytes(f"rss/{c}_2026-04-27_trimmed.xml")).papers
-    ]  # fmt: skip
+    papers = _fixture_papers()
     assert len(papers) > 100
     for paper in papers:
         found = set(matcher.found(matcher.prepare(f"{paper.title} {paper.abstract}")))
