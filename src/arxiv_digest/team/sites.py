@@ -203,8 +203,9 @@ class Share:
     def __init__(self, store: Store, sites: Sequence[Member], workers: list[_Worker]) -> None:
         self.store, self.sites, self.workers = store, sites, workers
         self._numbers = {member.name: n for n, member in enumerate(sites)}
-        self._folder = Path(tempfile.mkdtemp(prefix="arxiv-digest-sites-"))
-        self.claims = _Claims(self._folder)
+        self._folder: Path | None = None  # the claims, when there is a worker to share with
+        if workers:
+            self._folder = Path(tempfile.mkdtemp(prefix="arxiv-digest-sites-"))
         for worker in workers:
             worker.tell((store.url, list(sites), self._folder))
 
@@ -218,11 +219,13 @@ class Share:
     def finish(self) -> list[PublishError | None]:
         """Write the sites no worker has taken, then gather every site's failure (None:
         written), in order. What a worker took and did not answer for, the run writes."""
+        if self._folder is None:  # the run alone: nothing to claim
+            return publish_sites((m.store(self.store), m.settings) for m in self.sites)
         try:
             for worker in self.workers:
                 worker.tell(None)  # every run is recorded by now
             taken: list[int] = []
-            mine = publish_sites(self.claims.sites(self.store, self.sites, taken))
+            mine = publish_sites(_Claims(self._folder).sites(self.store, self.sites, taken))
             outcomes: dict[int, PublishError | None] = dict(zip(taken, mine, strict=True))
             for worker in self.workers:
                 outcomes.update(self._answer_of(worker))
@@ -249,7 +252,8 @@ class Share:
     def close(self) -> None:
         for worker in self.workers:
             worker.stop()
-        shutil.rmtree(self._folder, ignore_errors=True)
+        if self._folder is not None:
+            shutil.rmtree(self._folder, ignore_errors=True)
 
 
 class SiteWorkers:
@@ -272,7 +276,8 @@ class SiteWorkers:
     def start(self, store: Store, sites: Sequence[Member]) -> Share:
         """Have the workers begin writing the sites of ``sites`` (their views of
         ``store``); the run joins them with :meth:`Share.finish`. Each worker is used once."""
-        workers, self._idle = self._idle[: len(sites) - 1], self._idle[len(sites) - 1 :]
+        used = max(len(sites) - 1, 0)  # a worker for one site at most: the run takes one too
+        workers, self._idle = self._idle[:used], self._idle[used:]
         share = Share(store, sites, workers)
         self._shares.append(share)
         return share
